@@ -1,0 +1,161 @@
+//! The subcommands: `run`, `list` and `locate`.
+
+use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
+use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
+use crate::families::Family;
+use crate::output::rows::RunStatus;
+use crate::output::{Session, default_dir, host::HostInfo, table};
+use crate::plan::{self, RunPlan};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal as _;
+use std::process::ExitCode;
+use targets::hashing::{HashingParams, Placement, Strategy, StrategyVisitor, key_hash};
+use workloads::keys::DistributionName;
+use workloads::scenario::{self, ScenarioFile};
+
+/// How a session ended, when it did not fail outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// A check failed (a safety violation, a regression).
+    ChecksFailed,
+    /// Ctrl-C stopped the session; what was measured is written.
+    Interrupted,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::ChecksFailed => ExitCode::from(EXIT_FAILED),
+            Outcome::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Run(args) => run_command(&args),
+        Command::List => {
+            print!("{}", list());
+            Ok(Outcome::Ok)
+        }
+        Command::Locate(args) => {
+            print!("{}", locate(&args)?);
+            Ok(Outcome::Ok)
+        }
+    }
+}
+
+/// `stratbench run`: plans, runs every run in order, writes each one's rows as it ends.
+fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
+    let RunPlan { runs, label, out_dir } = plan::plan(args)?;
+    let dir = out_dir.unwrap_or_else(|| default_dir(&label));
+    let mut session = Session::create(&dir, HostInfo::collect())?;
+    tracing::info!("{} runs; results in {}", runs.len(), dir.display());
+    let mut outcome = Outcome::Ok;
+    for spec in &runs {
+        if crate::interrupt::interrupted() {
+            outcome = Outcome::Interrupted;
+            break;
+        }
+        let progress = progress_bar(spec, runs.len());
+        let record = spec.family.run(spec, &mut session, &progress);
+        progress.finish_and_clear();
+        if record.status == RunStatus::Interrupted {
+            outcome = Outcome::Interrupted;
+        }
+        if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
+            tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
+        }
+        session.record(&record)?;
+    }
+    println!("{}", table::render(session.rows()));
+    println!("results: {}", session.dir().display());
+    Ok(outcome)
+}
+
+/// A progress bar over a run's planned length, drawn only when stdout is a terminal.
+fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
+    let length = spec.workload.length;
+    let bar = ProgressBar::new((length.warmup + length.duration).as_millis() as u64);
+    if std::io::stdout().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {elapsed} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_prefix(format!(
+        "[{}/{}] {} {} {}",
+        spec.index + 1,
+        total,
+        spec.workload.scenario,
+        spec.strategy,
+        spec.mode.as_str()
+    ));
+    bar
+}
+
+/// `stratbench list`.
+pub fn list() -> String {
+    let mut out = String::from("families and strategies (modes):\n");
+    for family in Family::ALL {
+        out.push_str(&format!("  {:<10} {}\n", family.name(), family.about()));
+        for strategy in family.strategies() {
+            let modes: Vec<_> = strategy.modes.iter().map(|m| m.as_str()).collect();
+            out.push_str(&format!("    {:<18} ({}) {}\n", strategy.name, modes.join(","), strategy.about));
+        }
+    }
+    out.push_str("modes: inproc, net, all\n");
+    let dists: Vec<_> = DistributionName::ALL.iter().map(|d| d.as_str()).collect();
+    out.push_str(&format!("distributions: {}\n", dists.join(", ")));
+    out.push_str("presets:\n");
+    for (name, text) in scenario::PRESETS {
+        let about = ScenarioFile::parse(text, name).ok().and_then(|f| f.description).unwrap_or_default();
+        out.push_str(&format!("  {name:<12} {about}\n"));
+    }
+    out
+}
+
+/// `stratbench locate`: each key and its owner, one per line.
+pub fn locate(args: &LocateArgs) -> anyhow::Result<String> {
+    let strategy = Strategy::from_name(&args.strategy).ok_or_else(|| {
+        let names: Vec<_> = Strategy::ALL.iter().map(|s| s.name()).collect();
+        bad_input(format!("unknown hashing strategy `{}` (strategies: {})", args.strategy, names.join(", ")))
+    })?;
+    let table = args.params.iter().cloned().collect();
+    let params = HashingParams::from_table(&table).map_err(|e| bad_input(e.to_string()))?;
+    let nodes = u32::try_from(args.nodes.0).map_err(|_| bad_input(format!("--nodes {} is too many", args.nodes.0)))?;
+    let hashes = args
+        .keys
+        .iter()
+        .map(|key| match args.key_format {
+            KeyFormat::Str => Ok(key_hash(key.as_bytes())),
+            KeyFormat::U64 => key
+                .parse::<u64>()
+                .map_err(|_| bad_input(format!("key `{key}` is not an unsigned 64-bit integer (--key-format u64)"))),
+        })
+        .collect::<anyhow::Result<Vec<u64>>>()?;
+    let owners = strategy.visit(Locate { params, nodes, hashes: &hashes })?;
+    Ok(args.keys.iter().zip(owners).map(|(key, owner)| format!("{key}\t{owner}\n")).collect())
+}
+
+struct Locate<'a> {
+    params: HashingParams,
+    nodes: u32,
+    hashes: &'a [u64],
+}
+
+impl StrategyVisitor for Locate<'_> {
+    type Output = anyhow::Result<Vec<u32>>;
+
+    fn visit<P: Placement>(self, _strategy: Strategy) -> anyhow::Result<Vec<u32>> {
+        let nodes = self.params.node_set(self.nodes).map_err(|e| bad_input(e.to_string()))?;
+        let placement = P::build(nodes, &self.params).map_err(|e| bad_input(e.to_string()))?;
+        Ok(self.hashes.iter().map(|h| placement.locate(*h).0).collect())
+    }
+}

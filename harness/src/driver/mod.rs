@@ -1,0 +1,223 @@
+//! The driver: runs one workload against one system under test and takes every timestamp.
+//!
+//! [`drive`] starts a tokio runtime for the run, one task per worker running the loop for the
+//! schedule kind ([`worker::closed_loop`] or [`worker::open_loop`]), a controller task for
+//! scheduled events, an aggregator thread that merges the workers' interval histograms and
+//! writes each finished interval through an [`IntervalSink`], and a sampler thread that
+//! watches the driver's own CPU and memory. A supervisor loop updates the progress bar,
+//! watches for Ctrl-C, and enforces a hard deadline so that no run outlives its schedule by
+//! more than [`DRAIN_TIMEOUT`].
+
+pub mod controller;
+pub mod ops;
+pub mod sampler;
+pub mod worker;
+
+use crate::recorder::{Aggregator, FlushedInterval, PaddedCounter, Report, Timeline, Timing, Totals, WorkerRecorder};
+use anyhow::Context as _;
+use controller::FiredEvent;
+use indicatif::ProgressBar;
+use ops::OpSource;
+use sampler::ResourceUsage;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant, SystemTime};
+use targets::target::System;
+use workloads::{ArrivalSchedule, LoadShape, Workload};
+
+/// Time given to spawn the workers before the run starts, so that they all start together.
+const START_DELAY: Duration = Duration::from_millis(20);
+/// How long operations may run on after the measured phase ends before they are abandoned.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the supervisor updates progress and checks for Ctrl-C.
+const SUPERVISE_EVERY: Duration = Duration::from_millis(100);
+
+/// Receives each finished interval of a run, in order.
+pub trait IntervalSink: Send {
+    /// Called once, before the first interval, with the wall-clock start of the measured
+    /// phase.
+    fn begin(&mut self, measure_start: SystemTime) -> anyhow::Result<()>;
+    /// Called for every interval, warm-up ones included, empty ones included.
+    fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()>;
+}
+
+/// Everything the driver measured in one run.
+#[derive(Debug)]
+pub struct DriveReport {
+    /// Wall-clock start of the run (warm-up included).
+    pub started_at: SystemTime,
+    pub totals: Totals,
+    /// From the start of the measured phase to the end of its last operation.
+    pub measured_span: Duration,
+    pub events: Vec<FiredEvent>,
+    /// Ctrl-C stopped the run early.
+    pub interrupted: bool,
+    /// Workers stopped at the hard deadline with an operation still in flight.
+    pub abandoned_workers: u32,
+    pub resources: ResourceUsage,
+}
+
+/// Runs `workload` against `system`, timing operations as `timing` says.
+pub fn drive<S: System>(
+    system: Arc<S>,
+    workload: &Workload,
+    timing: Timing,
+    sink: &mut dyn IntervalSink,
+    progress: &ProgressBar,
+) -> anyhow::Result<DriveReport> {
+    let workers = workload.shape.workers();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads((workers as usize).min(cores) + 1)
+        .enable_time()
+        .build()
+        .context("cannot start the async runtime")?;
+    let started_at = SystemTime::now() + START_DELAY;
+    let timeline = Timeline::new(
+        Instant::now() + START_DELAY,
+        workload.length.warmup,
+        workload.length.duration,
+        workload.interval,
+    );
+    sink.begin(started_at + workload.length.warmup)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler_stop = AtomicBool::new(false);
+    let (sender, receiver) = mpsc::channel::<Report>();
+    std::thread::scope(|scope| {
+        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink));
+        let sampler = scope.spawn(|| sampler::sample_until(&sampler_stop));
+        let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender };
+        let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute(progress));
+        sampler_stop.store(true, Ordering::Relaxed);
+        let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))??;
+        let resources = sampler.join().unwrap_or_default();
+        let measured_span =
+            totals.last_end.map_or(Duration::ZERO, |end| end.saturating_duration_since(timeline.measure_start));
+        Ok(DriveReport { started_at, totals, measured_span, events, interrupted, abandoned_workers, resources })
+    })
+}
+
+/// The parts of one run that the async side needs.
+struct Run<'a, S: System> {
+    system: Arc<S>,
+    workload: &'a Workload,
+    timing: Timing,
+    timeline: Timeline,
+    stop: Arc<AtomicBool>,
+    sender: mpsc::Sender<Report>,
+}
+
+impl<S: System> Run<'_, S> {
+    /// Spawns workers and the controller, supervises them, and returns the events, whether
+    /// the run was interrupted, and how many workers were abandoned.
+    async fn execute(self, progress: &ProgressBar) -> (Vec<FiredEvent>, bool, u32) {
+        let workers = self.workload.shape.workers();
+        let counters: Arc<Vec<Arc<PaddedCounter>>> =
+            Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
+        let mut handles: Vec<_> =
+            (0..workers).map(|w| tokio::spawn(self.worker_task(w, Arc::clone(&counters[w as usize])))).collect();
+        drop(self.sender);
+        let controller = tokio::spawn(controller::run_events(
+            Arc::clone(&self.system),
+            self.workload.events.clone(),
+            self.timeline.measure_start,
+            Arc::clone(&counters),
+            Arc::clone(&self.stop),
+        ));
+        let hard_deadline = self.timeline.measure_end + DRAIN_TIMEOUT;
+        let mut interrupted = false;
+        while !handles.iter().all(|h| h.is_finished()) {
+            tokio::time::sleep(SUPERVISE_EVERY).await;
+            let elapsed = Instant::now().saturating_duration_since(self.timeline.run_start);
+            progress.set_position(elapsed.as_millis() as u64);
+            progress.set_message(format!("{} ops", counters.iter().map(|c| c.get()).sum::<u64>()));
+            if crate::interrupt::interrupted() && !interrupted {
+                interrupted = true;
+                self.stop.store(true, Ordering::Relaxed);
+            }
+            if Instant::now() > hard_deadline {
+                self.stop.store(true, Ordering::Relaxed);
+                break;
+            }
+        }
+        let mut abandoned = 0;
+        for handle in &mut handles {
+            if !handle.is_finished() {
+                handle.abort();
+                abandoned += 1;
+            }
+        }
+        for handle in handles {
+            let _ = handle.await;
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        let events = controller.await.unwrap_or_default();
+        (events, interrupted, abandoned)
+    }
+
+    /// The task of worker `w`: waits for the common start, then runs the loop of the
+    /// schedule kind.
+    fn worker_task(
+        &self,
+        w: u32,
+        counter: Arc<PaddedCounter>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let workload = self.workload;
+        let workers = workload.shape.workers();
+        let quota = workload
+            .length
+            .ops
+            .map(|ops| ops / u64::from(workers) + u64::from(u64::from(w) < ops % u64::from(workers)));
+        let recorder = WorkerRecorder::new(w, self.timeline, self.timing, quota, counter, self.sender.clone());
+        let source = OpSource::new(workload, w, workers);
+        let target = self.system.worker(w);
+        let stop = Arc::clone(&self.stop);
+        let run_start = self.timeline.run_start;
+        let shape = workload.shape;
+        let seed = workload.seed;
+        let batch = self.timing.batch_size();
+        async move {
+            if !worker::sleep_until(run_start, &stop).await {
+                recorder.finish();
+                return;
+            }
+            match shape {
+                LoadShape::Closed { .. } => worker::closed_loop(target, source, recorder, batch, stop).await,
+                LoadShape::Open { rate_ops_s, arrivals, workers } => {
+                    let schedule = ArrivalSchedule::new(arrivals, rate_ops_s, w, workers, seed);
+                    worker::open_loop(target, source, recorder, schedule, run_start, stop).await
+                }
+            }
+        }
+    }
+}
+
+/// The aggregator thread: merges reports until every worker has hung up, writing each
+/// finished interval to `sink`.
+fn aggregate(
+    receiver: mpsc::Receiver<Report>,
+    timeline: Timeline,
+    workers: u32,
+    sink: &mut dyn IntervalSink,
+) -> anyhow::Result<Totals> {
+    let mut aggregator = Aggregator::new(timeline, workers);
+    let mut sink_error = None;
+    let mut write = |intervals: Vec<FlushedInterval>| {
+        for interval in intervals {
+            if sink_error.is_none()
+                && let Err(error) = sink.interval(&interval)
+            {
+                sink_error = Some(error);
+            }
+        }
+    };
+    for report in receiver {
+        write(aggregator.push(report));
+    }
+    let (rest, totals) = aggregator.finish();
+    write(rest);
+    match sink_error {
+        Some(error) => Err(error.context("cannot write the time series")),
+        None => Ok(totals),
+    }
+}

@@ -1,0 +1,94 @@
+//! The load loops: one per schedule kind, shared by every family.
+//!
+//! - [`closed_loop`]: each worker issues its next unit of work when the previous one ends.
+//!   A unit is one operation (timed alone, latency in µs) or a batch of operations that cost
+//!   nanoseconds (generated before the clock starts, then timed together).
+//! - [`open_loop`]: operations are due at times fixed by the arrival schedule; the worker
+//!   sleeps until each is due, and latency counts from when it was due, not from when the
+//!   worker got to it (coordinated-omission correction). A worker that falls behind issues
+//!   its overdue operations back to back, and their queueing shows in the latency.
+//!
+//! Both loops end at the end of the measured phase, at the worker's operation quota, or when
+//! the stop flag is raised (Ctrl-C, a failed run); so every loop is bounded in time and count.
+
+use super::ops::OpSource;
+use crate::recorder::WorkerRecorder;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+use targets::target::{Op, OpError, Worker};
+use workloads::ArrivalSchedule;
+
+/// Closed loop: `batch` operations per timed unit.
+pub async fn closed_loop<W: Worker>(
+    mut worker: W,
+    mut source: OpSource,
+    mut recorder: WorkerRecorder,
+    batch: u32,
+    stop: Arc<AtomicBool>,
+) {
+    let mut ops: Vec<Op> = Vec::with_capacity(batch as usize);
+    loop {
+        source.fill(&mut ops, batch as usize);
+        worker.prepare_batch();
+        let start = Instant::now();
+        let mut failure: Option<OpError> = None;
+        for op in &ops {
+            if let Err(error) = worker.call(*op).await {
+                failure.get_or_insert(error);
+            }
+        }
+        let end = Instant::now();
+        if !recorder.record(start, end, batch, failure) || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        // Lets other tasks on this thread run now and then: the budget only yields after a
+        // run of operations that never waited.
+        tokio::task::coop::consume_budget().await;
+    }
+    recorder.finish();
+}
+
+/// Open loop: one operation at each intended start of `schedule`, counted from `run_start`.
+pub async fn open_loop<W: Worker>(
+    mut worker: W,
+    mut source: OpSource,
+    mut recorder: WorkerRecorder,
+    mut schedule: ArrivalSchedule,
+    run_start: Instant,
+    stop: Arc<AtomicBool>,
+) {
+    loop {
+        let intended = run_start + schedule.next_offset();
+        if !recorder.should_continue(intended) || recorder.quota_met() || stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if !sleep_until(intended, &stop).await {
+            break;
+        }
+        let op = source.next_op();
+        worker.prepare_batch();
+        let failure = worker.call(op).await.err();
+        let end = Instant::now();
+        recorder.record(intended, end, 1, failure);
+        tokio::task::coop::consume_budget().await;
+    }
+    recorder.finish();
+}
+
+/// The longest a sleeping worker goes without checking the stop flag.
+const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Sleeps until `deadline`, waking now and then to check `stop`; `false` if stopped.
+pub async fn sleep_until(deadline: Instant, stop: &AtomicBool) -> bool {
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return true;
+        }
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        tokio::time::sleep_until(deadline.min(now + STOP_CHECK).into()).await;
+    }
+}

@@ -1,0 +1,30 @@
+//! Exit codes and the error that means "bad input".
+//!
+//! Bad input — an unreadable scenario, an unknown strategy, a bad flag value — is wrapped in
+//! [`BadInput`] wherever it is detected; `main` finds it anywhere in the error chain and
+//! exits 2. Any other error (a results directory that cannot be written, say) exits 1.
+
+use std::process::ExitCode;
+
+/// Exit code: a check failed (regression, safety violation) or the session could not finish.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: bad input, with a message naming the problem.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Input the user can fix: the message names the field, flag, file or value.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// Shorthand for a [`BadInput`] error.
+pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
+    BadInput(message.into()).into()
+}
+
+/// The exit code for an error that ended the session.
+pub fn exit_code(error: &anyhow::Error) -> ExitCode {
+    let bad = error.chain().any(|cause| cause.is::<BadInput>() || cause.is::<workloads::ScenarioError>());
+    ExitCode::from(if bad { EXIT_BAD_INPUT } else { EXIT_FAILED })
+}

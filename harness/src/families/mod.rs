@@ -1,0 +1,146 @@
+//! The families of strategies, and how each one's system under test is built and driven.
+//!
+//! This is the one place that knows every family: its name, its strategies and their modes,
+//! the checks on its parameters, and the function that runs one of its strategies. A family
+//! module builds its [`System`](targets::target::System) (with static dispatch on the
+//! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
+
+pub mod hashing;
+pub mod noop;
+
+use crate::driver;
+use crate::output::Session;
+use crate::output::rows::{RunRecord, RunStatus};
+use crate::plan::RunSpec;
+use crate::recorder::Timing;
+use indicatif::ProgressBar;
+use std::sync::Arc;
+use std::time::Duration;
+use targets::target::System;
+use workloads::Workload;
+use workloads::scenario::Mode;
+
+/// A strategy as listed by `stratbench list`.
+#[derive(Clone, Copy, Debug)]
+pub struct StrategyInfo {
+    pub name: &'static str,
+    pub about: &'static str,
+    /// The versions that exist: in-process, networked, or both.
+    pub modes: &'static [Mode],
+}
+
+/// A family of strategies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    Hashing,
+    Noop,
+}
+
+impl Family {
+    /// Every family.
+    pub const ALL: [Family; 2] = [Family::Hashing, Family::Noop];
+
+    /// The family's name in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Family::Hashing => "hashing",
+            Family::Noop => "noop",
+        }
+    }
+
+    /// One line on what the family measures.
+    pub fn about(self) -> &'static str {
+        match self {
+            Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Noop => "a target that does nothing: the driver's own ceiling",
+        }
+    }
+
+    /// Looks a family up by name.
+    pub fn from_name(name: &str) -> Option<Family> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Every family name, for messages.
+    pub fn names() -> String {
+        Self::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The family's strategies.
+    pub fn strategies(self) -> Vec<StrategyInfo> {
+        match self {
+            Family::Hashing => hashing::strategies(),
+            Family::Noop => noop::strategies(),
+        }
+    }
+
+    /// A strategy of this family, by name.
+    pub fn strategy(self, name: &str) -> Option<StrategyInfo> {
+        self.strategies().into_iter().find(|s| s.name == name)
+    }
+
+    /// Checks the family's parameters in `workload`; the error is (field, message).
+    pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
+        match self {
+            Family::Hashing => hashing::check(workload),
+            Family::Noop => noop::check(workload),
+        }
+    }
+
+    /// Runs `spec`, writing its intervals into `session`.
+    pub fn run<'a>(self, spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
+        match self {
+            Family::Hashing => hashing::run(spec, session, progress),
+            Family::Noop => noop::run(spec, session, progress),
+        }
+    }
+}
+
+/// Drives `system` through `spec`'s workload and collects the record: the driver's figures,
+/// the family's own metrics, and a status that says whether the run finished, was
+/// interrupted, or failed.
+pub fn measure<'a, S: System>(
+    system: S,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+) -> RunRecord<'a> {
+    let system = Arc::new(system);
+    let drive = session
+        .interval_sink(spec, timing)
+        .and_then(|mut sink| driver::drive(Arc::clone(&system), &spec.workload, timing, &mut sink, progress));
+    match drive {
+        Ok(drive) => {
+            let (status, message) = match (drive.interrupted, drive.abandoned_workers) {
+                (true, _) => (RunStatus::Interrupted, Some("interrupted by Ctrl-C".to_string())),
+                (false, 0) => (RunStatus::Ok, None),
+                (false, n) => (
+                    RunStatus::Ok,
+                    Some(format!(
+                        "{n} workers still had an operation in flight {}s after the end",
+                        driver::DRAIN_TIMEOUT.as_secs()
+                    )),
+                ),
+            };
+            let message = join_messages(message, drive.totals.measured_errors.details());
+            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family: system.metrics() }
+        }
+        Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
+    }
+}
+
+fn join_messages(first: Option<String>, rest: Vec<String>) -> Option<String> {
+    let all: Vec<String> = first.into_iter().chain(rest).collect();
+    (!all.is_empty()).then(|| all.join("; "))
+}
+
+/// The timing a closed-loop run uses with `default_batch`, unless the workload sets `batch`;
+/// open-loop runs always time each operation.
+pub fn timing_for(workload: &Workload, default_batch: u32) -> Timing {
+    match (workload.shape, workload.batch.unwrap_or(default_batch)) {
+        (workloads::LoadShape::Open { .. }, _) | (_, 1) => Timing::PerOp,
+        (_, n) => Timing::Batch(n),
+    }
+}

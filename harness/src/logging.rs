@@ -1,0 +1,11 @@
+//! Logs go to stderr through `tracing`; results go to files and stdout. `RUST_LOG` selects
+//! the level (default `warn` for dependencies, `info` for stratbench).
+
+use tracing_subscriber::EnvFilter;
+
+/// Installs the subscriber once.
+pub fn install() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,stratbench=info"));
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}

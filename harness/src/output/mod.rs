@@ -1,0 +1,204 @@
+//! The files of a run directory, written as each run ends so that an interrupted session
+//! still leaves valid CSV for everything measured:
+//!
+//! - `summary.csv`: one row per run ([`rows::SummaryRow`]);
+//! - `timeseries.csv`: one row per run per interval, warm-up included ([`rows::TimeseriesRow`]);
+//! - `events.csv`: one row per scheduled event ([`rows::EventRow`]);
+//! - `nodes.csv`: one row per node per run, each node's share of the key set ([`rows::NodeRow`]);
+//! - `hlog/<run_id>.hlog`: HdrHistogram interval logs of the measured phase, which merge
+//!   losslessly across runs and machines;
+//! - `host.json`: the machine and build ([`host::HostInfo`]).
+//!
+//! Every CSV file gets its header when it is created, so even a session stopped before its
+//! first row leaves files a spreadsheet opens.
+
+pub mod host;
+pub mod rows;
+pub mod table;
+
+use crate::driver::IntervalSink;
+use crate::plan::RunSpec;
+use crate::recorder::{FlushedInterval, Phase, Timing};
+use anyhow::Context as _;
+use hdrhistogram::serialization::V2DeflateSerializer;
+use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+use host::HostInfo;
+use rows::{EventRow, NodeRow, RunKey, RunRecord, SummaryRow, TimeseriesRow};
+use serde::Serialize;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+/// A CSV file whose header is written on creation and whose rows are flushed one by one.
+pub struct CsvFile {
+    path: PathBuf,
+    writer: csv::Writer<File>,
+}
+
+impl CsvFile {
+    /// Creates `path` with the header of row type `T`.
+    pub fn create<T: Serialize + Default>(path: &Path) -> anyhow::Result<Self> {
+        let mut file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        file.write_all(&header_of::<T>()?)?;
+        let writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        Ok(CsvFile { path: path.to_path_buf(), writer })
+    }
+
+    /// Appends one row and flushes it to the file.
+    pub fn append<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
+        self.writer.serialize(row).with_context(|| format!("cannot write to {}", self.path.display()))?;
+        self.writer.flush().with_context(|| format!("cannot write to {}", self.path.display()))
+    }
+}
+
+/// The header line of row type `T`, from its serde field names.
+pub fn header_of<T: Serialize + Default>() -> anyhow::Result<Vec<u8>> {
+    let mut scratch = csv::Writer::from_writer(Vec::new());
+    scratch.serialize(T::default())?;
+    let bytes = scratch.into_inner().map_err(|e| anyhow::anyhow!("cannot build a CSV header: {e}"))?;
+    let end = bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1);
+    Ok(bytes[..end].to_vec())
+}
+
+/// The output files of one session.
+pub struct Session {
+    dir: PathBuf,
+    host: HostInfo,
+    summary: CsvFile,
+    timeseries: CsvFile,
+    events: CsvFile,
+    nodes: CsvFile,
+    rows: Vec<SummaryRow>,
+}
+
+impl Session {
+    /// Creates `dir` (and `dir/hlog`), writes `host.json` and the CSV headers.
+    pub fn create(dir: &Path, host: HostInfo) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir.join("hlog"))
+            .with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+        let host_json = serde_json::to_string_pretty(&host)?;
+        std::fs::write(dir.join("host.json"), host_json + "\n").context("cannot write host.json")?;
+        Ok(Session {
+            dir: dir.to_path_buf(),
+            host,
+            summary: CsvFile::create::<SummaryRow>(&dir.join("summary.csv"))?,
+            timeseries: CsvFile::create::<(RunKey, TimeseriesRow)>(&dir.join("timeseries.csv"))?,
+            events: CsvFile::create::<(RunKey, EventRow)>(&dir.join("events.csv"))?,
+            nodes: CsvFile::create::<(RunKey, NodeRow)>(&dir.join("nodes.csv"))?,
+            rows: Vec::new(),
+        })
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The summary rows written so far.
+    pub fn rows(&self) -> &[SummaryRow] {
+        &self.rows
+    }
+
+    /// The sink for the intervals of run `spec`.
+    pub fn interval_sink(&mut self, spec: &RunSpec, timing: Timing) -> anyhow::Result<RunSink<'_>> {
+        let path = self.dir.join("hlog").join(format!("{}.hlog", spec.run_id));
+        let file = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
+        Ok(RunSink {
+            key: RunKey::of(spec),
+            timing,
+            timeseries: &mut self.timeseries,
+            hlog: file,
+            serializer: V2DeflateSerializer::new(),
+        })
+    }
+
+    /// Writes the summary, event and node rows of a finished run.
+    pub fn record(&mut self, record: &RunRecord<'_>) -> anyhow::Result<()> {
+        let key = RunKey::of(record.spec);
+        if let Some(drive) = &record.drive {
+            for event in &drive.events {
+                self.events.append(&(&key, EventRow::new(event)))?;
+            }
+        }
+        for node in NodeRow::all(&record.family) {
+            self.nodes.append(&(&key, node))?;
+        }
+        let row = SummaryRow::new(record, &self.host);
+        self.summary.append(&row)?;
+        self.rows.push(row);
+        Ok(())
+    }
+}
+
+/// Writes one run's intervals: every interval to `timeseries.csv`, measured ones to the run's
+/// interval log.
+pub struct RunSink<'a> {
+    key: RunKey,
+    timing: Timing,
+    timeseries: &'a mut CsvFile,
+    hlog: BufWriter<File>,
+    serializer: V2DeflateSerializer,
+}
+
+impl IntervalSink for RunSink<'_> {
+    fn begin(&mut self, measure_start: SystemTime) -> anyhow::Result<()> {
+        let unit = match self.timing {
+            Timing::PerOp => "latency in microseconds per operation".to_string(),
+            Timing::Batch(n) => format!("nanoseconds per operation, timed in batches of {n}"),
+        };
+        IntervalLogWriterBuilder::new()
+            .add_comment(&format!("stratbench {} run {}: {unit}", env!("CARGO_PKG_VERSION"), self.key.run_id))
+            .add_comment(&format!(
+                "scenario={} family={} strategy={} mode={}",
+                self.key.scenario, self.key.family, self.key.strategy, self.key.mode
+            ))
+            .with_start_time(measure_start)
+            .with_base_time(measure_start)
+            .begin_log_with(&mut self.hlog, &mut self.serializer)?;
+        writeln!(
+            self.hlog,
+            "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\""
+        )?;
+        Ok(())
+    }
+
+    fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
+        self.timeseries.append(&(&self.key, TimeseriesRow::new(interval, self.timing)))?;
+        if interval.slot.phase == Phase::Measure {
+            let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
+            IntervalLogWriterBuilder::new()
+                .begin_log_with(&mut self.hlog, &mut self.serializer)?
+                .write_histogram(&interval.histogram, start, interval.length, None)
+                .map_err(|e| anyhow::anyhow!("cannot write the interval log: {e:?}"))?;
+            self.hlog.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// The default run directory: `results/<UTC timestamp>-<label>`, made unique if it exists.
+pub fn default_dir(label: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let clean: String =
+        label.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
+    let base = PathBuf::from("results").join(format!("{stamp}-{clean}"));
+    (1..)
+        .map(|n| if n == 1 { base.clone() } else { PathBuf::from(format!("{}-{n}", base.display())) })
+        .find(|p| !p.exists())
+        .unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_come_from_the_row_types() {
+        let header = String::from_utf8(header_of::<(RunKey, NodeRow)>().unwrap()).unwrap();
+        assert_eq!(header, "run_id,scenario,family,strategy,mode,repeat,node,keys_share\n");
+        let summary = String::from_utf8(header_of::<SummaryRow>().unwrap()).unwrap();
+        assert!(summary.starts_with("run_id,started_at,scenario,family,strategy,mode,status,message,"));
+        assert!(summary.contains(",loop,"), "raw identifiers lose their prefix: {summary}");
+    }
+}

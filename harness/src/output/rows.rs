@@ -1,0 +1,444 @@
+//! The rows of the CSV files, as serde structs. The column names and their order are the
+//! contract documented in `results/README.md`: snake_case, unit last, new columns only at the
+//! end. Columns a family does not fill stay empty (`None`).
+
+use super::host::HostInfo;
+use crate::driver::DriveReport;
+use crate::driver::controller::FiredEvent;
+use crate::plan::RunSpec;
+use crate::recorder::{FlushedInterval, Timing};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use std::time::Duration;
+use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
+use workloads::LoadShape;
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    Ok,
+    /// The target could not be built or reached; `message` says why.
+    Error,
+    /// The strategy cannot run this scenario (for example weights it does not support).
+    Unsupported,
+    /// Ctrl-C stopped it; the figures cover what was measured until then.
+    Interrupted,
+}
+
+impl RunStatus {
+    /// The name used in CSV rows and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Error => "error",
+            RunStatus::Unsupported => "unsupported",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
+/// Everything known about one finished run.
+#[derive(Debug)]
+pub struct RunRecord<'a> {
+    pub spec: &'a RunSpec,
+    pub status: RunStatus,
+    pub message: Option<String>,
+    pub timing: Timing,
+    pub build_time: Option<Duration>,
+    pub drive: Option<DriveReport>,
+    pub family: FamilyMetrics,
+}
+
+impl<'a> RunRecord<'a> {
+    /// A run that ended before the driver started.
+    pub fn failed(spec: &'a RunSpec, status: RunStatus, message: String) -> Self {
+        RunRecord {
+            spec,
+            status,
+            message: Some(message),
+            timing: Timing::PerOp,
+            build_time: None,
+            drive: None,
+            family: FamilyMetrics::default(),
+        }
+    }
+}
+
+/// Percentiles of a histogram, in its own unit.
+struct Percentiles {
+    mean: f64,
+    p50: u64,
+    p90: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+}
+
+impl Percentiles {
+    fn of(histogram: &Histogram<u64>) -> Option<Self> {
+        (!histogram.is_empty()).then(|| Percentiles {
+            mean: round3(histogram.mean()),
+            p50: histogram.value_at_quantile(0.50),
+            p90: histogram.value_at_quantile(0.90),
+            p99: histogram.value_at_quantile(0.99),
+            p999: histogram.value_at_quantile(0.999),
+            max: histogram.max(),
+        })
+    }
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// One row of `summary.csv`.
+#[derive(Debug, Default, Serialize)]
+pub struct SummaryRow {
+    pub run_id: String,
+    pub started_at: String,
+    pub scenario: String,
+    pub family: String,
+    pub strategy: String,
+    pub mode: String,
+    pub status: String,
+    pub message: Option<String>,
+    pub repeat: u32,
+    pub seed: u64,
+    pub r#loop: String,
+    pub latency_basis: String,
+    pub workers: u32,
+    pub target_rate_ops_s: Option<f64>,
+    pub arrivals: Option<String>,
+    pub timing: String,
+    pub batch_size_ops: u32,
+    pub duration_s: Option<f64>,
+    pub warmup_s: f64,
+    pub interval_s: f64,
+    pub ops_limit: Option<u64>,
+    pub keys: u64,
+    pub dist: String,
+    pub mix: String,
+    pub nodes: u32,
+    pub value_size_bytes: u64,
+    pub events: String,
+    pub params: String,
+    pub ops: Option<u64>,
+    pub errors: Option<u64>,
+    pub error_rate: Option<f64>,
+    pub error_kinds: Option<String>,
+    pub throughput_ops_s: Option<f64>,
+    pub warmup_ops: Option<u64>,
+    pub latency_us_mean: Option<f64>,
+    pub latency_us_p50: Option<u64>,
+    pub latency_us_p90: Option<u64>,
+    pub latency_us_p99: Option<u64>,
+    pub latency_us_p999: Option<u64>,
+    pub latency_us_max: Option<u64>,
+    pub op_cost_ns_mean: Option<f64>,
+    pub op_cost_ns_p50: Option<u64>,
+    pub op_cost_ns_p99: Option<u64>,
+    pub op_cost_ns_max: Option<u64>,
+    pub driver_cpu_percent: Option<f64>,
+    pub driver_rss_bytes_peak: Option<u64>,
+    pub build_time_us: Option<u64>,
+    pub memory_bytes: Option<u64>,
+    pub load_peak_to_mean: Option<f64>,
+    pub load_min_to_mean: Option<f64>,
+    pub load_cv: Option<f64>,
+    pub resize_events: Option<u32>,
+    pub resize_unsupported: Option<u32>,
+    pub keys_moved_fraction: Option<f64>,
+    pub keys_moved_ideal_fraction: Option<f64>,
+    pub keys_moved_ratio: Option<f64>,
+    pub monotonicity_violations: Option<u64>,
+    pub mapping_restored_fraction: Option<f64>,
+    pub violations: Option<u64>,
+    pub host_name: Option<String>,
+    pub host_cpu: Option<String>,
+    pub host_cores: usize,
+    pub host_memory_bytes: u64,
+    pub host_os: Option<String>,
+    pub git_commit: Option<String>,
+    pub stratbench_version: String,
+}
+
+impl SummaryRow {
+    /// The row for `record`, measured on `host`.
+    pub fn new(record: &RunRecord<'_>, host: &HostInfo) -> Self {
+        let spec = record.spec;
+        let workload = &spec.workload;
+        let (target_rate_ops_s, arrivals) = match workload.shape {
+            LoadShape::Open { rate_ops_s, arrivals, .. } => (Some(rate_ops_s), Some(arrivals.as_str().to_string())),
+            LoadShape::Closed { .. } => (None, None),
+        };
+        let mut row = SummaryRow {
+            run_id: spec.run_id.clone(),
+            scenario: workload.scenario.clone(),
+            family: spec.family.name().to_string(),
+            strategy: spec.strategy.clone(),
+            mode: spec.mode.as_str().to_string(),
+            status: record.status.as_str().to_string(),
+            message: record.message.clone(),
+            repeat: spec.repeat,
+            seed: workload.seed,
+            r#loop: workload.shape.loop_name().to_string(),
+            latency_basis: match workload.shape {
+                LoadShape::Open { .. } => "intended-start",
+                LoadShape::Closed { .. } => "actual-start",
+            }
+            .to_string(),
+            workers: workload.shape.workers(),
+            target_rate_ops_s,
+            arrivals,
+            timing: match record.timing {
+                Timing::PerOp => "per-op",
+                Timing::Batch(_) => "batch",
+            }
+            .to_string(),
+            batch_size_ops: record.timing.batch_size(),
+            warmup_s: workload.length.warmup.as_secs_f64(),
+            interval_s: workload.interval.as_secs_f64(),
+            ops_limit: workload.length.ops,
+            keys: workload.keys,
+            dist: workload.dist.describe(),
+            mix: workload.mix.describe(),
+            nodes: workload.nodes,
+            value_size_bytes: workload.value_size_bytes,
+            events: workload
+                .events
+                .iter()
+                .map(|e| format!("{} {}", e.action.label(), e.trigger))
+                .collect::<Vec<_>>()
+                .join(";"),
+            params: workload.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(";"),
+            build_time_us: record.build_time.map(|d| d.as_micros() as u64),
+            host_name: host.hostname.clone(),
+            host_cpu: host.cpu_model.clone(),
+            host_cores: host.cpu_cores_logical,
+            host_memory_bytes: host.memory_bytes,
+            host_os: host.os_line(),
+            git_commit: host.git_commit.clone(),
+            stratbench_version: host.stratbench_version.to_string(),
+            ..SummaryRow::default()
+        };
+        if let Some(drive) = &record.drive {
+            row.fill_measurements(drive, record.timing);
+            row.fill_resizes(&drive.events);
+        }
+        row.fill_family(&record.family);
+        row
+    }
+
+    fn fill_measurements(&mut self, drive: &DriveReport, timing: Timing) {
+        let totals = &drive.totals;
+        let errors = totals.measured_errors.total();
+        let span = drive.measured_span.as_secs_f64();
+        self.started_at = chrono::DateTime::<chrono::Utc>::from(drive.started_at)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.duration_s = Some(round3(span));
+        self.ops = Some(totals.measured_ops);
+        self.errors = Some(errors);
+        self.error_rate = (totals.measured_ops > 0).then(|| errors as f64 / totals.measured_ops as f64);
+        self.error_kinds = Some(totals.measured_errors.describe());
+        self.throughput_ops_s = (span > 0.0).then(|| round3((totals.measured_ops - errors) as f64 / span));
+        self.warmup_ops = Some(totals.warmup_ops);
+        self.driver_cpu_percent = drive.resources.cpu_percent_mean.map(|c| (c * 10.0).round() / 10.0);
+        self.driver_rss_bytes_peak = drive.resources.rss_bytes_peak;
+        if let Some(p) = Percentiles::of(&totals.measured) {
+            match timing {
+                Timing::PerOp => {
+                    self.latency_us_mean = Some(p.mean);
+                    self.latency_us_p50 = Some(p.p50);
+                    self.latency_us_p90 = Some(p.p90);
+                    self.latency_us_p99 = Some(p.p99);
+                    self.latency_us_p999 = Some(p.p999);
+                    self.latency_us_max = Some(p.max);
+                }
+                Timing::Batch(_) => {
+                    self.op_cost_ns_mean = Some(p.mean);
+                    self.op_cost_ns_p50 = Some(p.p50);
+                    self.op_cost_ns_p99 = Some(p.p99);
+                    self.op_cost_ns_max = Some(p.max);
+                }
+            }
+        }
+    }
+
+    /// Resize totals over the run's events: moved and ideal fractions summed over the events
+    /// that were applied, their ratio, violations summed, restored fraction averaged.
+    fn fill_resizes(&mut self, events: &[FiredEvent]) {
+        let resizes: Vec<&ResizeReport> = events.iter().filter_map(|e| e.report.resize.as_ref()).collect();
+        let unsupported = events.iter().filter(|e| e.report.status == EventStatus::Unsupported).count() as u32;
+        if resizes.is_empty() && unsupported == 0 {
+            return;
+        }
+        self.resize_events = Some(resizes.len() as u32);
+        self.resize_unsupported = Some(unsupported);
+        if resizes.is_empty() {
+            return;
+        }
+        let moved: f64 = resizes.iter().map(|r| r.keys_moved_fraction).sum();
+        let ideal: f64 = resizes.iter().map(|r| r.keys_moved_ideal_fraction).sum();
+        self.keys_moved_fraction = Some(moved);
+        self.keys_moved_ideal_fraction = Some(ideal);
+        self.keys_moved_ratio = (ideal > 0.0).then(|| moved / ideal);
+        self.monotonicity_violations = Some(resizes.iter().map(|r| r.monotonicity_violations).sum());
+        let restored: Vec<f64> = resizes.iter().filter_map(|r| r.mapping_restored_fraction).collect();
+        self.mapping_restored_fraction =
+            (!restored.is_empty()).then(|| restored.iter().sum::<f64>() / restored.len() as f64);
+    }
+
+    fn fill_family(&mut self, family: &FamilyMetrics) {
+        self.memory_bytes = family.memory_bytes;
+        if let Some(load) = family.load {
+            self.load_peak_to_mean = Some(load.peak_to_mean);
+            self.load_min_to_mean = Some(load.min_to_mean);
+            self.load_cv = Some(load.cv);
+        }
+    }
+}
+
+/// The columns that identify a run; the other files start with them.
+#[derive(Debug, Default, Serialize, Clone)]
+pub struct RunKey {
+    pub run_id: String,
+    pub scenario: String,
+    pub family: String,
+    pub strategy: String,
+    pub mode: String,
+    pub repeat: u32,
+}
+
+impl RunKey {
+    /// The key of `spec`.
+    pub fn of(spec: &RunSpec) -> Self {
+        RunKey {
+            run_id: spec.run_id.clone(),
+            scenario: spec.workload.scenario.clone(),
+            family: spec.family.name().to_string(),
+            strategy: spec.strategy.clone(),
+            mode: spec.mode.as_str().to_string(),
+            repeat: spec.repeat,
+        }
+    }
+}
+
+/// The columns of `timeseries.csv` after the [`RunKey`]: one interval of one run.
+#[derive(Debug, Default, Serialize)]
+pub struct TimeseriesRow {
+    pub phase: String,
+    pub interval_index: u64,
+    pub interval_start_s: f64,
+    pub interval_s: f64,
+    pub ops: u64,
+    pub errors: u64,
+    pub throughput_ops_s: f64,
+    pub latency_us_p50: Option<u64>,
+    pub latency_us_p90: Option<u64>,
+    pub latency_us_p99: Option<u64>,
+    pub latency_us_p999: Option<u64>,
+    pub latency_us_max: Option<u64>,
+    pub op_cost_ns_p50: Option<u64>,
+    pub op_cost_ns_p99: Option<u64>,
+}
+
+impl TimeseriesRow {
+    /// The row for `interval`.
+    pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {
+        let errors = interval.errors.total();
+        let seconds = interval.length.as_secs_f64();
+        let mut row = TimeseriesRow {
+            phase: interval.slot.phase.as_str().to_string(),
+            interval_index: interval.slot.index,
+            interval_start_s: round3(interval.start_offset_s),
+            interval_s: round3(seconds),
+            ops: interval.ops,
+            errors,
+            throughput_ops_s: if seconds > 0.0 { round3((interval.ops - errors) as f64 / seconds) } else { 0.0 },
+            ..TimeseriesRow::default()
+        };
+        if let Some(p) = Percentiles::of(&interval.histogram) {
+            match timing {
+                Timing::PerOp => {
+                    row.latency_us_p50 = Some(p.p50);
+                    row.latency_us_p90 = Some(p.p90);
+                    row.latency_us_p99 = Some(p.p99);
+                    row.latency_us_p999 = Some(p.p999);
+                    row.latency_us_max = Some(p.max);
+                }
+                Timing::Batch(_) => {
+                    row.op_cost_ns_p50 = Some(p.p50);
+                    row.op_cost_ns_p99 = Some(p.p99);
+                }
+            }
+        }
+        row
+    }
+}
+
+/// The columns of `events.csv` after the [`RunKey`]: one scheduled event of one run.
+#[derive(Debug, Default, Serialize)]
+pub struct EventRow {
+    pub event_index: usize,
+    pub event: String,
+    pub trigger: String,
+    pub fired_at_s: Option<f64>,
+    pub apply_us: Option<u64>,
+    pub status: String,
+    pub message: Option<String>,
+    pub nodes_before: Option<u32>,
+    pub nodes_after: Option<u32>,
+    pub keys_moved_fraction: Option<f64>,
+    pub keys_moved_ideal_fraction: Option<f64>,
+    pub keys_moved_ratio: Option<f64>,
+    pub monotonicity_violations: Option<u64>,
+    pub mapping_restored_fraction: Option<f64>,
+    pub load_peak_to_mean: Option<f64>,
+    pub load_min_to_mean: Option<f64>,
+    pub load_cv: Option<f64>,
+}
+
+impl EventRow {
+    /// The row for `event`.
+    pub fn new(event: &FiredEvent) -> Self {
+        let mut row = EventRow {
+            event_index: event.index,
+            event: event.event.action.label(),
+            trigger: event.event.trigger.to_string(),
+            fired_at_s: event.fired_at.map(|d| round3(d.as_secs_f64())),
+            apply_us: event.apply_duration.map(|d| d.as_micros() as u64),
+            status: event.report.status.as_str().to_string(),
+            message: event.report.message.clone(),
+            ..EventRow::default()
+        };
+        if let Some(resize) = &event.report.resize {
+            row.nodes_before = Some(resize.nodes_before);
+            row.nodes_after = Some(resize.nodes_after);
+            row.keys_moved_fraction = Some(resize.keys_moved_fraction);
+            row.keys_moved_ideal_fraction = Some(resize.keys_moved_ideal_fraction);
+            row.keys_moved_ratio = Some(resize.keys_moved_ratio());
+            row.monotonicity_violations = Some(resize.monotonicity_violations);
+            row.mapping_restored_fraction = resize.mapping_restored_fraction;
+            row.load_peak_to_mean = Some(resize.load.peak_to_mean);
+            row.load_min_to_mean = Some(resize.load.min_to_mean);
+            row.load_cv = Some(resize.load.cv);
+        }
+        row
+    }
+}
+
+/// The columns of `nodes.csv` after the [`RunKey`]: one node's share of the key set at the
+/// start of a run.
+#[derive(Debug, Default, Serialize)]
+pub struct NodeRow {
+    pub node: u32,
+    pub keys_share: f64,
+}
+
+impl NodeRow {
+    /// The rows of every node of `family`.
+    pub fn all(family: &FamilyMetrics) -> Vec<NodeRow> {
+        family.node_shares.iter().map(|(node, share)| NodeRow { node: *node, keys_share: *share }).collect()
+    }
+}

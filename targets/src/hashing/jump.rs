@@ -1,0 +1,91 @@
+//! `jump`: Lamping & Veach's jump consistent hash ("A Fast, Minimal Memory, Consistent Hash
+//! Algorithm", 2014). No structure at all: the bucket is computed from the key and the bucket
+//! count in O(ln N) steps. Buckets are numbered by join order, so only the most recently
+//! added node can leave; removing any other is reported as unsupported.
+
+use super::{
+    HashingError, HashingParams, Node, NodeId, NodeSet, Placement, node_set_bytes, require_uniform, vec_bytes,
+};
+
+/// Jump consistent hashing.
+#[derive(Clone, Debug)]
+pub struct Jump {
+    nodes: NodeSet,
+    params: HashingParams,
+    /// Bucket index → node, in join order.
+    buckets: Vec<NodeId>,
+}
+
+/// The reference algorithm, verbatim from the paper: the bucket in `[0, buckets)` of `key`.
+#[inline]
+pub fn jump_consistent_hash(mut key: u64, buckets: u32) -> u32 {
+    let (mut b, mut j) = (-1i64, 0i64);
+    while j < i64::from(buckets) {
+        b = j;
+        key = key.wrapping_mul(2_862_933_555_777_941_757).wrapping_add(1);
+        j = ((b + 1) as f64 * ((1u64 << 31) as f64 / ((key >> 33) + 1) as f64)) as i64;
+    }
+    b as u32
+}
+
+impl Placement for Jump {
+    fn build(nodes: NodeSet, params: &HashingParams) -> Result<Self, HashingError> {
+        require_uniform(&nodes, "jump")?;
+        let buckets = nodes.nodes().iter().map(|n| n.id).collect();
+        Ok(Jump { nodes, params: params.clone(), buckets })
+    }
+
+    #[inline]
+    fn locate(&self, key_hash: u64) -> NodeId {
+        self.buckets[jump_consistent_hash(key_hash, self.buckets.len() as u32) as usize]
+    }
+
+    fn nodes(&self) -> &NodeSet {
+        &self.nodes
+    }
+
+    fn params(&self) -> &HashingParams {
+        &self.params
+    }
+
+    fn memory_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + vec_bytes(&self.buckets) + node_set_bytes(&self.nodes)
+    }
+
+    fn add_node(&mut self, node: Node) -> Result<(), HashingError> {
+        self.nodes.insert(node)?;
+        require_uniform(&self.nodes, "jump")?;
+        self.buckets.push(node.id);
+        Ok(())
+    }
+
+    fn remove_node(&mut self, id: NodeId) -> Result<(), HashingError> {
+        if self.buckets.last() != Some(&id) {
+            return Err(HashingError::Unsupported(format!(
+                "jump hashing can only remove the last bucket (node {}), not node {}",
+                self.buckets.last().map_or(0, |n| n.0),
+                id.0
+            )));
+        }
+        self.nodes.remove(id)?;
+        self.buckets.pop();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values from the Go and C++ ports of the paper's code (github.com/dgryski/go-jump and
+    /// Guava's `Hashing.consistentHash` test vectors for the same LCG).
+    #[test]
+    fn matches_reference_vectors() {
+        assert_eq!(jump_consistent_hash(0, 1), 0);
+        assert_eq!(jump_consistent_hash(1, 1), 0);
+        assert_eq!(jump_consistent_hash(42, 57), 43);
+        assert_eq!(jump_consistent_hash(0xDEAD_10CC, 1), 0);
+        assert_eq!(jump_consistent_hash(0xDEAD_10CC, 666), 361);
+        assert_eq!(jump_consistent_hash(256, 1024), 520);
+    }
+}

@@ -1,0 +1,18 @@
+//! The strategies stratbench measures, one module per family, and the interface through which
+//! the driver exercises them.
+//!
+//! A family exposes a [`System`](target::System): the thing under test, built from a
+//! [`Workload`](workloads::Workload), which hands each driver worker its own
+//! [`Worker`](target::Worker) and applies scheduled events (resizes, faults). The driver in
+//! the `stratbench` crate owns every clock reading and every histogram; code here only does
+//! the operations and reports what happened, so that one measurement loop serves every
+//! family.
+//!
+//! Families:
+//! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
+//!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
+//! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
+
+pub mod hashing;
+pub mod noop;
+pub mod target;

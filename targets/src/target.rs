@@ -1,0 +1,153 @@
+//! The interface between the driver and a system under test.
+//!
+//! The driver owns the clock: it draws operations from the workload, takes the timestamps,
+//! and records latencies. A [`System`] is built once per run; each driver worker gets its own
+//! [`Worker`] from it (so the hot path needs no shared state unless the strategy has some);
+//! a controller task applies scheduled events through [`System::apply_event`]. Failures are
+//! values ([`OpError`]), counted by kind, never panics.
+
+use serde::Serialize;
+use std::future::Future;
+use workloads::{Event, OpKind};
+
+/// One operation, as drawn from the workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub key: u64,
+}
+
+/// Why an operation failed. `kind` is a short fixed label (`timeout`, `refused`, `conflict`)
+/// under which failures are counted; `detail` is kept for the first failure of each kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpError {
+    pub kind: &'static str,
+    pub detail: Option<String>,
+}
+
+impl OpError {
+    /// A failure of `kind` with no further detail.
+    pub fn new(kind: &'static str) -> Self {
+        OpError { kind, detail: None }
+    }
+}
+
+/// The result of one operation.
+pub type OpResult = Result<(), OpError>;
+
+/// One driver worker's handle on the system under test.
+pub trait Worker: Send + 'static {
+    /// Called before each timed batch, outside the timing: the place to pick up a new
+    /// configuration published by an event.
+    fn prepare_batch(&mut self) {}
+
+    /// Performs one operation.
+    fn call(&mut self, op: Op) -> impl Future<Output = OpResult> + Send;
+}
+
+/// The system under test for one run.
+pub trait System: Send + Sync + 'static {
+    type Worker: Worker;
+
+    /// The handle for driver worker `index`.
+    fn worker(&self, index: u32) -> Self::Worker;
+
+    /// Applies a scheduled event and reports what it did.
+    fn apply_event(&self, event: &Event) -> impl Future<Output = EventReport> + Send;
+
+    /// Family-specific results, read once after the run.
+    fn metrics(&self) -> FamilyMetrics;
+}
+
+/// Whether an event could be applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EventStatus {
+    Ok,
+    /// The strategy cannot do this (for example jump hashing removing a middle node). The
+    /// measurement says so instead of reporting a wrong number.
+    Unsupported,
+    /// The event was not applied because of an error.
+    Error,
+    /// The run ended before the event's trigger.
+    NotReached,
+}
+
+impl EventStatus {
+    /// The name used in CSV rows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Ok => "ok",
+            EventStatus::Unsupported => "unsupported",
+            EventStatus::Error => "error",
+            EventStatus::NotReached => "not-reached",
+        }
+    }
+}
+
+/// What an event did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventReport {
+    pub status: EventStatus,
+    pub message: Option<String>,
+    pub resize: Option<ResizeReport>,
+}
+
+impl EventReport {
+    /// An event this system does not know how to apply.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        EventReport { status: EventStatus::Unsupported, message: Some(message.into()), resize: None }
+    }
+}
+
+/// Key movement caused by one resize, measured over the run's whole key set.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ResizeReport {
+    pub nodes_before: u32,
+    pub nodes_after: u32,
+    /// Fraction of keys whose owner changed.
+    pub keys_moved_fraction: f64,
+    /// The least any strategy must move: the new node's share on add, the removed node's share
+    /// on remove (1/(N+1) and 1/N with equal weights).
+    pub keys_moved_ideal_fraction: f64,
+    /// Keys that moved anywhere but to the added node, or from anywhere but the removed node.
+    pub monotonicity_violations: u64,
+    /// On re-adding a node removed earlier: the fraction of keys whose owner is the one they
+    /// had just before that removal.
+    pub mapping_restored_fraction: Option<f64>,
+    /// Balance after the event.
+    pub load: LoadStats,
+}
+
+impl ResizeReport {
+    /// Measured movement over the ideal (1.0 is optimal).
+    pub fn keys_moved_ratio(&self) -> f64 {
+        if self.keys_moved_ideal_fraction > 0.0 {
+            self.keys_moved_fraction / self.keys_moved_ideal_fraction
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+/// How evenly keys spread over nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct LoadStats {
+    /// Most-loaded node over the mean (1.0 is perfect).
+    pub peak_to_mean: f64,
+    /// Least-loaded node over the mean (1.0 is perfect).
+    pub min_to_mean: f64,
+    /// Coefficient of variation of per-node load (standard deviation over mean).
+    pub cv: f64,
+}
+
+/// Family-specific results of a run; fields a family does not fill stay `None`.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct FamilyMetrics {
+    /// Bytes of memory held by the placement structure.
+    pub memory_bytes: Option<u64>,
+    /// Balance of the key set over the nodes at the start of the run.
+    pub load: Option<LoadStats>,
+    /// Per-node share of the key set at the start of the run (node id, fraction).
+    pub node_shares: Vec<(u32, f64)>,
+}
