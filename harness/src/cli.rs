@@ -30,6 +30,7 @@ pub enum Command {
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.
 #[derive(Debug, Args, Default)]
+#[command(allow_negative_numbers = true)]
 pub struct RunArgs {
     /// Scenario files (TOML) or preset names (file stems in workloads/scenarios/).
     pub scenarios: Vec<String>,
@@ -122,6 +123,7 @@ pub enum KeyFormat {
 
 /// Flags of `stratbench locate`.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct LocateArgs {
     /// A hashing strategy (see `stratbench list`).
     #[arg(long)]

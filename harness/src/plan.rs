@@ -49,7 +49,8 @@ pub fn plan(args: &RunArgs) -> anyhow::Result<RunPlan> {
         let workload = if args.quick { workload.quick() } else { workload };
         let family = Family::from_name(&workload.family).ok_or_else(|| {
             bad_input(format!(
-                "scenario `{}`: unknown family `{}` (families: {})",
+                "{}: scenario `{}`: unknown family `{}` (families: {})",
+                workload.origin,
                 workload.scenario,
                 workload.family,
                 Family::names()
@@ -151,7 +152,7 @@ fn stem(name: &str) -> String {
 /// make no sense.
 fn check_workload(workload: &Workload, family: Family) -> anyhow::Result<()> {
     let at = |field: &str, message: String| {
-        bad_input(format!("scenario `{}`: field `{field}`: {message}", workload.scenario))
+        bad_input(format!("{}: scenario `{}`: field `{field}`: {message}", workload.origin, workload.scenario))
     };
     if matches!(workload.shape, LoadShape::Open { .. }) && workload.batch.is_some_and(|b| b > 1) {
         return Err(at("batch", "batches apply to closed-loop runs only; an open loop times each operation".into()));
@@ -208,7 +209,8 @@ fn select_strategies(
     for name in &workload.strategies {
         if family.strategy(name).is_none() {
             return Err(bad_input(format!(
-                "scenario `{}`: unknown strategy `{name}` for family `{}` (strategies: {})",
+                "{}: scenario `{}`: unknown strategy `{name}` for family `{}` (strategies: {})",
+                workload.origin,
                 workload.scenario,
                 family.name(),
                 family.strategies().iter().map(|s| s.name).collect::<Vec<_>>().join(", ")

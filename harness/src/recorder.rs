@@ -19,14 +19,13 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 use targets::target::OpError;
 
-/// Largest value a histogram tracks: one hour in microseconds. Larger values are clamped.
-pub const HISTOGRAM_MAX: u64 = 3_600_000_000;
 /// Significant digits of every histogram.
 pub const HISTOGRAM_SIGFIG: u8 = 3;
 
-/// An empty histogram with the harness's range and precision.
+/// An empty histogram with the harness's precision. It starts small and grows to the largest
+/// value recorded (no value is clamped), so an idle worker's histogram costs a few kilobytes.
 pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HISTOGRAM_MAX, HISTOGRAM_SIGFIG).expect("valid histogram bounds")
+    Histogram::new(HISTOGRAM_SIGFIG).expect("valid histogram precision")
 }
 
 /// What one recorded value means.
@@ -284,7 +283,12 @@ impl WorkerRecorder {
         }
         match failure {
             None => {
-                self.histogram.saturating_record(self.timing.value(end.saturating_duration_since(basis), ops));
+                let value = self.timing.value(end.saturating_duration_since(basis), ops);
+                // Auto-resizing histograms only refuse a value that needs more than usize
+                // buckets; clamp that impossible case rather than lose the count.
+                if self.histogram.record(value).is_err() {
+                    self.histogram.saturating_record(value);
+                }
             }
             Some(error) => self.errors.add(error),
         }
@@ -529,6 +533,28 @@ mod tests {
         assert_eq!(a.len(), 5);
         assert_eq!(a.count_at(20), 2);
         assert_eq!(a.max(), a.highest_equivalent(1000));
+    }
+
+    proptest::proptest! {
+        /// Merging per-worker histograms gives the histogram of all the values: the same
+        /// count and the same percentiles as recording everything in one.
+        #[test]
+        fn merged_histograms_equal_one_histogram_of_everything(
+            values in proptest::collection::vec(0u64..10_000_000, 1..500),
+            split in 0usize..500,
+        ) {
+            let split = split.min(values.len());
+            let (mut left, mut right, mut all) = (new_histogram(), new_histogram(), new_histogram());
+            for (i, v) in values.iter().enumerate() {
+                if i < split { left.record(*v).unwrap() } else { right.record(*v).unwrap() }
+                all.record(*v).unwrap();
+            }
+            left.add(&right).unwrap();
+            proptest::prop_assert_eq!(left.len(), values.len() as u64);
+            for q in [0.0, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                proptest::prop_assert_eq!(left.value_at_quantile(q), all.value_at_quantile(q));
+            }
+        }
     }
 
     /// Two workers, three intervals: the aggregate holds every operation once, warm-up apart,

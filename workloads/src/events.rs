@@ -101,16 +101,6 @@ impl EventSpec {
     }
 }
 
-/// Sorts events so that time-triggered ones come in time order and count-triggered ones in
-/// count order; the relative order of the two kinds is decided while running.
-pub fn sorted(mut events: Vec<Event>) -> Vec<Event> {
-    events.sort_by_key(|e| match e.trigger {
-        Trigger::At(at) => (0, at.as_nanos() as u64),
-        Trigger::AfterOps(ops) => (1, ops),
-    });
-    events
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

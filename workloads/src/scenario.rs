@@ -25,7 +25,7 @@
 //! parser reports those, because field types such as [`HumanDuration`] check their values
 //! while they are read.
 
-use crate::events::{self, Event, EventSpec, Trigger};
+use crate::events::{Event, EventSpec, Trigger};
 use crate::keys::{DistributionName, KeyDistribution};
 use crate::mix::OperationMix;
 use crate::schedule::{Arrivals, LoadShape, RunLength};
@@ -51,7 +51,7 @@ pub mod defaults {
     /// time too.
     pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
     /// Limits that keep a typo from allocating the machine away.
-    pub const MAX_WORKERS: u64 = 100_000;
+    pub const MAX_WORKERS: u64 = 10_000;
     pub const MAX_NODES: u64 = 1_000_000;
     pub const MAX_BATCH: u64 = 1_000_000;
     pub const MAX_REPEAT: u64 = 1_000;
@@ -229,8 +229,21 @@ impl WorkloadSpec {
             return Err(field_error("duration", format!("must be at most {}", HumanDuration(defaults::MAX_DURATION))));
         }
         let interval = self.interval.map_or(defaults::INTERVAL, |d| d.0);
-        if interval < Duration::from_millis(10) {
-            return Err(field_error("interval", "must be at least 10ms".into()));
+        if interval < Duration::from_millis(10) || interval > defaults::MAX_DURATION {
+            return Err(field_error(
+                "interval",
+                format!("must be from 10ms to {}", HumanDuration(defaults::MAX_DURATION)),
+            ));
+        }
+        let warmup = self.warmup.map_or(defaults::WARMUP, |d| d.0);
+        if warmup > defaults::MAX_DURATION {
+            return Err(field_error("warmup", format!("must be at most {}", HumanDuration(defaults::MAX_DURATION))));
+        }
+        if let Some(rate) = self.rate.filter(|r| r.0 < MIN_RATE_OPS_S) {
+            return Err(field_error(
+                "rate",
+                format!("must be at least {MIN_RATE_OPS_S} operations per second, got {}", rate.0),
+            ));
         }
         let workers =
             check_limit(self.concurrency.map_or(u64::from(defaults::CONCURRENCY), |c| c.0), defaults::MAX_WORKERS)
@@ -251,16 +264,20 @@ impl WorkloadSpec {
             .enumerate()
             .map(|(i, spec)| spec.resolve().map_err(|m| field_error(&format!("events[{i}]"), m)))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(i) = events.iter().position(|e| matches!(e.trigger, Trigger::At(at) if at > defaults::MAX_DURATION))
+        {
+            return Err(field_error(
+                &format!("events[{i}].at"),
+                format!("must be at most {}", HumanDuration(defaults::MAX_DURATION)),
+            ));
+        }
         Ok(Workload {
+            origin: origin.to_string(),
             scenario: scenario.clone(),
             family,
             strategies: self.strategies.clone().unwrap_or_default(),
             mode: self.mode.unwrap_or_default(),
-            length: RunLength {
-                warmup: self.warmup.map_or(defaults::WARMUP, |d| d.0),
-                duration,
-                ops: self.ops.map(|o| o.0),
-            },
+            length: RunLength { warmup, duration, ops: self.ops.map(|o| o.0) },
             shape,
             keys: self.keys.map_or(defaults::KEYS, |k| k.0),
             dist: self.distribution().map_err(|m| field_error("zipf_theta", m))?,
@@ -277,7 +294,7 @@ impl WorkloadSpec {
                 .map(|b| check_limit(b.0, defaults::MAX_BATCH).map(|b| b as u32))
                 .transpose()
                 .map_err(|m| field_error("batch", m))?,
-            events: events::sorted(events),
+            events,
             params: self.params.clone().unwrap_or_default(),
         })
     }
@@ -308,6 +325,9 @@ impl WorkloadSpec {
     }
 }
 
+/// The slowest open-loop rate: one operation every 1000 s.
+const MIN_RATE_OPS_S: f64 = 0.001;
+
 fn check_limit(value: u64, max: u64) -> Result<u64, String> {
     if value > max { Err(format!("must be at most {max}, got {value}")) } else { Ok(value) }
 }
@@ -315,6 +335,9 @@ fn check_limit(value: u64, max: u64) -> Result<u64, String> {
 /// A fully resolved workload: what one scenario asks of one family.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Workload {
+    /// Where the scenario came from (a file path, `preset <name>`, `command line`), for
+    /// messages.
+    pub origin: String,
     pub scenario: String,
     pub family: String,
     /// Empty means every strategy of the family.

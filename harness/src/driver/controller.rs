@@ -1,7 +1,8 @@
 //! The event controller: fires scheduled events (resizes, faults) at their time or once
 //! enough measured operations have completed, applies them through the system under test, and
 //! records when each fired and how long it took to apply. Events are applied one at a time,
-//! in schedule order; count triggers are checked every millisecond.
+//! as they fall due (in file order when several are due at once); count triggers are checked
+//! every millisecond.
 
 use super::worker::sleep_until;
 use crate::recorder::PaddedCounter;

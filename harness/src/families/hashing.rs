@@ -18,6 +18,12 @@ use workloads::scenario::Mode;
 /// microseconds) that two clock reads are noise, short enough for many samples per second.
 pub const DEFAULT_BATCH: u32 = 1024;
 
+/// The key set is held in memory (hash and owner of every key, 12 bytes each, plus a snapshot
+/// per removed node): 50 million keys is under a gigabyte.
+pub const MAX_KEYS: u64 = 50_000_000;
+/// 100,000 nodes is 16 million ring points.
+pub const MAX_NODES: u64 = 100_000;
+
 /// Every hashing strategy, ours then the crate adapters.
 pub fn strategies() -> Vec<StrategyInfo> {
     Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: &[Mode::Inproc] }).collect()
