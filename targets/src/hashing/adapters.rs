@@ -15,6 +15,7 @@
 //! that accepts a hasher does no extra hashing of its own, and the comparison is of the
 //! algorithms. `mpchash` takes no hasher and rehashes the key once per probe.
 
+use super::jump::JumpBuckets;
 use super::{HashingError, HashingParams, Node, NodeId, NodeSet, Placement, node_set_bytes, require_uniform};
 use std::hash::{BuildHasher, Hasher};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -102,27 +103,25 @@ impl Placement for CrateHashring {
 /// `crate:jumphash`: the `jumphash` crate fed the key hash unchanged.
 #[derive(Clone)]
 pub struct CrateJumphash {
-    nodes: NodeSet,
+    buckets: JumpBuckets,
     params: HashingParams,
     hasher: jumphash::CustomJumpHasher<PassThroughHasher>,
-    buckets: Vec<NodeId>,
 }
 
 impl Placement for CrateJumphash {
     fn build(nodes: NodeSet, params: &HashingParams) -> Result<Self, HashingError> {
-        require_uniform(&nodes, "crate:jumphash")?;
-        let buckets = nodes.nodes().iter().map(|n| n.id).collect();
+        let buckets = JumpBuckets::new(nodes, "crate:jumphash")?;
         let hasher = jumphash::CustomJumpHasher::new(PassThroughHasher::default());
-        Ok(CrateJumphash { nodes, params: params.clone(), hasher, buckets })
+        Ok(CrateJumphash { buckets, params: params.clone(), hasher })
     }
 
     #[inline]
     fn locate(&self, key_hash: u64) -> NodeId {
-        self.buckets[self.hasher.slot(&key_hash, self.buckets.len() as u32) as usize]
+        self.buckets.node(self.hasher.slot(&key_hash, self.buckets.count()))
     }
 
     fn nodes(&self) -> &NodeSet {
-        &self.nodes
+        self.buckets.nodes()
     }
 
     fn params(&self) -> &HashingParams {
@@ -130,25 +129,15 @@ impl Placement for CrateJumphash {
     }
 
     fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + super::vec_bytes(&self.buckets) + node_set_bytes(&self.nodes)
+        std::mem::size_of::<Self>() + self.buckets.memory_bytes()
     }
 
     fn add_node(&mut self, node: Node) -> Result<(), HashingError> {
-        self.nodes.insert(node)?;
-        self.buckets.push(node.id);
-        Ok(())
+        self.buckets.add(node)
     }
 
     fn remove_node(&mut self, id: NodeId) -> Result<(), HashingError> {
-        if self.buckets.last() != Some(&id) {
-            return Err(HashingError::Unsupported(format!(
-                "jump hashing can only remove the last bucket, not node {}",
-                id.0
-            )));
-        }
-        self.nodes.remove(id)?;
-        self.buckets.pop();
-        Ok(())
+        self.buckets.remove(id)
     }
 }
 

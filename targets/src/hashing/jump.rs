@@ -10,10 +10,8 @@ use super::{
 /// Jump consistent hashing.
 #[derive(Clone, Debug)]
 pub struct Jump {
-    nodes: NodeSet,
+    buckets: JumpBuckets,
     params: HashingParams,
-    /// Bucket index → node, in join order.
-    buckets: Vec<NodeId>,
 }
 
 /// The reference algorithm, verbatim from the paper: the bucket in `[0, buckets)` of `key`.
@@ -31,20 +29,82 @@ pub fn jump_consistent_hash(mut key: u64, buckets: u32) -> u32 {
     b as u32
 }
 
+/// The bucket list of a jump-hash placement, in join order, with the one resize jump hashing
+/// allows besides adding: removing the last bucket. Shared by [`Jump`] and the
+/// `crate:jumphash` adapter, which differ only in the function that picks the bucket.
+#[derive(Clone, Debug)]
+pub struct JumpBuckets {
+    nodes: NodeSet,
+    ids: Vec<NodeId>,
+}
+
+impl JumpBuckets {
+    /// Buckets for `nodes` (weights are not supported).
+    pub fn new(nodes: NodeSet, strategy: &str) -> Result<Self, HashingError> {
+        require_uniform(&nodes, strategy)?;
+        let ids = nodes.nodes().iter().map(|n| n.id).collect();
+        Ok(JumpBuckets { nodes, ids })
+    }
+
+    /// The node of bucket `index`.
+    #[inline]
+    pub fn node(&self, index: u32) -> NodeId {
+        self.ids[index as usize]
+    }
+
+    /// Number of buckets.
+    #[inline]
+    pub fn count(&self) -> u32 {
+        self.ids.len() as u32
+    }
+
+    /// The nodes, sorted by id.
+    pub fn nodes(&self) -> &NodeSet {
+        &self.nodes
+    }
+
+    /// Heap and inline bytes.
+    pub fn memory_bytes(&self) -> usize {
+        vec_bytes(&self.ids) + node_set_bytes(&self.nodes)
+    }
+
+    /// Appends a bucket for `node`.
+    pub fn add(&mut self, node: Node) -> Result<(), HashingError> {
+        if node.weight != 1.0 {
+            return Err(HashingError::Unsupported("jump hashing does not support node weights".into()));
+        }
+        self.nodes.insert(node)?;
+        self.ids.push(node.id);
+        Ok(())
+    }
+
+    /// Removes `id` if it holds the last bucket; any other removal is unsupported.
+    pub fn remove(&mut self, id: NodeId) -> Result<(), HashingError> {
+        if self.ids.last() != Some(&id) {
+            return Err(HashingError::Unsupported(format!(
+                "jump hashing can only remove the last bucket (node {}), not node {}",
+                self.ids.last().map_or(0, |n| n.0),
+                id.0
+            )));
+        }
+        self.nodes.remove(id)?;
+        self.ids.pop();
+        Ok(())
+    }
+}
+
 impl Placement for Jump {
     fn build(nodes: NodeSet, params: &HashingParams) -> Result<Self, HashingError> {
-        require_uniform(&nodes, "jump")?;
-        let buckets = nodes.nodes().iter().map(|n| n.id).collect();
-        Ok(Jump { nodes, params: params.clone(), buckets })
+        Ok(Jump { buckets: JumpBuckets::new(nodes, "jump")?, params: params.clone() })
     }
 
     #[inline]
     fn locate(&self, key_hash: u64) -> NodeId {
-        self.buckets[jump_consistent_hash(key_hash, self.buckets.len() as u32) as usize]
+        self.buckets.node(jump_consistent_hash(key_hash, self.buckets.count()))
     }
 
     fn nodes(&self) -> &NodeSet {
-        &self.nodes
+        self.buckets.nodes()
     }
 
     fn params(&self) -> &HashingParams {
@@ -52,27 +112,15 @@ impl Placement for Jump {
     }
 
     fn memory_bytes(&self) -> usize {
-        std::mem::size_of::<Self>() + vec_bytes(&self.buckets) + node_set_bytes(&self.nodes)
+        std::mem::size_of::<Self>() + self.buckets.memory_bytes()
     }
 
     fn add_node(&mut self, node: Node) -> Result<(), HashingError> {
-        self.nodes.insert(node)?;
-        require_uniform(&self.nodes, "jump")?;
-        self.buckets.push(node.id);
-        Ok(())
+        self.buckets.add(node)
     }
 
     fn remove_node(&mut self, id: NodeId) -> Result<(), HashingError> {
-        if self.buckets.last() != Some(&id) {
-            return Err(HashingError::Unsupported(format!(
-                "jump hashing can only remove the last bucket (node {}), not node {}",
-                self.buckets.last().map_or(0, |n| n.0),
-                id.0
-            )));
-        }
-        self.nodes.remove(id)?;
-        self.buckets.pop();
-        Ok(())
+        self.buckets.remove(id)
     }
 }
 
