@@ -105,9 +105,17 @@ impl CsvTable {
         }
     }
 
-    /// The values of the identity columns of `row`.
+    /// The values of the identity columns of `row`, numbers in one canonical spelling (a
+    /// rate of `4000.0` and one of `4000` are the same run).
     pub fn identity(&self, row: &[String]) -> Vec<String> {
-        IDENTITY_COLUMNS.iter().map(|c| self.get(row, c).to_string()).collect()
+        IDENTITY_COLUMNS.iter().map(|c| canonical(self.get(row, c))).collect()
+    }
+}
+
+fn canonical(value: &str) -> String {
+    match value.parse::<f64>() {
+        Ok(number) if number.is_finite() => format!("{number}"),
+        _ => value.to_string(),
     }
 }
 
@@ -235,6 +243,8 @@ mod tests {
         assert_eq!(table.num(&table.rows[0], "x"), Some(4.5));
         assert_eq!(table.get(&table.rows[0], "no_such_column"), "");
         assert_eq!(table.identity(&table.rows[0])[0], "s");
+        assert_eq!(canonical("4000.0"), canonical("4000"));
+        assert_eq!(canonical("zipfian(0.99)"), "zipfian(0.99)");
     }
 
     #[test]

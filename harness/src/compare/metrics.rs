@@ -69,7 +69,7 @@ const fn relative(name: &'static str, of: &'static str, better: Better, percent:
 }
 
 /// Tolerance of "exact" comparisons: floating-point noise, not measurement noise.
-const EXACT: f64 = 1e-9;
+pub const EXACT: f64 = 1e-9;
 
 /// Every compared metric, in the order they are printed.
 pub const METRICS: &[Metric] = &[

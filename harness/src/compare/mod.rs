@@ -67,7 +67,7 @@ pub struct Line {
     pub current: Option<f64>,
     /// Current median over baseline median, minus one, in percent.
     pub change_percent: Option<f64>,
-    /// `10%`, `±1e-9` or `off`.
+    /// `10%` (timings), `exact` or `±0.01` (deterministic metrics), or `off`.
     pub threshold: String,
     pub baseline_repeats: usize,
     pub current_repeats: usize,
@@ -362,6 +362,7 @@ fn describe_threshold(metric: &Metric, threshold: Threshold) -> String {
     match (threshold, metric.kind) {
         (Threshold::Off, _) => "off".into(),
         (Threshold::Value(v), Kind::Timing) => format!("{v}%"),
+        (Threshold::Value(v), Kind::Exact) if v <= metrics::EXACT => "exact".into(),
         (Threshold::Value(v), Kind::Exact) => format!("±{v}"),
     }
 }

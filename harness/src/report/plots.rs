@@ -108,6 +108,8 @@ pub fn over_time(title: &str, y_desc: &str, series: &[Series], markers: &[Marker
     let xs = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).chain(markers.iter().map(|m| m.at));
     let (x_min, x_max) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(x), hi.max(x)));
     let (x_min, x_max) = if x_min < x_max { (x_min, x_max) } else { (0.0, 1.0) };
+    // Room on the right for the label of an event at the very end.
+    let x_max = x_max + (x_max - x_min) * 0.08;
     let y_max = max_y(series);
     svg(|root| {
         let mut chart = ChartBuilder::on(root)
