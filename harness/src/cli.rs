@@ -127,7 +127,7 @@ pub struct CompareArgs {
     /// A TOML file of thresholds per metric and per row (see results/README.md).
     #[arg(long)]
     pub thresholds: Option<PathBuf>,
-    /// The strategy that `*_rel` metrics divide by, FAMILY=STRATEGY (default hashing=modulo).
+    /// The strategy that `*_rel` metrics divide by, FAMILY=STRATEGY (default hashing=jump).
     #[arg(long)]
     pub reference: Vec<String>,
     /// How to print the comparison.

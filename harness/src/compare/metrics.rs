@@ -15,7 +15,7 @@
 //! latency_us_p99 = 30
 //! throughput_ops_s = "off"    # reported, never fails
 //! [reference]                 # the strategy the `*_rel` metrics divide by, per family
-//! hashing = "modulo"
+//! hashing = "jump"
 //! [[rows]]                    # rows matching every given identity column get these
 //! match = { scenario = "ci-hashing", strategy = "bounded-load" }
 //! thresholds = { op_cost_ns_p99_rel = 50 }
@@ -71,20 +71,23 @@ const fn relative(name: &'static str, of: &'static str, better: Better, percent:
 /// Tolerance of "exact" comparisons: floating-point noise, not measurement noise.
 pub const EXACT: f64 = 1e-9;
 
-/// Every compared metric, in the order they are printed.
+/// Every compared metric, in the order they are printed. The default thresholds are set above
+/// the drift seen between sessions of the `ci` preset on a shared 2-core machine (medians
+/// moved by up to 12%, tails by far more, throughput by up to 40% when neighbours were busy);
+/// tighten them on a quiet machine.
 pub const METRICS: &[Metric] = &[
-    timing("throughput_ops_s", Better::Higher, 10.0),
-    timing("latency_us_p50", Better::Lower, 10.0),
-    timing("latency_us_p90", Better::Lower, 15.0),
-    timing("latency_us_p99", Better::Lower, 20.0),
-    timing("latency_us_p999", Better::Lower, 25.0),
-    timing("op_cost_ns_p50", Better::Lower, 10.0),
-    timing("op_cost_ns_p99", Better::Lower, 20.0),
-    relative("throughput_rel", "throughput_ops_s", Better::Higher, 10.0),
-    relative("latency_us_p50_rel", "latency_us_p50", Better::Lower, 10.0),
-    relative("latency_us_p99_rel", "latency_us_p99", Better::Lower, 20.0),
-    relative("op_cost_ns_p50_rel", "op_cost_ns_p50", Better::Lower, 10.0),
-    relative("op_cost_ns_p99_rel", "op_cost_ns_p99", Better::Lower, 20.0),
+    timing("throughput_ops_s", Better::Higher, 20.0),
+    timing("latency_us_p50", Better::Lower, 15.0),
+    timing("latency_us_p90", Better::Lower, 20.0),
+    timing("latency_us_p99", Better::Lower, 30.0),
+    timing("latency_us_p999", Better::Lower, 40.0),
+    timing("op_cost_ns_p50", Better::Lower, 15.0),
+    timing("op_cost_ns_p99", Better::Lower, 30.0),
+    relative("throughput_rel", "throughput_ops_s", Better::Higher, 20.0),
+    relative("latency_us_p50_rel", "latency_us_p50", Better::Lower, 15.0),
+    relative("latency_us_p99_rel", "latency_us_p99", Better::Lower, 30.0),
+    relative("op_cost_ns_p50_rel", "op_cost_ns_p50", Better::Lower, 15.0),
+    relative("op_cost_ns_p99_rel", "op_cost_ns_p99", Better::Lower, 30.0),
     timing("build_time_us", Better::Lower, 50.0),
     timing("memory_bytes", Better::Lower, 10.0),
     exact("error_rate", Better::Lower, 0.01),
@@ -98,7 +101,19 @@ pub const METRICS: &[Metric] = &[
 
 /// The reference strategy of each family that `*_rel` metrics divide by, unless the
 /// thresholds file or `--reference` says otherwise. A family without one has no `*_rel`.
-pub const DEFAULT_REFERENCES: &[(&str, &str)] = &[("hashing", "modulo")];
+///
+/// For hashing it is `jump` rather than the `modulo` baseline: a lookup's cost is recorded in
+/// whole nanoseconds, and modulo's is about 2 ns, so a ratio to it would move in steps of
+/// 50%; jump's (about 25 ns) gives steps of 4%, and it is as plain a computation (no memory
+/// beyond the node count), which is what makes the ratio travel between machines.
+pub const DEFAULT_REFERENCES: &[(&str, &str)] = &[("hashing", "jump")];
+
+/// Whether `column` is recorded in whole units (µs or ns, from the histograms): a change of
+/// one unit is within its resolution.
+pub fn whole_units(column: &str) -> bool {
+    (column.starts_with("latency_us_") || column.starts_with("op_cost_ns_") || column == "build_time_us")
+        && !column.ends_with("_mean")
+}
 
 /// A metric by name.
 pub fn metric(name: &str) -> Option<&'static Metric> {
@@ -256,6 +271,12 @@ fn parse_threshold(name: &str, value: RawThreshold) -> Result<Threshold, String>
 mod tests {
     use super::*;
 
+    #[test]
+    fn whole_unit_columns() {
+        assert!(whole_units("op_cost_ns_p50") && whole_units("latency_us_p999") && whole_units("build_time_us"));
+        assert!(!whole_units("op_cost_ns_mean") && !whole_units("throughput_ops_s"));
+    }
+
     fn identity(scenario: &str, strategy: &str) -> Vec<String> {
         let mut id = vec![String::new(); IDENTITY_COLUMNS.len()];
         id[0] = scenario.into();
@@ -269,15 +290,15 @@ mod tests {
         let path = dir.path().join("t.toml");
         std::fs::write(
             &path,
-            "[thresholds]\nlatency_us_p99 = 30\nthroughput_ops_s = \"off\"\n\
+            "[thresholds]\nlatency_us_p99 = 35\nthroughput_ops_s = \"off\"\n\
              [[rows]]\nmatch = { strategy = \"ring\" }\nthresholds = { latency_us_p99 = 50 }\n",
         )
         .unwrap();
         let mut t = Thresholds::default();
         let p99 = metric("latency_us_p99").unwrap();
-        assert_eq!(t.get(p99, &identity("s", "ring")), Threshold::Value(20.0));
+        assert_eq!(t.get(p99, &identity("s", "ring")), Threshold::Value(30.0));
         t.load_file(&path).unwrap();
-        assert_eq!(t.get(p99, &identity("s", "jump")), Threshold::Value(30.0));
+        assert_eq!(t.get(p99, &identity("s", "jump")), Threshold::Value(35.0));
         assert_eq!(t.get(p99, &identity("s", "ring")), Threshold::Value(50.0));
         assert_eq!(t.get(metric("throughput_ops_s").unwrap(), &identity("s", "jump")), Threshold::Off);
         t.apply_flag("12").unwrap();

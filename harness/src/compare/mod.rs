@@ -5,7 +5,7 @@
 //! of a run (`run --repeat N`, column `repeat`) form its sample on each side. A timing is
 //! judged on the medians and confirmed by the repetitions ([`judge`]); correctness metrics
 //! compare exactly. Ratios to a reference strategy measured in the same session (`*_rel`,
-//! for example a lookup's cost over `modulo`'s) cancel most of the difference between two
+//! for example a lookup's cost over `jump`'s) cancel most of the difference between two
 //! machines or two noisy moments, which makes them the metrics to gate CI on. Rows present on
 //! one side only are listed, never dropped.
 
@@ -20,7 +20,11 @@ use metrics::{Better, Kind, METRICS, Metric, Threshold, Thresholds};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// Significance level of the rank test on repetitions.
+/// Significance level of a whole comparison: the chance, if nothing changed and repetitions
+/// were independent, that some timing is called a regression by the rank test alone. Each
+/// test runs at `ALPHA / m` for `m` judged timings (Bonferroni), so comparing many runs does not
+/// multiply false alarms: with 3 repetitions a side the rank test alone never decides (its
+/// smallest p is 0.05) and the spread rule does; with 10 it can.
 pub const ALPHA: f64 = 0.05;
 
 /// The outcome of one metric of one run.
@@ -75,6 +79,12 @@ pub struct Line {
     pub p_value: Option<f64>,
     pub verdict: Verdict,
     pub note: String,
+    /// A timing judged with at least two repetitions on each side (counts towards `m`).
+    #[serde(skip)]
+    rank_tested: bool,
+    /// The verdict rests on the rank test alone (checked against `ALPHA / m`).
+    #[serde(skip)]
+    confirmed_by_rank_test: bool,
 }
 
 /// The whole comparison.
@@ -140,21 +150,32 @@ impl<'a> Side<'a> {
         rows.iter().map(|i| self.table.rows[*i].as_slice()).filter(|r| self.table.get(r, "status") == "ok").collect()
     }
 
-    /// The values of `metric` over the ok repetitions of a run.
-    fn values(&self, rows: &[usize], metric: &Metric, thresholds: &Thresholds) -> Result<Vec<f64>, String> {
+    /// The values of `metric` over the ok repetitions of a run, and the median of their
+    /// relative recording resolution (one unit of a whole-unit column over the value; for a
+    /// ratio, the sum over its two terms).
+    fn values(&self, rows: &[usize], metric: &Metric, thresholds: &Thresholds) -> Result<(Vec<f64>, f64), String> {
         let rows = self.ok_rows(rows);
-        let Some(column) = metric.relative_to else {
-            return Ok(rows.iter().filter_map(|r| self.table.num(r, metric.name)).collect());
+        let unit = |value: f64, column: &str| {
+            if metrics::whole_units(column) && value > 0.0 { 1.0 / value } else { 0.0 }
         };
         let mut values = Vec::new();
+        let mut resolutions = Vec::new();
         for row in rows {
+            let Some(column) = metric.relative_to else {
+                if let Some(value) = self.table.num(row, metric.name) {
+                    values.push(value);
+                    resolutions.push(unit(value, metric.name));
+                }
+                continue;
+            };
             let Some(value) = self.table.num(row, column) else { continue };
             let reference = self.reference_value(row, column, thresholds)?;
             if reference > 0.0 {
                 values.push(value / reference);
+                resolutions.push(unit(value, column) + unit(reference, column));
             }
         }
-        Ok(values)
+        Ok((values, stats::median(&resolutions).unwrap_or(0.0)))
     }
 
     /// The reference strategy's `column` for `row`: its repetition with the same number if
@@ -187,7 +208,26 @@ pub fn compare(baseline: &CsvTable, current: &CsvTable, thresholds: &Thresholds)
             (None, None) => {}
         }
     }
+    correct_for_multiple_tests(&mut lines);
     Comparison { lines, notes: host_notes(baseline, current) }
+}
+
+/// Keeps a verdict that rests on the rank test alone only if its p-value passes `ALPHA / m`,
+/// `m` being the number of timings judged with repetitions on both sides.
+fn correct_for_multiple_tests(lines: &mut [Line]) {
+    let judged = lines.iter().filter(|l| l.rank_tested).count().max(1);
+    let alpha = ALPHA / judged as f64;
+    for line in lines.iter_mut().filter(|l| l.confirmed_by_rank_test) {
+        let p = line.p_value.unwrap_or(1.0);
+        if p > alpha {
+            line.verdict = Verdict::Noise;
+            line.note = format!(
+                "beyond the threshold at the medians; repetitions overlap, rank test p = {p:.3} > {alpha:.4} (0.05 over {judged} timings)"
+            );
+        } else {
+            line.note = format!("rank test on the repetitions: p = {p:.4} <= {alpha:.4} (0.05 over {judged} timings)");
+        }
+    }
 }
 
 fn presence_line(label: &str, verdict: Verdict, baseline_repeats: usize, current_repeats: usize) -> Line {
@@ -207,6 +247,8 @@ fn presence_line(label: &str, verdict: Verdict, baseline_repeats: usize, current
         p_value: None,
         verdict,
         note: note.into(),
+        rank_tested: false,
+        confirmed_by_rank_test: false,
     }
 }
 
@@ -236,17 +278,17 @@ fn compare_run(
     for metric in METRICS {
         let b = base.values(base_rows, metric, thresholds);
         let c = cur.values(cur_rows, metric, thresholds);
-        let (b, c, why) = match (b, c) {
+        let ((b, b_resolution), (c, c_resolution), why) = match (b, c) {
             (Ok(b), Ok(c)) => (b, c, None),
-            (Ok(b), Err(why)) => (b, Vec::new(), Some(why)),
-            (Err(_), Ok(c)) => (Vec::new(), c, None),
+            (Ok(b), Err(why)) => (b, (Vec::new(), 0.0), Some(why)),
+            (Err(_), Ok(c)) => ((Vec::new(), 0.0), c, None),
             (Err(_), Err(_)) => continue,
         };
         if b.is_empty() && c.is_empty() {
             continue;
         }
         let threshold = thresholds.get(metric, identity);
-        let mut line = judge(metric, threshold, &b, &c);
+        let mut line = judge(metric, threshold, &b, &c, b_resolution + c_resolution);
         line.run = label.to_string();
         if let Some(why) = why.filter(|_| line.verdict == Verdict::Missing) {
             line.note = why;
@@ -256,8 +298,10 @@ fn compare_run(
     lines
 }
 
-/// Judges one metric from its repetitions on each side.
-pub fn judge(metric: &Metric, threshold: Threshold, baseline: &[f64], current: &[f64]) -> Line {
+/// Judges one metric from its repetitions on each side. `resolution` is the relative change
+/// that the recording's resolution alone can cause (a 2 ns cost recorded as 3 ns is +50%):
+/// no smaller change counts, whatever the threshold.
+pub fn judge(metric: &Metric, threshold: Threshold, baseline: &[f64], current: &[f64], resolution: f64) -> Line {
     let (bm, cm) = (stats::median(baseline), stats::median(current));
     let mut line = Line {
         run: String::new(),
@@ -271,6 +315,8 @@ pub fn judge(metric: &Metric, threshold: Threshold, baseline: &[f64], current: &
         p_value: None,
         verdict: Verdict::Ok,
         note: String::new(),
+        rank_tested: false,
+        confirmed_by_rank_test: false,
     };
     let (Some(bm), Some(cm)) = (bm, cm) else {
         line.verdict = if bm.is_some() { Verdict::Missing } else { Verdict::New };
@@ -284,7 +330,7 @@ pub fn judge(metric: &Metric, threshold: Threshold, baseline: &[f64], current: &
     };
     match metric.kind {
         Kind::Exact => judge_exact(&mut line, metric.better, limit, bm, cm),
-        Kind::Timing => judge_timing(&mut line, metric.better, limit / 100.0, baseline, current),
+        Kind::Timing => judge_timing(&mut line, metric.better, limit / 100.0, resolution, baseline, current),
     }
     line
 }
@@ -308,13 +354,19 @@ fn judge_exact(line: &mut Line, better: Better, tolerance: f64, bm: f64, cm: f64
 /// the medians decide; otherwise either every current repetition is beyond the threshold
 /// from every baseline one (the whole spread moved), or the rank test finds the shift
 /// significant.
-fn judge_timing(line: &mut Line, better: Better, limit: f64, baseline: &[f64], current: &[f64]) {
+fn judge_timing(line: &mut Line, better: Better, limit: f64, resolution: f64, baseline: &[f64], current: &[f64]) {
     let (bm, cm) = (stats::median(baseline).unwrap_or(0.0), stats::median(current).unwrap_or(0.0));
     let change = relative_change(bm, cm).unwrap_or(0.0);
     let worse = if better == Better::Lower { change } else { -change };
+    line.rank_tested = baseline.len() >= 2 && current.len() >= 2;
     if worse.abs() <= limit {
         return;
     }
+    if worse.abs() <= resolution {
+        line.note = format!("within the recording resolution (whole units: ±{:.0}%)", resolution * 100.0);
+        return;
+    }
+    let limit = limit.max(resolution);
     let regression = worse > 0.0;
     // Orient both samples so that "larger" means "in the direction of the change".
     let toward_change = |v: &f64| if (better == Better::Lower) == regression { *v } else { -*v };
@@ -334,8 +386,9 @@ fn judge_timing(line: &mut Line, better: Better, limit: f64, baseline: &[f64], c
         line.verdict = found;
         line.note = "every repetition moved beyond the threshold".into();
     } else if p <= ALPHA {
+        // Provisional: `correct_for_multiple_tests` checks p against ALPHA / m.
         line.verdict = found;
-        line.note = format!("rank test on the repetitions: p = {p:.3}");
+        line.confirmed_by_rank_test = true;
     } else {
         line.verdict = Verdict::Noise;
         line.note = format!("beyond the threshold at the medians, but the repetitions overlap (p = {p:.3})");
@@ -413,7 +466,7 @@ mod tests {
 
     #[test]
     fn a_shift_of_every_repetition_beyond_the_threshold_is_a_regression() {
-        let line = judge(p99(), Threshold::Value(20.0), &[100.0, 104.0, 98.0], &[130.0, 135.0, 128.0]);
+        let line = judge(p99(), Threshold::Value(20.0), &[100.0, 104.0, 98.0], &[130.0, 135.0, 128.0], 0.0);
         assert_eq!(line.verdict, Verdict::Regression, "{line:?}");
         assert!((line.change_percent.unwrap() - 30.0).abs() < 1e-9);
     }
@@ -421,7 +474,8 @@ mod tests {
     #[test]
     fn overlapping_repetitions_are_noise_not_a_regression() {
         // The medians moved 30%, but one baseline repetition was as slow as the current ones.
-        let line = judge(p99(), Threshold::Value(20.0), &[100.0, 140.0, 98.0, 101.0], &[130.0, 99.0, 131.0, 125.0]);
+        let line =
+            judge(p99(), Threshold::Value(20.0), &[100.0, 140.0, 98.0, 101.0], &[130.0, 99.0, 131.0, 125.0], 0.0);
         assert_eq!(line.verdict, Verdict::Noise, "{line:?}");
     }
 
@@ -430,31 +484,50 @@ mod tests {
         // One baseline repetition is slower than two current ones: p = 4/252.
         let base = [100.0, 102.0, 99.0, 101.0, 131.0];
         let cur = [130.0, 133.0, 129.0, 132.0, 135.0];
-        let line = judge(p99(), Threshold::Value(20.0), &base, &cur);
+        let line = judge(p99(), Threshold::Value(20.0), &base, &cur, 0.0);
         assert_eq!(line.verdict, Verdict::Regression, "{line:?}");
         assert!(line.p_value.unwrap() <= ALPHA);
+        // Alone it stands; among 10 judged timings, p = 4/252 is not below 0.05 / 10.
+        let mut alone = vec![line.clone()];
+        correct_for_multiple_tests(&mut alone);
+        assert_eq!(alone[0].verdict, Verdict::Regression);
+        let mut many = vec![line.clone()];
+        many.extend((0..9).map(|_| judge(p99(), Threshold::Value(20.0), &base, &base, 0.0)));
+        correct_for_multiple_tests(&mut many);
+        assert_eq!(many[0].verdict, Verdict::Noise, "{:?}", many[0]);
     }
 
     #[test]
     fn higher_is_better_metrics_regress_downwards() {
         let throughput = metrics::metric("throughput_ops_s").unwrap();
-        let line = judge(throughput, Threshold::Value(10.0), &[1000.0, 1010.0, 990.0], &[700.0, 720.0, 710.0]);
+        let line = judge(throughput, Threshold::Value(10.0), &[1000.0, 1010.0, 990.0], &[700.0, 720.0, 710.0], 0.0);
         assert_eq!(line.verdict, Verdict::Regression);
-        let line = judge(throughput, Threshold::Value(10.0), &[700.0, 720.0, 710.0], &[1000.0, 1010.0, 990.0]);
+        let line = judge(throughput, Threshold::Value(10.0), &[700.0, 720.0, 710.0], &[1000.0, 1010.0, 990.0], 0.0);
         assert_eq!(line.verdict, Verdict::Improved);
-        let line = judge(throughput, Threshold::Off, &[1000.0], &[100.0]);
+        let line = judge(throughput, Threshold::Off, &[1000.0], &[100.0], 0.0);
         assert_eq!(line.verdict, Verdict::Off);
     }
 
     #[test]
     fn exact_metrics_flag_any_change() {
         let moved = metrics::metric("keys_moved_ratio").unwrap();
-        let line = judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0004]);
+        let line = judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0004], 0.0);
         assert_eq!(line.verdict, Verdict::Regression);
-        assert_eq!(judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0003]).verdict, Verdict::Ok);
+        assert_eq!(judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0003], 0.0).verdict, Verdict::Ok);
         let restored = metrics::metric("mapping_restored_fraction").unwrap();
-        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[0.9]).verdict, Verdict::Regression);
-        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[]).verdict, Verdict::Missing);
+        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[0.9], 0.0).verdict, Verdict::Regression);
+        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[], 0.0).verdict, Verdict::Missing);
+    }
+
+    #[test]
+    fn a_change_within_the_recording_resolution_does_not_count() {
+        let p50 = metrics::metric("op_cost_ns_p50").unwrap();
+        // 2 ns then 3 ns, recorded in whole nanoseconds: +50%, but one unit.
+        let line = judge(p50, Threshold::Value(10.0), &[2.0, 2.0, 2.0], &[3.0, 3.0, 3.0], 0.5 + 1.0 / 3.0);
+        assert_eq!(line.verdict, Verdict::Ok, "{line:?}");
+        assert!(line.note.contains("resolution"));
+        let line = judge(p50, Threshold::Value(10.0), &[20.0, 20.0, 20.0], &[30.0, 30.0, 30.0], 0.05 + 1.0 / 30.0);
+        assert_eq!(line.verdict, Verdict::Regression, "{line:?}");
     }
 
     #[test]
