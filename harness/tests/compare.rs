@@ -4,8 +4,10 @@
 //! fails unless allowed); two real runs of the same seed agree exactly on the deterministic
 //! metrics (key movement, balance, monotonicity).
 
+mod common;
+
+use common::{stratbench, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 const SCENARIO: &str = r#"
@@ -34,14 +36,6 @@ action = "remove-last"
 name = "cmp-driver"
 family = "noop"
 "#;
-
-fn stratbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 /// A real run of the scenario into `dir/name`.
 fn real_run(dir: &Path, name: &str) -> PathBuf {

@@ -5,22 +5,17 @@
 //! carried both loads (the same run identity, the same operation count within the schedule's
 //! rounding, the same intervals).
 
+mod common;
+
+use common::{stratbench, text};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 const RATE_PER_DRIVER: u32 = 2000;
-
-fn stratbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 fn load_args(rate: u32, workers: u32, out: &Path) -> Vec<String> {
     ["run", "--family", "noop", "--duration", "2s", "--warmup", "200ms", "--interval", "500ms"]

@@ -5,8 +5,11 @@
 //!
 //! Set `STRATBENCH_SKIP_BROWSER=1` to skip the browser part on a machine without Chromium.
 
+mod common;
+
+use common::{stratbench, text};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const SCENARIO: &str = r#"
@@ -61,14 +64,6 @@ window.addEventListener('load', () => {
   document.body.appendChild(out);
 });
 </script>"#;
-
-fn stratbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 #[test]
 fn report_of_a_real_run_renders_its_plots_in_a_browser() {

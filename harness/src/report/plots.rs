@@ -57,6 +57,32 @@ fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> anyhow::Result<
     Ok(text)
 }
 
+/// A chart builder with the report's title, margins and axis label areas.
+fn titled<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    y_label_area_px: u32,
+) -> ChartBuilder<'a, 'b, SVGBackend<'b>> {
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(title, (FONT, 17)).margin(12).x_label_area_size(42).y_label_area_size(y_label_area_px);
+    builder
+}
+
+/// Draws each series as a line in its colour.
+fn draw_lines<X, Y>(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<X, Y>>,
+    series: &[Series],
+) -> anyhow::Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    for (i, s) in series.iter().enumerate() {
+        chart.draw_series(LineSeries::new(s.points.iter().copied(), color(i).stroke_width(2))).map_err(plot_error)?;
+    }
+    Ok(())
+}
+
 fn max_y(series: &[Series]) -> f64 {
     let max = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).fold(0.0, f64::max);
     if max > 0.0 { max * 1.08 } else { 1.0 }
@@ -69,13 +95,8 @@ pub fn spectrum(title: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<
     let x_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(10.0, f64::max);
     let y_max = max_y(series);
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max)
-            .map_err(plot_error)?;
+        let mut chart =
+            titled(root, title, 70).build_cartesian_2d((1f64..x_max).log_scale(), 0f64..y_max).map_err(plot_error)?;
         chart
             .configure_mesh()
             .x_desc("percentile")
@@ -84,12 +105,7 @@ pub fn spectrum(title: &str, y_desc: &str, series: &[Series]) -> anyhow::Result<
             .y_label_formatter(&|y| human(*y))
             .draw()
             .map_err(plot_error)?;
-        for (i, s) in series.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), color(i).stroke_width(2)))
-                .map_err(plot_error)?;
-        }
-        Ok(())
+        draw_lines(&mut chart, series)
     })
 }
 
@@ -112,13 +128,7 @@ pub fn over_time(title: &str, y_desc: &str, series: &[Series], markers: &[Marker
     let x_max = x_max + (x_max - x_min) * 0.08;
     let y_max = max_y(series);
     svg(|root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(70)
-            .build_cartesian_2d(x_min..x_max, 0f64..y_max)
-            .map_err(plot_error)?;
+        let mut chart = titled(root, title, 70).build_cartesian_2d(x_min..x_max, 0f64..y_max).map_err(plot_error)?;
         chart
             .configure_mesh()
             .x_desc("seconds from the start of the measured phase (negative: warm-up)")
@@ -136,12 +146,7 @@ pub fn over_time(title: &str, y_desc: &str, series: &[Series], markers: &[Marker
             let text = Text::new(marker.label.clone(), (marker.at, y), (FONT, 11).into_font().color(&RED));
             chart.draw_series(std::iter::once(text)).map_err(plot_error)?;
         }
-        for (i, s) in series.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), color(i).stroke_width(2)))
-                .map_err(plot_error)?;
-        }
-        Ok(())
+        draw_lines(&mut chart, series)
     })
 }
 
@@ -215,11 +220,7 @@ fn category_chart<'a, 'b>(
     x_max: f64,
 ) -> anyhow::Result<CategoryChart<'a, 'b>> {
     let rows = categories.len().max(1);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 17))
-        .margin(12)
-        .x_label_area_size(42)
-        .y_label_area_size(NAME_AREA_PX)
+    let mut chart = titled(root, title, NAME_AREA_PX)
         .build_cartesian_2d(0f64..x_max, -0.5f64..(rows as f64 - 0.5))
         .map_err(plot_error)?;
     let name_of = |y: &f64| {
