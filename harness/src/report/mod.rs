@@ -463,6 +463,29 @@ mod tests {
         assert!(parse_shares("").is_empty());
     }
 
+    /// A family that records each backend's share per interval gets one chart per strategy,
+    /// one line per backend; the other charts need their own files and are left out.
+    #[test]
+    fn backend_shares_over_time_are_plotted_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("summary.csv"),
+            "run_id,scenario,family,strategy,mode,status,repeat\nr1,lb,balancing,p2c,inproc,ok,1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("timeseries.csv"),
+            "run_id,phase,interval_index,interval_start_s,interval_s,throughput_ops_s,backend_shares\n\
+             r1,measure,0,0,1,100,0=0.5;1=0.3;2=0.2\nr1,measure,1,1,1,100,0=0.4;1=0.4;2=0.2\n",
+        )
+        .unwrap();
+        let html = render(dir.path()).unwrap();
+        assert!(html.contains("data-plot=\"backend-share\""), "{html}");
+        assert!(html.contains("backend 2") && html.contains("share of requests: p2c"));
+        assert!(html.contains("data-plot=\"throughput\""));
+        assert!(!html.contains("data-plot=\"spectrum\"") && !html.contains("data-plot=\"node-load\""));
+    }
+
     #[test]
     fn spectrum_reaches_the_tail_and_the_maximum() {
         let mut histogram = crate::recorder::new_histogram();
