@@ -6,7 +6,8 @@
 //! the latency (or per-operation cost) spectrum summed from the interval logs, as HdrHistogram
 //! plots it; throughput and p99 over time with the scenario's events marked; key movement
 //! against the ideal; each node's load; each backend's share over time (when the family
-//! writes one, in a timeseries column whose name contains `share`, as `id=fraction;...`); and
+//! writes one, in a timeseries column whose name contains `share`, as `fraction;fraction;...`
+//! by backend index or `id=fraction;...`); and
 //! the driver's memory over time. A chart whose data the run does not have is left out.
 
 pub mod plots;
@@ -429,12 +430,18 @@ fn share_charts(html: &mut String, data: &RunData<'_>, lines: &[Line]) -> anyhow
     Ok(())
 }
 
-/// `a=0.25;b=0.75` (or `a:0.25`) as (backend, share) pairs; anything else is skipped.
+/// `0.25;0.75` (backend = position, as the balancing family writes them), or `a=0.25;b=0.75`
+/// (`a:0.25`), as (backend, share) pairs; anything else is skipped.
 pub fn parse_shares(cell: &str) -> Vec<(String, f64)> {
     cell.split([';', ' ', ','])
-        .filter_map(|item| {
-            let (name, value) = item.split_once('=').or_else(|| item.split_once(':'))?;
-            Some((name.trim().to_string(), value.trim().parse().ok()?))
+        .filter(|item| !item.trim().is_empty())
+        .enumerate()
+        .filter_map(|(position, item)| {
+            let (name, value) = match item.split_once('=').or_else(|| item.split_once(':')) {
+                Some((name, value)) => (name.trim().to_string(), value),
+                None => (position.to_string(), item),
+            };
+            Some((name, value.trim().parse().ok()?))
         })
         .collect()
 }
@@ -460,6 +467,7 @@ mod tests {
     fn shares_parse_leniently() {
         assert_eq!(parse_shares("0=0.25;1=0.75"), vec![("0".to_string(), 0.25), ("1".to_string(), 0.75)]);
         assert_eq!(parse_shares("a:0.5"), vec![("a".to_string(), 0.5)]);
+        assert_eq!(parse_shares("0.1000;0.9000"), vec![("0".to_string(), 0.1), ("1".to_string(), 0.9)]);
         assert!(parse_shares("").is_empty());
     }
 
