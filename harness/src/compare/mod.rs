@@ -511,12 +511,12 @@ mod tests {
     #[test]
     fn exact_metrics_flag_any_change() {
         let moved = metrics::metric("keys_moved_ratio").unwrap();
-        let line = judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0004], 0.0);
+        let line = judge(moved, Threshold::Value(metrics::EXACT), &[1.0003], &[1.0004], 0.0);
         assert_eq!(line.verdict, Verdict::Regression);
-        assert_eq!(judge(moved, Threshold::Value(1e-9), &[1.0003], &[1.0003], 0.0).verdict, Verdict::Ok);
+        assert_eq!(judge(moved, Threshold::Value(metrics::EXACT), &[1.0003], &[1.0003], 0.0).verdict, Verdict::Ok);
         let restored = metrics::metric("mapping_restored_fraction").unwrap();
-        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[0.9], 0.0).verdict, Verdict::Regression);
-        assert_eq!(judge(restored, Threshold::Value(1e-9), &[1.0], &[], 0.0).verdict, Verdict::Missing);
+        assert_eq!(judge(restored, Threshold::Value(metrics::EXACT), &[1.0], &[0.9], 0.0).verdict, Verdict::Regression);
+        assert_eq!(judge(restored, Threshold::Value(metrics::EXACT), &[1.0], &[], 0.0).verdict, Verdict::Missing);
     }
 
     #[test]
