@@ -50,22 +50,27 @@ pub struct Metric {
     pub name: &'static str,
     pub better: Better,
     pub kind: Kind,
-    /// Percent for timings, absolute tolerance for exact metrics.
-    pub default_threshold: f64,
+    /// Percent for timings, absolute tolerance for exact metrics, or off (shown only).
+    pub default_threshold: Threshold,
     /// For a `*_rel` metric, the column divided by the reference strategy's.
     pub relative_to: Option<&'static str>,
 }
 
 const fn timing(name: &'static str, better: Better, percent: f64) -> Metric {
-    Metric { name, better, kind: Kind::Timing, default_threshold: percent, relative_to: None }
+    Metric { name, better, kind: Kind::Timing, default_threshold: Threshold::Value(percent), relative_to: None }
 }
 
 const fn exact(name: &'static str, better: Better, tolerance: f64) -> Metric {
-    Metric { name, better, kind: Kind::Exact, default_threshold: tolerance, relative_to: None }
+    Metric { name, better, kind: Kind::Exact, default_threshold: Threshold::Value(tolerance), relative_to: None }
 }
 
 const fn relative(name: &'static str, of: &'static str, better: Better, percent: f64) -> Metric {
-    Metric { name, better, kind: Kind::Timing, default_threshold: percent, relative_to: Some(of) }
+    Metric { name, better, kind: Kind::Timing, default_threshold: Threshold::Value(percent), relative_to: Some(of) }
+}
+
+/// `metric`, shown but not judged unless a threshold is set.
+const fn shown(metric: Metric) -> Metric {
+    Metric { default_threshold: Threshold::Off, ..metric }
 }
 
 /// Tolerance of "exact" comparisons: the CSV rounds ratios and fractions to six decimals, so
@@ -75,7 +80,12 @@ pub const EXACT: f64 = 1e-6;
 /// Every compared metric, in the order they are printed. The default thresholds are set above
 /// the drift seen between sessions of the `ci` preset on a shared 2-core machine (medians
 /// moved by up to 12%, tails by far more, throughput by up to 40% when neighbours were busy);
-/// tighten them on a quiet machine.
+/// even so, on that machine, 14 of 28 comparisons between sessions of the same commit failed
+/// on a tail (`op_cost_ns_p99`) or on throughput, which is why CI judges only what held still
+/// (results/baselines/ci-thresholds.toml: none of the 28). Ratios of tails and of throughput to the reference are
+/// shown but not judged by default: the reference's own tail and throughput are as noisy as
+/// the run's, so the ratio adds the two noises (a jump p99 caught by one interruption moved
+/// every `op_cost_ns_p99_rel` of a session twentyfold).
 pub const METRICS: &[Metric] = &[
     timing("throughput_ops_s", Better::Higher, 20.0),
     timing("latency_us_p50", Better::Lower, 15.0),
@@ -84,11 +94,11 @@ pub const METRICS: &[Metric] = &[
     timing("latency_us_p999", Better::Lower, 40.0),
     timing("op_cost_ns_p50", Better::Lower, 15.0),
     timing("op_cost_ns_p99", Better::Lower, 30.0),
-    relative("throughput_rel", "throughput_ops_s", Better::Higher, 20.0),
+    shown(relative("throughput_rel", "throughput_ops_s", Better::Higher, 20.0)),
     relative("latency_us_p50_rel", "latency_us_p50", Better::Lower, 15.0),
-    relative("latency_us_p99_rel", "latency_us_p99", Better::Lower, 30.0),
+    shown(relative("latency_us_p99_rel", "latency_us_p99", Better::Lower, 30.0)),
     relative("op_cost_ns_p50_rel", "op_cost_ns_p50", Better::Lower, 15.0),
-    relative("op_cost_ns_p99_rel", "op_cost_ns_p99", Better::Lower, 30.0),
+    shown(relative("op_cost_ns_p99_rel", "op_cost_ns_p99", Better::Lower, 30.0)),
     timing("build_time_us", Better::Lower, 50.0),
     timing("memory_bytes", Better::Lower, 10.0),
     exact("error_rate", Better::Lower, 0.01),
@@ -172,7 +182,7 @@ pub struct Thresholds {
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {
-            per_metric: METRICS.iter().map(|m| (m.name.to_string(), Threshold::Value(m.default_threshold))).collect(),
+            per_metric: METRICS.iter().map(|m| (m.name.to_string(), m.default_threshold)).collect(),
             rows: Vec::new(),
             references: DEFAULT_REFERENCES.iter().map(|(f, s)| (f.to_string(), s.to_string())).collect(),
         }
@@ -250,7 +260,7 @@ impl Thresholds {
         });
         match row {
             Some(rule) => rule.thresholds[metric.name],
-            None => self.per_metric.get(metric.name).copied().unwrap_or(Threshold::Value(metric.default_threshold)),
+            None => self.per_metric.get(metric.name).copied().unwrap_or(metric.default_threshold),
         }
     }
 }
