@@ -79,13 +79,13 @@ pub const EXACT: f64 = 1e-6;
 
 /// Every compared metric, in the order they are printed. The default thresholds are set above
 /// the drift seen between sessions of the `ci` preset on a shared 2-core machine (medians
-/// moved by up to 12%, tails by far more, throughput by up to 40% when neighbours were busy);
-/// even so, on that machine, 14 of 28 comparisons between sessions of the same commit failed
-/// on a tail (`op_cost_ns_p99`) or on throughput, which is why CI judges only what held still
-/// (results/baselines/ci-thresholds.toml: none of the 28). Ratios of tails and of throughput to the reference are
-/// shown but not judged by default: the reference's own tail and throughput are as noisy as
-/// the run's, so the ratio adds the two noises (a jump p99 caught by one interruption moved
-/// every `op_cost_ns_p99_rel` of a session twentyfold).
+/// moved by up to 12%, throughput by up to 40% when neighbours were busy). Tails drift
+/// further: on that machine 14 of 28 comparisons between sessions of the same commit still
+/// failed on `op_cost_ns_p99` or throughput, which is why CI judges only what held still
+/// (results/baselines/ci-thresholds.toml: none of the 28 failed). Ratios of tails and of
+/// throughput to the reference are shown but not judged by default: the reference's own tail
+/// and throughput are as noisy as the run's, so the ratio adds both noises (a jump p99 caught
+/// by one interruption moved every `op_cost_ns_p99_rel` of a session twentyfold).
 pub const METRICS: &[Metric] = &[
     timing("throughput_ops_s", Better::Higher, 20.0),
     timing("latency_us_p50", Better::Lower, 15.0),
