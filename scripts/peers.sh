@@ -106,7 +106,7 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
   requests=$((SECONDS_EACH * 20000))
   for clients in 1 50; do
     redis-benchmark -h 127.0.0.1 -p "$port" -c "$clients" -n "$requests" -t set,get -q 2>/dev/null \
-      | tr '\r' '\n' | grep -E '^(SET|GET):' | while read -r op rate _; do
+      | tr '\r' '\n' | grep -E '^(SET|GET): [0-9]' | while read -r op rate _; do
         line "redis-benchmark $clients client(s) $op" "$rate requests/s"
       done
   done
