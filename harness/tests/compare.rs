@@ -16,7 +16,7 @@ duration = "300ms"
 warmup = "100ms"
 interval = "100ms"
 seed = 7
-repeat = 3
+repeat = 5
 
 [[scenario]]
 name = "cmp-hashing"

@@ -21,10 +21,12 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// Significance level of a whole comparison: the chance, if nothing changed and repetitions
-/// were independent, that some timing is called a regression by the rank test alone. Each
-/// test runs at `ALPHA / m` for `m` judged timings (Bonferroni), so comparing many runs does not
-/// multiply false alarms: with 3 repetitions a side the rank test alone never decides (its
-/// smallest p is 0.05) and the spread rule does; with 10 it can.
+/// were independent, that some run is called a regression by the rank test alone. Each test
+/// runs at `ALPHA / m` for `m` runs with judged timings (Bonferroni over runs: the timings of
+/// one run — its throughput, median, ratio to the reference — move together, so they count
+/// once). Comparing many runs then does not multiply false alarms: with 3 repetitions a side
+/// the rank test alone never decides (its smallest p is 0.05) and the spread rule does; with 5
+/// repetitions and up to 12 runs it can.
 pub const ALPHA: f64 = 0.05;
 
 /// The outcome of one metric of one run.
@@ -213,19 +215,21 @@ pub fn compare(baseline: &CsvTable, current: &CsvTable, thresholds: &Thresholds)
 }
 
 /// Keeps a verdict that rests on the rank test alone only if its p-value passes `ALPHA / m`,
-/// `m` being the number of timings judged with repetitions on both sides.
+/// `m` being the number of runs with timings judged with repetitions on both sides.
 fn correct_for_multiple_tests(lines: &mut [Line]) {
-    let judged = lines.iter().filter(|l| l.rank_tested).count().max(1);
+    let runs: std::collections::HashSet<&str> =
+        lines.iter().filter(|l| l.rank_tested).map(|l| l.run.as_str()).collect();
+    let judged = runs.len().max(1);
     let alpha = ALPHA / judged as f64;
     for line in lines.iter_mut().filter(|l| l.confirmed_by_rank_test) {
         let p = line.p_value.unwrap_or(1.0);
         if p > alpha {
             line.verdict = Verdict::Noise;
             line.note = format!(
-                "beyond the threshold at the medians; repetitions overlap, rank test p = {p:.3} > {alpha:.4} (0.05 over {judged} timings)"
+                "beyond the threshold at the medians; repetitions overlap, rank test p = {p:.3} > {alpha:.4} (0.05 over {judged} runs)"
             );
         } else {
-            line.note = format!("rank test on the repetitions: p = {p:.4} <= {alpha:.4} (0.05 over {judged} timings)");
+            line.note = format!("rank test on the repetitions: p = {p:.4} <= {alpha:.4} (0.05 over {judged} runs)");
         }
     }
 }
@@ -487,12 +491,18 @@ mod tests {
         let line = judge(p99(), Threshold::Value(20.0), &base, &cur, 0.0);
         assert_eq!(line.verdict, Verdict::Regression, "{line:?}");
         assert!(line.p_value.unwrap() <= ALPHA);
-        // Alone it stands; among 10 judged timings, p = 4/252 is not below 0.05 / 10.
-        let mut alone = vec![line.clone()];
+        // Alone it stands; among 10 judged runs, p = 4/252 is not below 0.05 / 10. Other
+        // metrics of the same run do not count.
+        let named = |run: &str, mut line: Line| {
+            line.run = run.into();
+            line
+        };
+        let mut alone = vec![named("a", line.clone())];
+        alone.extend((0..9).map(|_| named("a", judge(p99(), Threshold::Value(20.0), &base, &base, 0.0))));
         correct_for_multiple_tests(&mut alone);
         assert_eq!(alone[0].verdict, Verdict::Regression);
-        let mut many = vec![line.clone()];
-        many.extend((0..9).map(|_| judge(p99(), Threshold::Value(20.0), &base, &base, 0.0)));
+        let mut many = vec![named("a", line.clone())];
+        many.extend((0..9).map(|i| named(&format!("r{i}"), judge(p99(), Threshold::Value(20.0), &base, &base, 0.0))));
         correct_for_multiple_tests(&mut many);
         assert_eq!(many[0].verdict, Verdict::Noise, "{:?}", many[0]);
     }
