@@ -154,9 +154,11 @@ fn merge(drivers: &[Driver], out: &Path) -> anyhow::Result<Merged> {
             std::fs::copy(first.dir.join(name), out.join(name)).with_context(|| format!("cannot copy {name}"))?;
         }
     }
+    let merged_from: Vec<serde_json::Value> =
+        drivers.iter().map(|d| serde_json::json!({"dir": d.dir.display().to_string(), "host": d.host})).collect();
     let host = serde_json::json!({
         "driver_id": drivers.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join("+"),
-        "merged_from": drivers.iter().map(|d| serde_json::json!({"dir": d.dir.display().to_string(), "host": d.host})).collect::<Vec<_>>(),
+        "merged_from": merged_from,
         "command_line": std::env::args().collect::<Vec<_>>(),
         "stratbench_version": env!("CARGO_PKG_VERSION"),
     });
