@@ -10,13 +10,17 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod driver;
 pub mod error;
 pub mod families;
 pub mod interrupt;
 pub mod logging;
+pub mod merge;
 pub mod output;
 pub mod plan;
 pub mod recorder;
+pub mod report;
+pub mod rundir;
 
 pub use commands::{Outcome, run};
