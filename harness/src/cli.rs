@@ -92,6 +92,16 @@ pub struct RunArgs {
     /// Shrink every run for a smoke test (1 s measured, 100k keys at most).
     #[arg(long)]
     pub quick: bool,
+    /// Use running Redis servers (redis://HOST:PORT, comma-separated; Redlock uses them all as
+    /// masters) instead of starting redis-server.
+    #[arg(long, value_delimiter = ',')]
+    pub redis: Vec<String>,
+    /// Use a running ZooKeeper ensemble (HOST:PORT, comma-separated) instead of starting one.
+    #[arg(long, value_delimiter = ',')]
+    pub zookeeper: Vec<String>,
+    /// Use a running etcd cluster (http://HOST:PORT, comma-separated) instead of starting one.
+    #[arg(long, value_delimiter = ',')]
+    pub etcd: Vec<String>,
 }
 
 /// Open-loop arrival spacing.

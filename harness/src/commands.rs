@@ -70,6 +70,17 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
             tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
         }
+        if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
+            let promised = record.family.safety_promised;
+            tracing::warn!(
+                "{}: {violations} safety violations ({})",
+                spec.run_id,
+                if promised { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
+            );
+            if promised && outcome == Outcome::Ok {
+                outcome = Outcome::ChecksFailed;
+            }
+        }
         session.record(&record)?;
     }
     println!("{}", table::render(session.rows()));

@@ -192,6 +192,11 @@ impl ErrorCounts {
         }
     }
 
+    /// Failures of `kind`.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.kinds.iter().filter(|(k, _, _)| *k == kind).map(|(_, c, _)| c).sum()
+    }
+
     /// Total failures.
     pub fn total(&self) -> u64 {
         self.kinds.iter().map(|(_, c, _)| c).sum()

@@ -6,6 +6,7 @@
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
 pub mod hashing;
+pub mod locks;
 pub mod noop;
 
 use crate::driver;
@@ -33,17 +34,19 @@ pub struct StrategyInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
     Hashing,
+    Locks,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 2] = [Family::Hashing, Family::Noop];
+    pub const ALL: [Family; 3] = [Family::Hashing, Family::Locks, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Family::Hashing => "hashing",
+            Family::Locks => "locks",
             Family::Noop => "noop",
         }
     }
@@ -52,6 +55,9 @@ impl Family {
     pub fn about(self) -> &'static str {
         match self {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Locks => {
+                "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
+            }
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -70,6 +76,7 @@ impl Family {
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {
             Family::Hashing => hashing::strategies(),
+            Family::Locks => locks::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -83,6 +90,7 @@ impl Family {
     pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
         match self {
             Family::Hashing => hashing::check(workload),
+            Family::Locks => locks::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -91,6 +99,7 @@ impl Family {
     pub fn run<'a>(self, spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
         match self {
             Family::Hashing => hashing::run(spec, session, progress),
+            Family::Locks => locks::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -107,7 +116,18 @@ pub fn measure<'a, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
-    let system = Arc::new(system);
+    measure_shared(Arc::new(system), spec, timing, build_time, session, progress)
+}
+
+/// As [`measure`], for a system the caller keeps a handle on (to clean up after the run).
+pub fn measure_shared<'a, S: System>(
+    system: Arc<S>,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+) -> RunRecord<'a> {
     let drive = session
         .interval_sink(spec, timing)
         .and_then(|mut sink| driver::drive(Arc::clone(&system), &spec.workload, timing, &mut sink, progress));

@@ -1,7 +1,9 @@
 //! A standalone ZooKeeper from the Debian package, run as `java -cp ...
 //! org.apache.zookeeper.server.ZooKeeperServerMain CONFIG`. The config binds the client port
 //! to 127.0.0.1 (`clientPortAddress`) and turns the admin server off (otherwise it listens on
-//! 0.0.0.0:8080); `ruok` is allowed so readiness is `ruok` → `imok`.
+//! 0.0.0.0:8080). Readiness is the four-letter `srvr` answering with the server's `Mode:`:
+//! `ruok` answers `imok` as soon as the port is open, a little before the server takes
+//! sessions.
 
 use super::{ManagedProcess, ServerError, data_dir, exchange, find_program, start_on_free_port, wait_ready};
 use std::net::SocketAddr;
@@ -81,12 +83,14 @@ fn config_text(dir: &Path, port: u16) -> String {
     )
 }
 
-/// ZooKeeper's four-letter `ruok` → `imok`.
+/// ZooKeeper's four-letter `srvr`, answered with `Mode: standalone` (or `leader`,
+/// `follower`) once the server serves requests.
 pub fn ping(addr: SocketAddr) -> Result<(), String> {
-    let reply = exchange(addr, b"ruok", |r| r.len() >= 4)?;
-    if reply.starts_with(b"imok") {
+    let reply = exchange(addr, b"srvr", |_| false)?;
+    let text = String::from_utf8_lossy(&reply);
+    if text.contains("Mode: ") {
         Ok(())
     } else {
-        Err(format!("answered {:?} to ruok", String::from_utf8_lossy(&reply)))
+        Err(format!("answered {:?} to srvr", text.trim()))
     }
 }
