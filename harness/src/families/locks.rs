@@ -67,7 +67,10 @@ pub fn strategies() -> Vec<StrategyInfo> {
 pub fn check(workload: &Workload) -> Result<(), (String, String)> {
     LockParams::from_table(&workload.params).map_err(param_error)?;
     if workload.keys > MAX_LOCKS {
-        return Err(("keys".into(), format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys)));
+        return Err((
+            "keys".into(),
+            format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys),
+        ));
     }
     if workload.batch.is_some_and(|b| b > 1) {
         return Err(("batch".into(), "lock cycles are timed one by one; remove `batch`".into()));
@@ -122,7 +125,7 @@ impl<'a> LocksRun<'_, 'a> {
             None => {
                 let managed = start_redis(1, &self.params)?;
                 let url = managed[0].url();
-                let hook = restart_hook(managed);
+                let hook = restart_hook(managed, self.params.redis_fsync_always);
                 Ok(self.measure(RedisService::new(&url, &namespace, ttl, retry), Some(hook)))
             }
         }
@@ -143,7 +146,7 @@ impl<'a> LocksRun<'_, 'a> {
         }
         let managed = start_redis(self.params.masters, &self.params)?;
         let urls = managed.iter().map(RedisServer::url).collect();
-        let hook = restart_hook(managed);
+        let hook = restart_hook(managed, self.params.redis_fsync_always);
         Ok(self.measure(RedlockService::new(urls, &namespace, ttl, retry), Some(hook)))
     }
 
@@ -216,7 +219,11 @@ fn cleanup<S: LockService>(service: &S) -> Result<u64, String> {
 }
 
 /// Checks that a given address answers its protocol's ping.
-fn check_given(kind: &'static str, addr: &str, ping: fn(std::net::SocketAddr) -> Result<(), String>) -> Result<(), String> {
+fn check_given(
+    kind: &'static str,
+    addr: &str,
+    ping: fn(std::net::SocketAddr) -> Result<(), String>,
+) -> Result<(), String> {
     let socket = servers::socket_addr(addr).map_err(|detail| unreachable(kind, addr, detail))?;
     ping(socket).map_err(|detail| unreachable(kind, addr, detail))
 }
@@ -232,8 +239,9 @@ fn start_redis(count: usize, params: &LockParams) -> Result<Vec<RedisServer>, St
 
 /// A hook that restarts managed Redis server `node`; it owns the servers, which stop when the
 /// system holding the hook is dropped.
-fn restart_hook(servers: Vec<RedisServer>) -> RestartHook {
+fn restart_hook(servers: Vec<RedisServer>, persistent: bool) -> RestartHook {
     let servers = Mutex::new(servers);
+    let state = if persistent { "with its append-only file" } else { "empty (persistence off)" };
     Box::new(move |node| {
         let mut servers = servers.lock().unwrap_or_else(|e| e.into_inner());
         let count = servers.len();
@@ -242,6 +250,6 @@ fn restart_hook(servers: Vec<RedisServer>) -> RestartHook {
             .ok_or_else(|| format!("there are {count} redis servers; node {node} does not exist"))?;
         let start = Instant::now();
         server.restart().map_err(|e| e.to_string())?;
-        Ok(format!("restarted redis server {node} ({}) in {:?}; it came back empty", server.addr(), start.elapsed()))
+        Ok(format!("restarted redis server {node} ({}) in {:?}; it came back {state}", server.addr(), start.elapsed()))
     })
 }

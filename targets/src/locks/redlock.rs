@@ -21,6 +21,11 @@ use redis::aio::ConnectionManager;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// Attempts at releasing on a master whose connection failed.
+const RELEASE_ATTEMPTS: u32 = 3;
+/// Pause between those attempts.
+const RELEASE_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
 /// Redlock over several masters.
 #[derive(Debug)]
 pub struct RedlockService {
@@ -72,11 +77,27 @@ impl RedlockClient {
         None
     }
 
-    /// Compare-and-delete on every master; how many still held it.
+    /// Compare-and-delete on every master; how many still held it. A master whose connection
+    /// failed (it restarted, say) is asked again after a short pause while its connection
+    /// manager reconnects, so a release is not lost to a broken connection.
     async fn release_everywhere(&mut self, lock: u64, owner: &str) -> usize {
         let keys = &self.keys;
-        let results = join_all(self.conns.iter_mut().map(|conn| release_key(conn, keys, lock, owner))).await;
-        results.into_iter().filter(|r| matches!(r, Ok(true))).count()
+        let mut released = 0;
+        let mut pending: Vec<&mut ConnectionManager> = self.conns.iter_mut().collect();
+        for attempt in 0..RELEASE_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(RELEASE_RETRY_PAUSE).await;
+            }
+            let results = join_all(pending.iter_mut().map(|conn| release_key(conn, keys, lock, owner))).await;
+            released += results.iter().filter(|r| matches!(r, Ok(true))).count();
+            let failed: Vec<bool> = results.iter().map(|r| matches!(r, Err(LockError::Connect(_)))).collect();
+            let mut failed = failed.into_iter();
+            pending.retain(|_| failed.next().unwrap_or(false));
+            if pending.is_empty() {
+                break;
+            }
+        }
+        released
     }
 }
 

@@ -88,9 +88,5 @@ fn config_text(dir: &Path, port: u16) -> String {
 pub fn ping(addr: SocketAddr) -> Result<(), String> {
     let reply = exchange(addr, b"srvr", |_| false)?;
     let text = String::from_utf8_lossy(&reply);
-    if text.contains("Mode: ") {
-        Ok(())
-    } else {
-        Err(format!("answered {:?} to srvr", text.trim()))
-    }
+    if text.contains("Mode: ") { Ok(()) } else { Err(format!("answered {:?} to srvr", text.trim())) }
 }
