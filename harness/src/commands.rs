@@ -71,13 +71,13 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
             tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
         }
         if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
-            let promised = record.family.safety_promised;
+            let failed = safety_check_failed(&record.family);
             tracing::warn!(
                 "{}: {violations} safety violations ({})",
                 spec.run_id,
-                if promised { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
+                if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
             );
-            if promised && outcome == Outcome::Ok {
+            if failed && outcome == Outcome::Ok {
                 outcome = Outcome::ChecksFailed;
             }
         }
@@ -86,6 +86,11 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     println!("{}", table::render(session.rows()));
     println!("results: {}", session.dir().display());
     Ok(outcome)
+}
+
+/// Whether a run broke a safety promise: violations where the strategy promises none.
+pub fn safety_check_failed(family: &targets::target::FamilyMetrics) -> bool {
+    family.safety_promised && family.violations.is_some_and(|v| v > 0)
 }
 
 /// A progress bar over a run's planned length, drawn only when stdout is a terminal.
@@ -168,5 +173,20 @@ impl StrategyVisitor for Locate<'_> {
         let nodes = self.params.node_set(self.nodes).map_err(|e| bad_input(e.to_string()))?;
         let placement = P::build(nodes, &self.params).map_err(|e| bad_input(e.to_string()))?;
         Ok(self.hashes.iter().map(|h| placement.locate(*h).0).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use targets::target::FamilyMetrics;
+
+    #[test]
+    fn only_a_promised_violation_fails_the_check() {
+        let metrics = |violations, safety_promised| FamilyMetrics { violations, safety_promised, ..Default::default() };
+        assert!(safety_check_failed(&metrics(Some(1), true)));
+        assert!(!safety_check_failed(&metrics(Some(1), false)), "an expected violation is data");
+        assert!(!safety_check_failed(&metrics(Some(0), true)));
+        assert!(!safety_check_failed(&metrics(None, true)));
     }
 }

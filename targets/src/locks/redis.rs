@@ -168,7 +168,7 @@ impl Owners {
     }
 
     /// A fresh owner value.
-    pub fn next(&mut self) -> String {
+    pub fn fresh(&mut self) -> String {
         self.next += 1;
         format!("{}-{}", self.prefix, self.next)
     }
@@ -243,7 +243,7 @@ impl LockClient for RedisClient {
 
     async fn acquire(&mut self, lock: u64, timeout: Duration) -> Result<Held<String>, LockError> {
         let deadline = Instant::now() + timeout;
-        let owner = self.owners.next();
+        let owner = self.owners.fresh();
         loop {
             let token = try_acquire(&mut self.conn, &self.keys, lock, &owner, self.ttl).await?;
             if token > 0 {

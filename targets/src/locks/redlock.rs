@@ -136,7 +136,7 @@ impl LockClient for RedlockClient {
     async fn acquire(&mut self, lock: u64, timeout: Duration) -> Result<Held<String>, LockError> {
         let deadline = Instant::now() + timeout;
         loop {
-            let owner = self.owners.next();
+            let owner = self.owners.fresh();
             if let Some(token) = self.attempt(lock, &owner).await {
                 return Ok(Held { lock, token, handle: owner });
             }

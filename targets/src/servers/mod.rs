@@ -92,13 +92,13 @@ pub struct ManagedProcess {
 }
 
 impl ManagedProcess {
-    /// Spawns `command` with stdout and stderr sent to `<dir>/<name>.log`.
+    /// Spawns `command` in `dir`, with stdout and stderr sent to `<dir>/<name>.log`.
     pub fn spawn(name: &str, mut command: Command, dir: tempfile::TempDir) -> Result<Self, ServerError> {
         let start_error = |detail: String| ServerError::Start { name: name.to_string(), detail };
         let log = std::fs::File::create(dir.path().join(format!("{name}.log")))
             .map_err(|e| start_error(format!("cannot create its log file: {e}")))?;
         let log_err = log.try_clone().map_err(|e| start_error(e.to_string()))?;
-        command.stdin(Stdio::null()).stdout(log).stderr(log_err);
+        command.current_dir(dir.path()).stdin(Stdio::null()).stdout(log).stderr(log_err);
         let child = command.spawn().map_err(|e| start_error(e.to_string()))?;
         LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
         tracing::debug!("started {name} (pid {})", child.id());
