@@ -18,6 +18,7 @@ use crate::recorder::Timing;
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+#[cfg(feature = "etcd")]
 use targets::locks::etcd::EtcdService;
 use targets::locks::lease::LeaseService;
 use targets::locks::params::{MAX_LOCKS, ParamError};
@@ -26,6 +27,7 @@ use targets::locks::redlock::RedlockService;
 use targets::locks::system::{LockSystem, RestartHook};
 use targets::locks::zookeeper::ZooKeeperService;
 use targets::locks::{LockParams, LockService, run_namespace};
+#[cfg(feature = "etcd")]
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -166,6 +168,14 @@ impl<'a> LocksRun<'_, 'a> {
         Ok(record)
     }
 
+    #[cfg(not(feature = "etcd"))]
+    fn etcd(self) -> Result<RunRecord<'a>, String> {
+        Err("this stratbench was built without the `etcd` feature (its build needs protoc: \
+             apt-get install protobuf-compiler, then rebuild with default features)"
+            .into())
+    }
+
+    #[cfg(feature = "etcd")]
     fn etcd(self) -> Result<RunRecord<'a>, String> {
         let namespace = run_namespace();
         let ttl_s = self.params.etcd_ttl_s();

@@ -11,8 +11,9 @@
 //!   retry after a random delay.
 //! - [`zookeeper`]: zookeeper-client's Curator-compatible lock recipe (ephemeral sequential
 //!   znodes); the fencing token is the lock node's sequence number.
-//! - [`etcd`]: etcd's lock service on a lease kept alive by the client; the fencing token is
-//!   the lock key's create revision.
+//! - `etcd`: etcd's lock service on a lease kept alive by the client; the fencing token is
+//!   the lock key's create revision (cargo feature `etcd`, on by default: its client's build
+//!   needs `protoc`).
 //!
 //! A strategy only acquires and releases; the workload (which lock, how long to hold it), the
 //! protected resource and the checks live in [`system`] and [`checker`], shared by all. The
@@ -32,6 +33,7 @@
 //! ```
 
 pub mod checker;
+#[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod lease;
 pub mod params;
