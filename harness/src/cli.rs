@@ -26,6 +26,30 @@ pub enum Command {
     List,
     /// Print which node owns each key under a hashing strategy.
     Locate(LocateArgs),
+    /// One lock client in its own process, answering requests on stdin (started by the locks
+    /// family with `client_process = true`).
+    #[command(hide = true)]
+    LockClient(LockClientArgs),
+}
+
+/// Flags of the hidden `stratbench lock-client`.
+#[derive(Debug, Args)]
+pub struct LockClientArgs {
+    /// A networked lock strategy.
+    #[arg(long)]
+    pub strategy: String,
+    /// The servers (as the family passes them: URLs or HOST:PORT), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub servers: Vec<String>,
+    /// The run's namespace for keys and nodes.
+    #[arg(long)]
+    pub namespace: String,
+    /// The driver worker this client serves.
+    #[arg(long)]
+    pub worker: u32,
+    /// The scenario's lock parameters, NAME=VALUE.
+    #[arg(long = "param", value_parser = parse_param)]
+    pub params: Vec<(String, toml::Value)>,
 }
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.

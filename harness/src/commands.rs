@@ -46,6 +46,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
+        Command::LockClient(args) => {
+            crate::families::locks::serve_client(&args)?;
+            Ok(Outcome::Ok)
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 fn stratbench(args: &[&str], tmp: &Path, path: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stratbench"));
-    command.args(args).env("TMPDIR", tmp);
+    command.args(args).env("TMPDIR", tmp.canonicalize().unwrap());
     if let Some(path) = path {
         command.env("PATH", path);
     }
@@ -29,15 +29,27 @@ fn summary(dir: &Path) -> Vec<HashMap<String, String>> {
     reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
 }
 
-/// Processes running in a directory under `dir`: the servers run in their data directories,
-/// which the harness creates under `TMPDIR`, set to `dir` for the test. (Their command lines
-/// are no guide: redis-server rewrites its own.)
+/// Processes of a run whose `TMPDIR` is `dir`: servers run in their data directories, which
+/// the harness creates under `TMPDIR` (their command lines are no guide: redis-server rewrites
+/// its own), and lock client processes inherit `TMPDIR`.
 fn processes_under(dir: &Path) -> Vec<String> {
+    processes_where(dir, true)
+}
+
+/// The servers of a run whose `TMPDIR` is `dir` (processes running in a directory under it).
+fn servers_under(dir: &Path) -> Vec<String> {
+    processes_where(dir, false)
+}
+
+fn processes_where(dir: &Path, or_inherited: bool) -> Vec<String> {
     let dir = dir.canonicalize().unwrap();
+    let tmpdir = format!("TMPDIR={}", dir.display());
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) else { continue };
-        if cwd.starts_with(&dir) {
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        let inherited = String::from_utf8_lossy(&environ).split('\0').any(|v| v == tmpdir);
+        if cwd.starts_with(&dir) || (or_inherited && inherited) {
             let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
             let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
             found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
@@ -175,14 +187,42 @@ fn ctrl_c_during_a_networked_run_stops_every_server() {
     .spawn()
     .unwrap();
     let start = Instant::now();
-    while processes_under(tmp.path()).len() < 3 && start.elapsed() < Duration::from_secs(20) {
+    while servers_under(tmp.path()).len() < 3 && start.elapsed() < Duration::from_secs(20) {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(processes_under(tmp.path()).len(), 3, "three redis masters started");
+    assert_eq!(servers_under(tmp.path()).len(), 3, "three redis masters started");
     std::thread::sleep(Duration::from_millis(1500));
     assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     assert_eq!(summary(&out)[0]["status"], "interrupted");
+    assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
+}
+
+/// A whole client process paused past its ZooKeeper session: the session expires, another
+/// client takes the lock, and fencing rejects the paused client's late write.
+#[test]
+fn a_paused_client_process_loses_its_zookeeper_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scenario = tmp.path().join("pause.toml");
+    std::fs::write(
+        &scenario,
+        "[[scenario]]\nname = 'pause-process'\nfamily = 'locks'\nstrategies = ['zookeeper']\nmode = 'net'\n\
+         duration = '4s'\nwarmup = '500ms'\nkeys = 1\nconcurrency = 3\n\
+         params = { session_timeout = '1s', client_process = true, hold = '1ms' }\n\
+         [[scenario.events]]\nat = '500ms'\naction = 'pause-holder'\nduration = '2500ms'\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()], tmp.path(), None)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let row = &summary(&out)[0];
+    assert_eq!(row["status"], "ok", "{}", row["message"]);
+    assert!(row["overlaps"].parse::<u64>().unwrap() >= 1, "the expired session's lock went to another client: {row:?}");
+    assert_eq!(row["stale_writes_rejected"], "1", "{row:?}");
+    assert_eq!(row["violations"], "0");
+    assert_eq!(row["locks_left_after_run"], "0");
     assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
 }

@@ -94,6 +94,26 @@ impl LockService for EtcdService {
     }
 }
 
+impl EtcdClient {
+    /// Stops keeping the current lease alive and takes a new one.
+    async fn new_lease(&mut self) -> Result<(), LockError> {
+        self.keep_alive.abort();
+        let (lease, keep_alive) = self.service.lease(&mut self.client).await?;
+        self.lease = lease;
+        self.keep_alive = keep_alive;
+        Ok(())
+    }
+
+    /// After the lease expired (its client was paused past the TTL, say): a new lease for the
+    /// next cycle; returns the error for this one.
+    async fn renew_lease(&mut self) -> LockError {
+        match self.new_lease().await {
+            Ok(()) => LockError::Lost("the lease expired; a new one is granted".into()),
+            Err(error) => error,
+        }
+    }
+}
+
 impl LockClient for EtcdClient {
     /// The lock's key.
     type Handle = Vec<u8>;
@@ -103,6 +123,9 @@ impl LockClient for EtcdClient {
         let options = etcd::LockOptions::new().with_lease(self.lease);
         let response = match tokio::time::timeout(timeout, self.client.lock(name, Some(options))).await {
             Err(_) => return Err(LockError::Timeout(timeout)),
+            Ok(Err(error)) if error.to_string().contains("lease not found") => {
+                return Err(self.renew_lease().await);
+            }
             Ok(result) => result.map_err(etcd_error)?,
         };
         let key = response.key().to_vec();
@@ -121,10 +144,6 @@ impl LockClient for EtcdClient {
     }
 
     async fn crash(&mut self, _held: Held<Vec<u8>>) -> Result<(), LockError> {
-        self.keep_alive.abort();
-        let (lease, keep_alive) = self.service.lease(&mut self.client).await?;
-        self.lease = lease;
-        self.keep_alive = keep_alive;
-        Ok(())
+        self.new_lease().await
     }
 }

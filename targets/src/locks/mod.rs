@@ -15,6 +15,9 @@
 //!   the lock key's create revision (cargo feature `etcd`, on by default: its client's build
 //!   needs `protoc`).
 //!
+//! [`process`] runs any networked strategy's clients in separate processes, so that a pause
+//! stops a whole client (SIGSTOP), heartbeats included.
+//!
 //! A strategy only acquires and releases; the workload (which lock, how long to hold it), the
 //! protected resource and the checks live in [`system`] and [`checker`], shared by all. The
 //! names a run creates (keys, znodes) live under a per-run namespace, removed at the end by
@@ -37,6 +40,7 @@ pub mod checker;
 pub mod etcd;
 pub mod lease;
 pub mod params;
+pub mod process;
 pub mod redis;
 pub mod redlock;
 pub mod system;
@@ -66,6 +70,14 @@ pub enum LockError {
 }
 
 impl LockError {
+    /// What went wrong, without the kind's prefix (for a timeout: the timeout in ms).
+    pub fn detail(&self) -> String {
+        match self {
+            LockError::Timeout(timeout) => timeout.as_millis().to_string(),
+            LockError::Lost(detail) | LockError::Connect(detail) | LockError::Server(detail) => detail.clone(),
+        }
+    }
+
     /// A short fixed label: `timeout`, `lost`, `connect`, `server`.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -127,6 +139,13 @@ pub trait LockClient: Send + 'static {
     /// out, and this client carries on with a fresh connection, session or lease, as a restarted
     /// process would.
     fn crash(&mut self, held: Held<Self::Handle>) -> impl Future<Output = Result<(), LockError>> + Send;
+
+    /// The holder stops for `pause` while holding a lock, as in a long GC pause. By default the
+    /// holder's task sleeps (the client library's background tasks go on); a client in a
+    /// separate process is stopped whole ([`process`]).
+    fn pause(&mut self, pause: Duration) -> impl Future<Output = ()> + Send {
+        tokio::time::sleep(pause)
+    }
 }
 
 /// A unique namespace for one run's keys and nodes, so runs against the same servers never

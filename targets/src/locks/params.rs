@@ -43,6 +43,8 @@ pub struct LockParams {
     pub etcd_members: usize,
     /// redis, redlock: `appendonly yes` with `appendfsync always` on the managed servers.
     pub redis_fsync_always: bool,
+    /// Networked strategies: each client in its own process, so a pause stops it whole.
+    pub client_process: bool,
 }
 
 impl Default for LockParams {
@@ -59,6 +61,7 @@ impl Default for LockParams {
             session_timeout: Duration::from_secs(4),
             etcd_members: 1,
             redis_fsync_always: false,
+            client_process: false,
         }
     }
 }
@@ -73,7 +76,7 @@ pub struct ParamError {
 
 impl LockParams {
     /// Every parameter name.
-    pub const NAMES: [&'static str; 11] = [
+    pub const NAMES: [&'static str; 12] = [
         "ttl",
         "hold",
         "hold_dist",
@@ -85,6 +88,7 @@ impl LockParams {
         "session_timeout",
         "etcd_members",
         "redis_persistence",
+        "client_process",
     ];
 
     /// Reads `[params]`.
@@ -106,7 +110,8 @@ impl LockParams {
                         other => return Err(error(name, format!("`{other}` is not `fixed` or `exponential`"))),
                     }
                 }
-                "fencing" => params.fencing = value.as_bool().ok_or_else(|| error(name, "must be true or false"))?,
+                "fencing" => params.fencing = boolean(name, value)?,
+                "client_process" => params.client_process = boolean(name, value)?,
                 "masters" => params.masters = one_of(name, value, &[3, 5])?,
                 "etcd_members" => params.etcd_members = one_of(name, value, &[1, 3])?,
                 "redis_persistence" => {
@@ -135,6 +140,10 @@ impl LockParams {
 
 fn error(param: &str, message: impl Into<String>) -> ParamError {
     ParamError { param: param.to_string(), message: message.into() }
+}
+
+fn boolean(name: &str, value: &toml::Value) -> Result<bool, ParamError> {
+    value.as_bool().ok_or_else(|| error(name, "must be true or false"))
 }
 
 fn text<'v>(name: &str, value: &'v toml::Value) -> Result<&'v str, ParamError> {
@@ -179,12 +188,12 @@ mod tests {
     fn reads_every_parameter() {
         let params = parse(
             "ttl='500ms'\nhold='2ms'\nhold_dist='exponential'\nthink='1ms'\nacquire_timeout='3s'\n\
-             retry_delay='5ms'\nfencing=false\nmasters=5\nsession_timeout='2s'\netcd_members=3\nredis_persistence='always'",
+             retry_delay='5ms'\nfencing=false\nclient_process=true\nmasters=5\nsession_timeout='2s'\netcd_members=3\nredis_persistence='always'",
         )
         .unwrap();
         assert_eq!(params.ttl, Duration::from_millis(500));
         assert_eq!(params.hold_dist, HoldDist::Exponential);
-        assert!(!params.fencing && params.redis_fsync_always);
+        assert!(!params.fencing && params.redis_fsync_always && params.client_process);
         assert_eq!((params.masters, params.etcd_members), (5, 3));
         assert_eq!(params.etcd_ttl_s(), 2);
     }

@@ -264,7 +264,7 @@ impl<S: LockService> LockWorker<S> {
             match fault {
                 Fault::Pause(pause) => {
                     let _ = reply.send(format!("paused {about} for {pause:?}"));
-                    tokio::time::sleep(pause).await;
+                    client.pause(pause).await;
                 }
                 Fault::Kill => {
                     shared.checker.died(lock, seq, Instant::now());

@@ -105,6 +105,20 @@ fn ignore_missing(result: Result<(), zk::Error>) -> Result<(), LockError> {
     }
 }
 
+impl ZooKeeperClient {
+    /// After the session expired (its client was paused past the timeout, say): a new session
+    /// for the next cycle, as Curator does; returns the error for this one.
+    async fn renew_session(&mut self) -> LockError {
+        match self.service.session().await {
+            Ok(client) => {
+                self.client = client;
+                LockError::Connect("the session expired; a new one is open".into())
+            }
+            Err(error) => error,
+        }
+    }
+}
+
 impl LockClient for ZooKeeperClient {
     /// The lock node's path.
     type Handle = String;
@@ -115,13 +129,21 @@ impl LockClient for ZooKeeperClient {
         let options = zk::LockOptions::new(zk::Acls::anyone_all())
             .with_ancestor_options(zk::CreateMode::Persistent.with_acls(zk::Acls::anyone_all()))
             .map_err(zk_error)?;
-        let guard = match tokio::time::timeout(timeout, self.client.lock(prefix, b"", options)).await {
-            Err(_) => return Err(LockError::Timeout(timeout)),
-            Ok(result) => result.map_err(zk_error)?,
+        let client = &self.client;
+        let attempt = tokio::time::timeout(timeout, async move {
+            let guard = client.lock(prefix, b"", options).await?;
+            let path = guard.lock_path().to_string();
+            // Released explicitly (and awaited) in `release`; see the module doc.
+            std::mem::forget(guard);
+            Ok::<String, zk::Error>(path)
+        })
+        .await;
+        let Ok(locked) = attempt else { return Err(LockError::Timeout(timeout)) };
+        let path = match locked {
+            Ok(path) => path,
+            Err(zk::Error::SessionExpired) => return Err(self.renew_session().await),
+            Err(error) => return Err(zk_error(error)),
         };
-        let path = guard.lock_path().to_string();
-        // Released explicitly (and awaited) in `release`; see the module doc.
-        std::mem::forget(guard);
         let token =
             sequence_of(&path).ok_or_else(|| LockError::Server(format!("lock node `{path}` has no sequence")))?;
         Ok(Held { lock, token, handle: path })
@@ -131,6 +153,10 @@ impl LockClient for ZooKeeperClient {
         match self.client.delete(&held.handle, None).await {
             Ok(()) => Ok(()),
             Err(zk::Error::NoNode) => Err(LockError::Lost("the lock node is gone (session expired?)".into())),
+            Err(zk::Error::SessionExpired) => {
+                self.renew_session().await;
+                Err(LockError::Lost("the session expired while holding the lock".into()))
+            }
             Err(error) => Err(zk_error(error)),
         }
     }

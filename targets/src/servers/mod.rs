@@ -74,6 +74,17 @@ pub fn stop_all() {
     }
 }
 
+/// Registers a child process started elsewhere (a lock client process), so that
+/// [`stop_all`] stops it too.
+pub fn register_pid(pid: u32) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+}
+
+/// Forgets a child registered with [`register_pid`] once it is stopped.
+pub fn forget_pid(pid: u32) {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+}
+
 /// Pids of the managed children alive now (for tests that check nothing is left).
 pub fn live_pids() -> Vec<u32> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).clone()
@@ -100,7 +111,7 @@ impl ManagedProcess {
         let log_err = log.try_clone().map_err(|e| start_error(e.to_string()))?;
         command.current_dir(dir.path()).stdin(Stdio::null()).stdout(log).stderr(log_err);
         let child = command.spawn().map_err(|e| start_error(e.to_string()))?;
-        LIVE.lock().unwrap_or_else(|e| e.into_inner()).push(child.id());
+        register_pid(child.id());
         tracing::debug!("started {name} (pid {})", child.id());
         Ok(ManagedProcess { name: name.to_string(), child: Some(child), dir })
     }
@@ -180,7 +191,7 @@ impl ManagedProcess {
             let _ = child.kill();
         }
         let _ = child.wait();
-        LIVE.lock().unwrap_or_else(|e| e.into_inner()).retain(|p| *p != pid);
+        forget_pid(pid);
         tracing::debug!("stopped {} (pid {pid})", self.name);
     }
 
