@@ -370,7 +370,7 @@ impl SummaryRow {
         }
         self.acquisitions_per_client_min = Some(locks.acquisitions_min);
         self.acquisitions_per_client_max = Some(locks.acquisitions_max);
-        self.fairness_max_to_min = (locks.acquisitions_min > 0).then(|| round3(locks.fairness_max_to_min()));
+        self.fairness_max_to_min = (locks.acquisitions_min > 0).then(|| round6(locks.fairness_max_to_min()));
         self.critical_sections = Some(counts.critical_sections);
         self.overlaps = Some(counts.overlaps);
         self.stale_writes_rejected = Some(counts.stale_writes_rejected);
