@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Builds the release binary (target/release/stratbench). The default in-process suite needs
-# nothing beyond a Rust toolchain.
+# nothing beyond a Rust toolchain; the networked strategies need redis-server, zookeeper and
+# etcd, and the build needs protoc: they are installed with apt-get when missing (pass
+# --no-packages to skip that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null; then
   echo "setup.sh: cargo not found; install Rust from https://rustup.rs first" >&2
   exit 2
 fi
-cargo build --release --locked
+if [ "${1:-}" != "--no-packages" ]; then
+  . scripts/system-packages.sh
+  install_missing_system_packages
+fi
+# The etcd lock strategy needs protoc to build (etcd-client's build script): build it in when
+# protoc is there; without it the etcd rows say how to get it.
+features=()
+if command -v protoc >/dev/null; then features=(--features etcd); fi
+cargo build --release --locked "${features[@]}"
 echo "built target/release/stratbench; run it with: target/release/stratbench run"

@@ -1,21 +1,16 @@
 #!/usr/bin/env bash
 # The one test command (CI runs it through .ci/run): formatting, lints, every test.
-# Needs a Rust toolchain; installs, when missing, the system packages that tests use
-# (Chromium, to render the HTML report). Tests start the servers they need themselves.
+# Installs with apt-get, when missing, the servers the networked tests start (redis-server,
+# zookeeper, etcd), protoc (to build etcd-client: the `etcd` feature) and chromium (to render
+# the HTML report); the tests start and stop every server themselves, on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then
-  echo "== installing chromium (the report test renders report.html in it)"
-  as_root apt-get update
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
-fi
+. scripts/system-packages.sh
+install_missing_system_packages
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "== cargo test"
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked

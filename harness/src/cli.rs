@@ -34,6 +34,30 @@ pub enum Command {
     Merge(MergeArgs),
     /// Write a self-contained HTML report with plots of a run directory.
     Report(ReportArgs),
+    /// One lock client in its own process, answering requests on stdin (started by the locks
+    /// family with `client_process = true`).
+    #[command(hide = true)]
+    LockClient(LockClientArgs),
+}
+
+/// Flags of the hidden `stratbench lock-client`.
+#[derive(Debug, Args)]
+pub struct LockClientArgs {
+    /// A networked lock strategy.
+    #[arg(long)]
+    pub strategy: String,
+    /// The servers (as the family passes them: URLs or HOST:PORT), comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    pub servers: Vec<String>,
+    /// The run's namespace for keys and nodes.
+    #[arg(long)]
+    pub namespace: String,
+    /// The driver worker this client serves.
+    #[arg(long)]
+    pub worker: u32,
+    /// The scenario's lock parameters, NAME=VALUE.
+    #[arg(long = "param", value_parser = parse_param)]
+    pub params: Vec<(String, toml::Value)>,
 }
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.
@@ -100,6 +124,16 @@ pub struct RunArgs {
     /// Shrink every run for a smoke test (1 s measured, 100k keys at most).
     #[arg(long)]
     pub quick: bool,
+    /// Use running Redis servers (redis://HOST:PORT, comma-separated; Redlock uses them all as
+    /// masters) instead of starting redis-server.
+    #[arg(long, value_delimiter = ',')]
+    pub redis: Vec<String>,
+    /// Use a running ZooKeeper ensemble (HOST:PORT, comma-separated) instead of starting one.
+    #[arg(long, value_delimiter = ',')]
+    pub zookeeper: Vec<String>,
+    /// Use a running etcd cluster (http://HOST:PORT, comma-separated) instead of starting one.
+    #[arg(long, value_delimiter = ',')]
+    pub etcd: Vec<String>,
     /// What to print on stdout at the end: a table, CSV or JSON rows, or markdown.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,

@@ -48,6 +48,10 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
+        Command::LockClient(args) => {
+            crate::families::locks::serve_client(&args)?;
+            Ok(Outcome::Ok)
+        }
         Command::Compare(args) => crate::compare::command(&args),
         Command::Merge(args) => crate::merge::command(&args),
         Command::Report(args) => crate::report::command(&args),
@@ -89,11 +93,27 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
             tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
         }
+        if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
+            let failed = safety_check_failed(&record.family);
+            tracing::warn!(
+                "{}: {violations} safety violations ({})",
+                spec.run_id,
+                if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
+            );
+            if failed && outcome == Outcome::Ok {
+                outcome = Outcome::ChecksFailed;
+            }
+        }
         session.record(&record)?;
     }
     print!("{}", table::render(session.rows(), args.format)?);
     print_results_dir(session.dir(), args.format);
     Ok(outcome)
+}
+
+/// Whether a run broke a safety promise: violations where the strategy promises none.
+pub fn safety_check_failed(family: &targets::target::FamilyMetrics) -> bool {
+    family.safety_promised && family.violations.is_some_and(|v| v > 0)
 }
 
 /// A progress bar over a run's planned length, drawn only when stdout is a terminal.
@@ -176,5 +196,20 @@ impl StrategyVisitor for Locate<'_> {
         let nodes = self.params.node_set(self.nodes).map_err(|e| bad_input(e.to_string()))?;
         let placement = P::build(nodes, &self.params).map_err(|e| bad_input(e.to_string()))?;
         Ok(self.hashes.iter().map(|h| placement.locate(*h).0).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use targets::target::FamilyMetrics;
+
+    #[test]
+    fn only_a_promised_violation_fails_the_check() {
+        let metrics = |violations, safety_promised| FamilyMetrics { violations, safety_promised, ..Default::default() };
+        assert!(safety_check_failed(&metrics(Some(1), true)));
+        assert!(!safety_check_failed(&metrics(Some(1), false)), "an expected violation is data");
+        assert!(!safety_check_failed(&metrics(Some(0), true)));
+        assert!(!safety_check_failed(&metrics(None, true)));
     }
 }

@@ -10,7 +10,8 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn install() {
     let result = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            eprintln!("stratbench: second interrupt, exiting now");
+            eprintln!("stratbench: second interrupt, stopping the servers it started and exiting now");
+            targets::servers::stop_all();
             std::process::exit(i32::from(crate::error::EXIT_INTERRUPTED));
         }
         eprintln!("stratbench: interrupted; stopping the current run and writing what was measured");

@@ -28,6 +28,24 @@ pub struct RunSpec {
     pub workload: Workload,
     /// Repetition number, from 1.
     pub repeat: u32,
+    /// Running servers given on the command line, used instead of starting servers.
+    pub servers: GivenServers,
+}
+
+/// Addresses of running servers (`--redis`, `--zookeeper`, `--etcd`); empty lists mean the
+/// harness starts its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GivenServers {
+    pub redis: Vec<String>,
+    pub zookeeper: Vec<String>,
+    pub etcd: Vec<String>,
+}
+
+impl GivenServers {
+    fn from_args(args: &RunArgs) -> Self {
+        let clean = |list: &[String]| list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+        GivenServers { redis: clean(&args.redis), zookeeper: clean(&args.zookeeper), etcd: clean(&args.etcd) }
+    }
 }
 
 /// Every run of a session, in order.
@@ -44,6 +62,7 @@ pub fn plan(args: &RunArgs) -> anyhow::Result<RunPlan> {
     let overrides = overrides(args);
     let workloads = load_workloads(args, &overrides)?;
     let strategy_filter = StrategyFilter::new(&args.strategies)?;
+    let servers = GivenServers::from_args(args);
     let mut runs = Vec::new();
     for workload in workloads {
         let workload = if args.quick { workload.quick() } else { workload };
@@ -73,6 +92,7 @@ pub fn plan(args: &RunArgs) -> anyhow::Result<RunPlan> {
                     mode,
                     workload: workload.clone(),
                     repeat,
+                    servers: servers.clone(),
                 });
             }
         }

@@ -10,6 +10,11 @@
 //!
 //! Values are microseconds for per-operation timing and nanoseconds per operation for batch
 //! timing (see [`Timing`]), always with 3 significant digits.
+//!
+//! An operation timed alone may also have a *phase mark* (a lock acquired, inside an
+//! acquire–hold–release cycle): the time from its start to the mark goes into a second
+//! histogram, kept beside the first in every interval and in the totals. It is created only
+//! when a worker first marks, so families without phases pay nothing for it.
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -187,6 +192,11 @@ impl ErrorCounts {
         }
     }
 
+    /// Failures of `kind`.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.kinds.iter().filter(|(k, _, _)| *k == kind).map(|(_, c, _)| c).sum()
+    }
+
     /// Total failures.
     pub fn total(&self) -> u64 {
         self.kinds.iter().map(|(_, c, _)| c).sum()
@@ -208,7 +218,14 @@ impl ErrorCounts {
 /// What a worker sends the aggregator.
 pub enum Report {
     /// A finished interval of one worker.
-    Interval { worker: u32, slot: Slot, histogram: Box<Histogram<u64>>, ops: u64, errors: ErrorCounts },
+    Interval {
+        worker: u32,
+        slot: Slot,
+        histogram: Box<Histogram<u64>>,
+        phase: Option<Box<Histogram<u64>>>,
+        ops: u64,
+        errors: ErrorCounts,
+    },
     /// The worker has stopped; `last_end` is when its last operation ended.
     Done { worker: u32, last_end: Option<Instant> },
 }
@@ -234,6 +251,7 @@ pub struct WorkerRecorder {
     slot: Slot,
     boundary: Instant,
     histogram: Box<Histogram<u64>>,
+    phase: Option<Box<Histogram<u64>>>,
     ops: u64,
     errors: ErrorCounts,
     measured_ops: u64,
@@ -262,6 +280,7 @@ impl WorkerRecorder {
             slot,
             boundary,
             histogram: Box::new(new_histogram()),
+            phase: None,
             ops: 0,
             errors: ErrorCounts::default(),
             measured_ops: 0,
@@ -278,16 +297,29 @@ impl WorkerRecorder {
     /// worker should stop: its quota is met or the measured phase is over.
     #[inline]
     pub fn record(&mut self, basis: Instant, end: Instant, ops: u32, failure: Option<OpError>) -> bool {
+        self.record_phased(basis, None, end, ops, failure)
+    }
+
+    /// As [`WorkerRecorder::record`], for a unit whose first phase ended at `phase_end` (a
+    /// worker's phase mark): the time from `basis` to it goes into the phase histogram.
+    #[inline]
+    pub fn record_phased(
+        &mut self,
+        basis: Instant,
+        phase_end: Option<Instant>,
+        end: Instant,
+        ops: u32,
+        failure: Option<OpError>,
+    ) -> bool {
         if end >= self.boundary {
             self.rotate(end);
         }
         match failure {
             None => {
-                let value = self.timing.value(end.saturating_duration_since(basis), ops);
-                // Auto-resizing histograms only refuse a value that needs more than usize
-                // buckets; clamp that impossible case rather than lose the count.
-                if self.histogram.record(value).is_err() {
-                    self.histogram.saturating_record(value);
+                record_value(&mut self.histogram, self.timing.value(end.saturating_duration_since(basis), ops));
+                if let Some(phase_end) = phase_end {
+                    let value = self.timing.value(phase_end.saturating_duration_since(basis), ops);
+                    record_value(self.phase.get_or_insert_with(|| Box::new(new_histogram())), value);
                 }
             }
             Some(error) => self.errors.add(error),
@@ -325,10 +357,12 @@ impl WorkerRecorder {
             return;
         }
         let histogram = std::mem::replace(&mut self.histogram, Box::new(new_histogram()));
+        let phase = self.phase.as_mut().map(|phase| std::mem::replace(phase, Box::new(new_histogram())));
         let report = Report::Interval {
             worker: self.worker,
             slot: self.slot,
             histogram,
+            phase,
             ops: std::mem::take(&mut self.ops),
             errors: std::mem::take(&mut self.errors),
         };
@@ -343,6 +377,20 @@ impl WorkerRecorder {
     }
 }
 
+/// Records `value`. Auto-resizing histograms only refuse a value that needs more than usize
+/// buckets; that impossible case is clamped rather than the count lost.
+#[inline]
+fn record_value(histogram: &mut Histogram<u64>, value: u64) {
+    if histogram.record(value).is_err() {
+        histogram.saturating_record(value);
+    }
+}
+
+/// Adds `from` into the optional histogram `into`, creating it on first use.
+fn add_phase(into: &mut Option<Histogram<u64>>, from: &Histogram<u64>) {
+    into.get_or_insert_with(new_histogram).add(from).expect("histograms share bounds");
+}
+
 /// One interval of the whole run, all workers merged.
 #[derive(Debug)]
 pub struct FlushedInterval {
@@ -352,6 +400,8 @@ pub struct FlushedInterval {
     pub start_offset_s: f64,
     pub length: Duration,
     pub histogram: Histogram<u64>,
+    /// Time to the phase mark, for operations that marked one.
+    pub phase: Option<Histogram<u64>>,
     pub ops: u64,
     pub errors: ErrorCounts,
     /// The driver's resident memory when the interval was written (filled by the driver).
@@ -362,6 +412,8 @@ pub struct FlushedInterval {
 #[derive(Debug)]
 pub struct Totals {
     pub measured: Histogram<u64>,
+    /// Time to the phase mark over the measured phase, if any operation marked one.
+    pub measured_phase: Option<Histogram<u64>>,
     pub measured_ops: u64,
     pub measured_errors: ErrorCounts,
     pub warmup_ops: u64,
@@ -371,8 +423,15 @@ pub struct Totals {
 
 struct Pending {
     histogram: Histogram<u64>,
+    phase: Option<Histogram<u64>>,
     ops: u64,
     errors: ErrorCounts,
+}
+
+impl Pending {
+    fn new() -> Self {
+        Pending { histogram: new_histogram(), phase: None, ops: 0, errors: ErrorCounts::default() }
+    }
 }
 
 /// Merges the workers' interval reports. Pure: it returns intervals ready to be written.
@@ -397,6 +456,7 @@ impl Aggregator {
             next_slot: timeline.first(),
             totals: Totals {
                 measured: new_histogram(),
+                measured_phase: None,
                 measured_ops: 0,
                 measured_errors: ErrorCounts::default(),
                 warmup_ops: 0,
@@ -408,13 +468,12 @@ impl Aggregator {
     /// Takes one report; returns the intervals that every worker has now moved past.
     pub fn push(&mut self, report: Report) -> Vec<FlushedInterval> {
         match report {
-            Report::Interval { worker, slot, histogram, ops, errors } => {
-                let pending = self.pending.entry(slot).or_insert_with(|| Pending {
-                    histogram: new_histogram(),
-                    ops: 0,
-                    errors: ErrorCounts::default(),
-                });
+            Report::Interval { worker, slot, histogram, phase, ops, errors } => {
+                let pending = self.pending.entry(slot).or_insert_with(Pending::new);
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
+                if let Some(phase) = phase {
+                    add_phase(&mut pending.phase, &phase);
+                }
                 pending.ops += ops;
                 pending.errors.merge(&errors);
                 self.progress[worker as usize] = Some(slot);
@@ -451,11 +510,7 @@ impl Aggregator {
         let mut flushed = Vec::new();
         while self.next_slot < horizon {
             let slot = self.next_slot;
-            let pending = self.pending.remove(&slot).unwrap_or_else(|| Pending {
-                histogram: new_histogram(),
-                ops: 0,
-                errors: ErrorCounts::default(),
-            });
+            let pending = self.pending.remove(&slot).unwrap_or_else(Pending::new);
             flushed.push(self.close(slot, pending));
             self.next_slot = self.timeline.next(slot);
         }
@@ -468,6 +523,9 @@ impl Aggregator {
             Phase::Warmup => self.totals.warmup_ops += pending.ops,
             Phase::Measure => {
                 self.totals.measured.add(&pending.histogram).expect("histograms share bounds");
+                if let Some(phase) = &pending.phase {
+                    add_phase(&mut self.totals.measured_phase, phase);
+                }
                 self.totals.measured_ops += pending.ops;
                 self.totals.measured_errors.merge(&pending.errors);
             }
@@ -486,6 +544,7 @@ impl Aggregator {
             start_offset_s,
             length,
             histogram: pending.histogram,
+            phase: pending.phase,
             ops: pending.ops,
             errors: pending.errors,
             driver_rss_bytes: None,

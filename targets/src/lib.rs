@@ -11,8 +11,15 @@
 //! Families:
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
 //!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
+//! - [`locks`]: distributed locks (in-process lease table, Redis, Redlock, ZooKeeper, etcd)
+//!   with a fencing-token resource and a safety checker.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
+//!
+//! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
+//! networked versions run against.
 
 pub mod hashing;
+pub mod locks;
 pub mod noop;
+pub mod servers;
 pub mod target;

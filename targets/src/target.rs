@@ -35,6 +35,14 @@ impl OpError {
 /// The result of one operation.
 pub type OpResult = Result<(), OpError>;
 
+/// A boundary between two phases of one operation (a lock acquired, before it is held and
+/// released), signalled by the worker and timestamped by the driver, which records the time
+/// from the operation's start to the mark in a second histogram.
+pub trait PhaseMark: Send {
+    /// The first phase of the operation ends now.
+    fn mark(&mut self);
+}
+
 /// One driver worker's handle on the system under test.
 pub trait Worker: Send + 'static {
     /// Called before each timed batch, outside the timing: the place to pick up a new
@@ -43,6 +51,17 @@ pub trait Worker: Send + 'static {
 
     /// Performs one operation.
     fn call(&mut self, op: Op) -> impl Future<Output = OpResult> + Send;
+
+    /// Performs one operation timed alone, calling `mark.mark()` where its first phase ends
+    /// (at most once). Workers whose operations have no phases keep this default.
+    fn call_marked<'a>(
+        &'a mut self,
+        op: Op,
+        mark: &'a mut dyn PhaseMark,
+    ) -> impl Future<Output = OpResult> + Send + 'a {
+        let _ = mark;
+        self.call(op)
+    }
 }
 
 /// The system under test for one run.
@@ -150,4 +169,11 @@ pub struct FamilyMetrics {
     pub load: Option<LoadStats>,
     /// Per-node share of the key set at the start of the run (node id, fraction).
     pub node_shares: Vec<(u32, f64)>,
+    /// Safety families: accepted safety violations.
+    pub violations: Option<u64>,
+    /// Safety families: whether the strategy promises safety under this run's faults, so
+    /// that a violation fails the check.
+    pub safety_promised: bool,
+    /// The locks family's measurements.
+    pub locks: Option<crate::locks::system::LockMetrics>,
 }

@@ -40,6 +40,15 @@ pub enum EventAction {
     RemoveNode { node: u32 },
     /// The node with the highest id leaves.
     RemoveLast,
+    /// Fault: the next client to hold a lock (or the equivalent in other families) stops for
+    /// `duration` while holding it, as a process in a long GC pause would.
+    PauseHolder { duration: Duration },
+    /// Fault: the next client to hold a lock dies without releasing it; it comes back as a
+    /// new client (new connection, session or lease).
+    KillHolder,
+    /// Fault: server `node` (of the servers the harness started) is killed and started again
+    /// on the same port; with persistence off it comes back empty.
+    RestartServer { node: u32 },
 }
 
 impl EventAction {
@@ -50,7 +59,15 @@ impl EventAction {
             EventAction::AddNode { node: Some(id) } => format!("add-node({id})"),
             EventAction::RemoveNode { node } => format!("remove-node({node})"),
             EventAction::RemoveLast => "remove-last".into(),
+            EventAction::PauseHolder { duration } => format!("pause-holder({})", HumanDuration(*duration)),
+            EventAction::KillHolder => "kill-holder".into(),
+            EventAction::RestartServer { node } => format!("restart-server({node})"),
         }
+    }
+
+    /// Whether this is a fault (as opposed to a resize).
+    pub fn is_fault(&self) -> bool {
+        matches!(self, EventAction::PauseHolder { .. } | EventAction::KillHolder | EventAction::RestartServer { .. })
     }
 }
 
@@ -70,10 +87,13 @@ pub struct EventSpec {
     pub at: Option<HumanDuration>,
     /// Number of measured operations after which the event fires.
     pub after_ops: Option<u64>,
-    /// `add-node`, `remove-node` or `remove-last`.
+    /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder` or
+    /// `restart-server`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
+    /// How long a pause lasts.
+    pub duration: Option<HumanDuration>,
 }
 
 impl EventSpec {
@@ -85,8 +105,20 @@ impl EventSpec {
             (Some(_), Some(_)) => return Err("give either `at` or `after_ops`, not both".into()),
             (None, None) => return Err("needs a trigger: `at = \"2s\"` or `after_ops = 1000`".into()),
         };
+        if self.duration.is_some() && self.action != "pause-holder" {
+            return Err(format!("`{}` takes no `duration`", self.action));
+        }
         let action = match self.action.as_str() {
             "add-node" => EventAction::AddNode { node: self.node },
+            "pause-holder" => match (self.duration, self.node) {
+                (Some(d), None) if !d.0.is_zero() => EventAction::PauseHolder { duration: d.0 },
+                (Some(_), None) => return Err("`pause-holder` needs a `duration` longer than zero".into()),
+                (None, _) => return Err("`pause-holder` needs `duration = \"2s\"`".into()),
+                (Some(_), Some(_)) => return Err("`pause-holder` takes no `node`".into()),
+            },
+            "kill-holder" if self.node.is_none() => EventAction::KillHolder,
+            "kill-holder" => return Err("`kill-holder` takes no `node`".into()),
+            "restart-server" => EventAction::RestartServer { node: self.node.unwrap_or(0) },
             "remove-node" => match self.node {
                 Some(node) => EventAction::RemoveNode { node },
                 None => return Err("`remove-node` needs `node = <id>`".into()),
@@ -94,7 +126,10 @@ impl EventSpec {
             "remove-last" if self.node.is_none() => EventAction::RemoveLast,
             "remove-last" => return Err("`remove-last` takes no `node`".into()),
             other => {
-                return Err(format!("unknown action `{other}` (expected one of: add-node, remove-node, remove-last)"));
+                return Err(format!(
+                    "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
+                     kill-holder, restart-server)"
+                ));
             }
         };
         Ok(Event { trigger, action })
@@ -106,7 +141,32 @@ mod tests {
     use super::*;
 
     fn spec(at: Option<&str>, after_ops: Option<u64>, action: &str, node: Option<u32>) -> EventSpec {
-        EventSpec { at: at.map(|a| HumanDuration::parse(a).unwrap()), after_ops, action: action.into(), node }
+        EventSpec {
+            at: at.map(|a| HumanDuration::parse(a).unwrap()),
+            after_ops,
+            action: action.into(),
+            node,
+            duration: None,
+        }
+    }
+
+    #[test]
+    fn resolves_faults() {
+        let mut pause = spec(Some("1s"), None, "pause-holder", None);
+        assert!(pause.resolve().unwrap_err().contains("duration"));
+        pause.duration = Some(HumanDuration::parse("1500ms").unwrap());
+        let event = pause.resolve().unwrap();
+        assert_eq!(event.action, EventAction::PauseHolder { duration: Duration::from_millis(1500) });
+        assert_eq!(event.action.label(), "pause-holder(1s 500ms)");
+        assert!(event.action.is_fault());
+        assert_eq!(spec(Some("1s"), None, "kill-holder", None).resolve().unwrap().action, EventAction::KillHolder);
+        assert_eq!(
+            spec(Some("1s"), None, "restart-server", Some(2)).resolve().unwrap().action,
+            EventAction::RestartServer { node: 2 }
+        );
+        let mut bad = spec(Some("1s"), None, "kill-holder", None);
+        bad.duration = Some(HumanDuration::parse("1s").unwrap());
+        assert!(bad.resolve().unwrap_err().contains("duration"));
     }
 
     #[test]

@@ -83,7 +83,7 @@ pub fn drive_at<S: System>(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads((workers as usize).min(cores) + 1)
-        .enable_time()
+        .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let (started_at, run_start) = start_instants(start_at);

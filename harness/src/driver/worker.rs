@@ -10,13 +10,17 @@
 //!
 //! Both loops end at the end of the measured phase, at the worker's operation quota, or when
 //! the stop flag is raised (Ctrl-C, a failed run); so every loop is bounded in time and count.
+//!
+//! An operation timed alone goes through [`Worker::call_marked`] with a [`Marked`] that the
+//! worker may signal once, mid-operation (a lock acquired): the driver reads the clock then,
+//! and the recorder keeps the time to the mark in a second histogram.
 
 use super::ops::OpSource;
 use crate::recorder::WorkerRecorder;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use targets::target::{Op, OpError, Worker};
+use targets::target::{Op, OpError, PhaseMark, Worker};
 use workloads::ArrivalSchedule;
 
 /// Closed loop: `batch` operations per timed unit.
@@ -31,15 +35,20 @@ pub async fn closed_loop<W: Worker>(
     loop {
         source.fill(&mut ops, batch as usize);
         worker.prepare_batch();
+        let mut marked = Marked(None);
         let start = Instant::now();
         let mut failure: Option<OpError> = None;
-        for op in &ops {
-            if let Err(error) = worker.call(*op).await {
-                failure.get_or_insert(error);
+        if batch == 1 {
+            failure = worker.call_marked(ops[0], &mut marked).await.err();
+        } else {
+            for op in &ops {
+                if let Err(error) = worker.call(*op).await {
+                    failure.get_or_insert(error);
+                }
             }
         }
         let end = Instant::now();
-        if !recorder.record(start, end, batch, failure) || stop.load(Ordering::Relaxed) {
+        if !recorder.record_phased(start, marked.0, end, batch, failure) || stop.load(Ordering::Relaxed) {
             break;
         }
         // Lets other tasks on this thread run now and then: the budget only yields after a
@@ -68,12 +77,23 @@ pub async fn open_loop<W: Worker>(
         }
         let op = source.next_op();
         worker.prepare_batch();
-        let failure = worker.call(op).await.err();
+        let mut marked = Marked(None);
+        let failure = worker.call_marked(op, &mut marked).await.err();
         let end = Instant::now();
-        recorder.record(intended, end, 1, failure);
+        recorder.record_phased(intended, marked.0, end, 1, failure);
         tokio::task::coop::consume_budget().await;
     }
     recorder.finish();
+}
+
+/// The driver's side of a phase mark: when the worker marked, by the driver's clock.
+pub struct Marked(pub Option<Instant>);
+
+impl PhaseMark for Marked {
+    #[inline]
+    fn mark(&mut self) {
+        self.0.get_or_insert_with(Instant::now);
+    }
 }
 
 /// The longest a sleeping worker goes without checking the stop flag.

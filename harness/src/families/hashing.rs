@@ -78,7 +78,7 @@ impl<'a> StrategyVisitor for HashingRun<'_, 'a> {
             Ok((placement, keys, build_time)) => {
                 let system = HashingSystem::new(placement, keys);
                 let timing = timing_for(workload, DEFAULT_BATCH);
-                measure(system, self.spec, timing, Some(build_time), self.session, self.progress)
+                measure(std::sync::Arc::new(system), self.spec, timing, Some(build_time), self.session, self.progress)
             }
             Err(HashingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
             Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),

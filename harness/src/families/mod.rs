@@ -6,6 +6,7 @@
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
 pub mod hashing;
+pub mod locks;
 pub mod noop;
 
 use crate::driver;
@@ -33,17 +34,19 @@ pub struct StrategyInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
     Hashing,
+    Locks,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 2] = [Family::Hashing, Family::Noop];
+    pub const ALL: [Family; 3] = [Family::Hashing, Family::Locks, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Family::Hashing => "hashing",
+            Family::Locks => "locks",
             Family::Noop => "noop",
         }
     }
@@ -52,6 +55,9 @@ impl Family {
     pub fn about(self) -> &'static str {
         match self {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Locks => {
+                "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
+            }
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -70,6 +76,7 @@ impl Family {
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {
             Family::Hashing => hashing::strategies(),
+            Family::Locks => locks::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -83,6 +90,7 @@ impl Family {
     pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
         match self {
             Family::Hashing => hashing::check(workload),
+            Family::Locks => locks::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -91,6 +99,7 @@ impl Family {
     pub fn run<'a>(self, spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
         match self {
             Family::Hashing => hashing::run(spec, session, progress),
+            Family::Locks => locks::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -98,16 +107,16 @@ impl Family {
 
 /// Drives `system` through `spec`'s workload and collects the record: the driver's figures,
 /// the family's own metrics, and a status that says whether the run finished, was
-/// interrupted, or failed.
+/// interrupted, or failed. The caller may keep a handle on `system` (to clean up after the
+/// run).
 pub fn measure<'a, S: System>(
-    system: S,
+    system: Arc<S>,
     spec: &'a RunSpec,
     timing: Timing,
     build_time: Option<Duration>,
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
-    let system = Arc::new(system);
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
         driver::drive_at(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)

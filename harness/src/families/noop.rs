@@ -30,5 +30,5 @@ pub fn check(workload: &Workload) -> Result<(), (String, String)> {
 
 /// Runs the no-op target.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
-    measure(NoopSystem, spec, timing_for(&spec.workload, 1), None, session, progress)
+    measure(std::sync::Arc::new(NoopSystem), spec, timing_for(&spec.workload, 1), None, session, progress)
 }

@@ -10,6 +10,7 @@ use crate::recorder::{FlushedInterval, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
+use targets::locks::system::LockMetrics;
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
 use workloads::LoadShape;
 
@@ -168,6 +169,35 @@ pub struct SummaryRow {
     pub git_commit: Option<String>,
     pub stratbench_version: String,
     pub driver_id: Option<String>,
+    pub acquire_latency_us_mean: Option<f64>,
+    pub acquire_latency_us_p50: Option<u64>,
+    pub acquire_latency_us_p90: Option<u64>,
+    pub acquire_latency_us_p99: Option<u64>,
+    pub acquire_latency_us_p999: Option<u64>,
+    pub acquire_latency_us_max: Option<u64>,
+    pub acquire_timeouts: Option<u64>,
+    pub acquire_failures: Option<u64>,
+    pub lost_releases: Option<u64>,
+    pub handoffs: Option<u64>,
+    pub handoff_us_p50: Option<u64>,
+    pub handoff_us_p99: Option<u64>,
+    pub handoff_us_max: Option<u64>,
+    pub acquisitions_per_client_min: Option<u64>,
+    pub acquisitions_per_client_max: Option<u64>,
+    pub fairness_max_to_min: Option<f64>,
+    pub critical_sections: Option<u64>,
+    pub overlaps: Option<u64>,
+    pub stale_writes_rejected: Option<u64>,
+    pub stale_writes_accepted: Option<u64>,
+    pub current_writes_rejected: Option<u64>,
+    pub token_regressions: Option<u64>,
+    pub holder_deaths: Option<u64>,
+    pub reacquire_us_mean: Option<f64>,
+    pub reacquire_us_max: Option<u64>,
+    pub deaths_not_reacquired: Option<u64>,
+    pub fencing: Option<bool>,
+    pub safety_promised: Option<bool>,
+    pub locks_left_after_run: Option<u64>,
 }
 
 impl SummaryRow {
@@ -235,6 +265,10 @@ impl SummaryRow {
             row.fill_resizes(&drive.events);
         }
         row.fill_family(&record.family);
+        if let Some(locks) = &record.family.locks {
+            row.fill_locks(locks, record.drive.as_ref());
+            row.safety_promised = Some(record.family.safety_promised);
+        }
         row
     }
 
@@ -253,6 +287,14 @@ impl SummaryRow {
         self.warmup_ops = Some(totals.warmup_ops);
         self.driver_cpu_percent = drive.resources.cpu_percent_mean.map(|c| (c * 10.0).round() / 10.0);
         self.driver_rss_bytes_peak = drive.resources.rss_bytes_peak;
+        if let Some(p) = totals.measured_phase.as_ref().and_then(Percentiles::of) {
+            self.acquire_latency_us_mean = Some(p.mean);
+            self.acquire_latency_us_p50 = Some(p.p50);
+            self.acquire_latency_us_p90 = Some(p.p90);
+            self.acquire_latency_us_p99 = Some(p.p99);
+            self.acquire_latency_us_p999 = Some(p.p999);
+            self.acquire_latency_us_max = Some(p.max);
+        }
         if let Some(p) = Percentiles::of(&totals.measured) {
             match timing {
                 Timing::PerOp => {
@@ -299,11 +341,52 @@ impl SummaryRow {
 
     fn fill_family(&mut self, family: &FamilyMetrics) {
         self.memory_bytes = family.memory_bytes;
+        self.violations = family.violations;
         if let Some(load) = family.load {
             self.load_peak_to_mean = Some(round6(load.peak_to_mean));
             self.load_min_to_mean = Some(round6(load.min_to_mean));
             self.load_cv = Some(round6(load.cv));
         }
+    }
+}
+
+impl SummaryRow {
+    /// The locks family's columns: failures by kind from the measured phase, and the checker's
+    /// findings over the whole run.
+    fn fill_locks(&mut self, locks: &LockMetrics, drive: Option<&DriveReport>) {
+        if let Some(drive) = drive {
+            let errors = &drive.totals.measured_errors;
+            self.acquire_timeouts = Some(errors.count("timeout"));
+            self.acquire_failures = Some(errors.count("connect") + errors.count("server"));
+            self.lost_releases = Some(errors.count("lost"));
+        }
+        let findings = &locks.findings;
+        let counts = &findings.counts;
+        if let Some((handoffs, p50, p99, max)) = findings.handoff_us {
+            self.handoffs = Some(handoffs);
+            self.handoff_us_p50 = Some(p50);
+            self.handoff_us_p99 = Some(p99);
+            self.handoff_us_max = Some(max);
+        } else {
+            self.handoffs = Some(0);
+        }
+        self.acquisitions_per_client_min = Some(locks.acquisitions_min);
+        self.acquisitions_per_client_max = Some(locks.acquisitions_max);
+        self.fairness_max_to_min = (locks.acquisitions_min > 0).then(|| round6(locks.fairness_max_to_min()));
+        self.critical_sections = Some(counts.critical_sections);
+        self.overlaps = Some(counts.overlaps);
+        self.stale_writes_rejected = Some(counts.stale_writes_rejected);
+        self.stale_writes_accepted = Some(counts.stale_writes_accepted);
+        self.current_writes_rejected = Some(counts.current_writes_rejected);
+        self.token_regressions = Some(counts.token_regressions);
+        self.holder_deaths = Some(counts.deaths);
+        let reacquire = &findings.reacquire_us;
+        self.reacquire_us_mean =
+            (!reacquire.is_empty()).then(|| round3(reacquire.iter().sum::<u64>() as f64 / reacquire.len() as f64));
+        self.reacquire_us_max = reacquire.iter().copied().max();
+        self.deaths_not_reacquired = Some(counts.deaths_not_reacquired);
+        self.fencing = Some(locks.fencing);
+        self.locks_left_after_run = locks.locks_left;
     }
 }
 
@@ -350,6 +433,8 @@ pub struct TimeseriesRow {
     pub op_cost_ns_p50: Option<u64>,
     pub op_cost_ns_p99: Option<u64>,
     pub driver_rss_bytes: Option<u64>,
+    pub acquire_latency_us_p50: Option<u64>,
+    pub acquire_latency_us_p99: Option<u64>,
 }
 
 impl TimeseriesRow {
@@ -382,6 +467,10 @@ impl TimeseriesRow {
                     row.op_cost_ns_p99 = Some(p.p99);
                 }
             }
+        }
+        if let Some(p) = interval.phase.as_ref().and_then(Percentiles::of) {
+            row.acquire_latency_us_p50 = Some(p.p50);
+            row.acquire_latency_us_p99 = Some(p.p99);
         }
         row
     }

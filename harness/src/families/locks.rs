@@ -1,0 +1,360 @@
+//! The `locks` family: C clients contend for L lock names, each cycle acquire → write to the
+//! protected resource → hold → release → think, while a checker watches for overlapping
+//! critical sections and stale writes, and faults (a paused holder, a killed holder, a
+//! restarted Redis master) fire from the schedule.
+//!
+//! `lease` runs in-process. The networked strategies run against real servers: started here
+//! on loopback for the run (and stopped on every path by their guards), or given with
+//! `--redis`, `--zookeeper`, `--etcd`. A server that cannot be started or an address that
+//! does not answer makes the run a `status=error` row whose message says what to install or
+//! which address failed. After the run, every key or node the run created is removed and the
+//! number still present is reported.
+//!
+//! With `client_process = true`, each client runs in its own process (`stratbench lock-client`,
+//! hidden), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
+//! heartbeats and etcd keep-alives included — and `kill-holder` kills a real process.
+
+use super::{StrategyInfo, measure};
+use crate::cli::LockClientArgs;
+use crate::error::bad_input;
+use crate::output::Session;
+use crate::output::rows::{RunRecord, RunStatus};
+use crate::plan::{GivenServers, RunSpec};
+use crate::recorder::Timing;
+use indicatif::ProgressBar;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+#[cfg(feature = "etcd")]
+use targets::locks::etcd::EtcdService;
+use targets::locks::lease::LeaseService;
+use targets::locks::params::{MAX_LOCKS, ParamError};
+use targets::locks::process::{ChildCommand, ProcessService};
+use targets::locks::redis::RedisService;
+use targets::locks::redlock::RedlockService;
+use targets::locks::system::{LockSystem, RestartHook};
+use targets::locks::zookeeper::ZooKeeperService;
+use targets::locks::{LockParams, LockService, run_namespace};
+#[cfg(feature = "etcd")]
+use targets::servers::etcd::EtcdCluster;
+use targets::servers::redis::{Persistence, RedisServer};
+use targets::servers::zookeeper::ZooKeeperServer;
+use targets::servers::{self, ServerError};
+use workloads::Workload;
+use workloads::scenario::Mode;
+
+/// How long the removal of a run's keys and nodes may take.
+const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The strategies and their versions.
+pub fn strategies() -> Vec<StrategyInfo> {
+    vec![
+        StrategyInfo {
+            name: "lease",
+            about: "in-process lock table with TTL leases and fencing tokens (reference)",
+            modes: &[Mode::Inproc],
+        },
+        StrategyInfo {
+            name: "redis",
+            about: "one redis-server: SET NX PX + INCR token in Lua; Lua compare-and-delete release",
+            modes: &[Mode::Net],
+        },
+        StrategyInfo {
+            name: "redlock",
+            about: "Redlock over 3 or 5 redis-server masters (quorum, validity time, random retry)",
+            modes: &[Mode::Net],
+        },
+        StrategyInfo {
+            name: "zookeeper",
+            about: "ZooKeeper lock recipe (Curator-compatible ephemeral sequential znodes)",
+            modes: &[Mode::Net],
+        },
+        StrategyInfo { name: "etcd", about: "etcd lock service on a kept-alive lease", modes: &[Mode::Net] },
+    ]
+}
+
+/// Checks `[params]`, the number of lock names and the timing.
+pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+    LockParams::from_table(&workload.params).map_err(param_error)?;
+    if workload.keys > MAX_LOCKS {
+        return Err((
+            "keys".into(),
+            format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys),
+        ));
+    }
+    if workload.batch.is_some_and(|b| b > 1) {
+        return Err(("batch".into(), "lock cycles are timed one by one; remove `batch`".into()));
+    }
+    Ok(())
+}
+
+fn param_error(error: ParamError) -> (String, String) {
+    let field = if error.param == "params" { "params".to_string() } else { format!("params.{}", error.param) };
+    (field, error.message)
+}
+
+/// Runs one lock strategy.
+pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
+    let params = match LockParams::from_table(&spec.workload.params) {
+        Ok(params) => params,
+        Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+    };
+    if params.client_process && spec.mode == Mode::Inproc {
+        let message = "`client_process` applies to the networked strategies; `lease` is in-process".to_string();
+        return RunRecord::failed(spec, RunStatus::Unsupported, message);
+    }
+    let mut servers = match Servers::prepare(&spec.strategy, &spec.servers, &params) {
+        Ok(servers) => servers,
+        Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+    };
+    let namespace = run_namespace();
+    let child = params.client_process.then(|| child_command(spec, &servers.urls, &namespace));
+    let visitor = Measure { spec, session, progress, restart: servers.restart.take(), child, params: params.clone() };
+    let record = with_service(&spec.strategy, &servers.urls, &namespace, &params, visitor);
+    drop(servers);
+    record
+}
+
+/// Does something with a strategy's service, whatever its type (static dispatch).
+trait ServiceVisitor {
+    type Output;
+    fn visit<S: LockService>(self, service: S) -> Self::Output;
+    /// The strategy is not in this build.
+    fn unavailable(self, message: String) -> Self::Output;
+}
+
+/// Builds `strategy`'s service on the servers at `urls` (none for `lease`; one for `redis`;
+/// every master for `redlock`; the ensemble for `zookeeper`; the members for `etcd`).
+fn with_service<V: ServiceVisitor>(
+    strategy: &str,
+    urls: &[String],
+    namespace: &str,
+    params: &LockParams,
+    visitor: V,
+) -> V::Output {
+    let first = || urls.first().cloned().unwrap_or_default();
+    match strategy {
+        "lease" => visitor.visit(LeaseService::new(params.ttl)),
+        "redis" => visitor.visit(RedisService::new(&first(), namespace, params.ttl, params.retry_delay)),
+        "redlock" => visitor.visit(RedlockService::new(urls.to_vec(), namespace, params.ttl, params.retry_delay)),
+        "zookeeper" => visitor.visit(ZooKeeperService::new(&urls.join(","), namespace, params.session_timeout)),
+        #[cfg(feature = "etcd")]
+        "etcd" => visitor.visit(EtcdService::new(urls.to_vec(), namespace, params.etcd_ttl_s())),
+        #[cfg(not(feature = "etcd"))]
+        "etcd" => visitor.unavailable(
+            "this stratbench was built without the `etcd` feature (its build needs protoc): run scripts/setup.sh, \
+             or apt-get install protobuf-compiler and build with `cargo build --release --features etcd`"
+                .into(),
+        ),
+        other => visitor.unavailable(format!("unknown lock strategy `{other}`")),
+    }
+}
+
+/// The servers of one run: started here (their guards stop them when this is dropped) or given.
+struct Servers {
+    urls: Vec<String>,
+    /// Restarts a managed Redis server; owns the Redis guards.
+    restart: Option<RestartHook>,
+    _zookeeper: Option<ZooKeeperServer>,
+    #[cfg(feature = "etcd")]
+    _etcd: Option<EtcdCluster>,
+}
+
+impl Servers {
+    fn given(urls: Vec<String>) -> Self {
+        Servers {
+            urls,
+            restart: None,
+            _zookeeper: None,
+            #[cfg(feature = "etcd")]
+            _etcd: None,
+        }
+    }
+
+    /// Checks the given servers of `strategy`, or starts its own.
+    fn prepare(strategy: &str, given: &GivenServers, params: &LockParams) -> Result<Self, String> {
+        match strategy {
+            "redis" | "redlock" => Self::redis(strategy, &given.redis, params),
+            "zookeeper" if !given.zookeeper.is_empty() => {
+                check_all("zookeeper", &given.zookeeper, servers::zookeeper::ping)?;
+                Ok(Self::given(given.zookeeper.clone()))
+            }
+            "zookeeper" => {
+                let server = ZooKeeperServer::start().map_err(|e| e.to_string())?;
+                let urls = vec![server.addr().to_string()];
+                Ok(Servers { _zookeeper: Some(server), ..Self::given(urls) })
+            }
+            "etcd" => Self::etcd(&given.etcd, params),
+            _ => Ok(Self::given(Vec::new())),
+        }
+    }
+
+    fn redis(strategy: &str, given: &[String], params: &LockParams) -> Result<Self, String> {
+        let masters = if strategy == "redlock" { params.masters } else { 1 };
+        if given.is_empty() {
+            let persistence = if params.redis_fsync_always { Persistence::AppendFsyncAlways } else { Persistence::Off };
+            let managed = servers::redis::start_many(masters, persistence).map_err(|e| e.to_string())?;
+            let urls = managed.iter().map(RedisServer::url).collect();
+            return Ok(Servers {
+                restart: Some(restart_hook(managed, params.redis_fsync_always)),
+                ..Self::given(urls)
+            });
+        }
+        let used: Vec<String> = if strategy == "redlock" { given.to_vec() } else { given[..1].to_vec() };
+        if strategy == "redlock" && used.len() < 3 {
+            return Err(format!("redlock needs at least 3 masters; --redis gave {}", used.len()));
+        }
+        check_all("redis", &used, servers::redis::ping)?;
+        Ok(Self::given(used))
+    }
+
+    #[cfg(feature = "etcd")]
+    fn etcd(given: &[String], params: &LockParams) -> Result<Self, String> {
+        if !given.is_empty() {
+            check_all("etcd", given, servers::etcd::ping)?;
+            return Ok(Self::given(given.to_vec()));
+        }
+        let cluster = EtcdCluster::start(params.etcd_members).map_err(|e| e.to_string())?;
+        let urls = cluster.urls();
+        Ok(Servers { _etcd: Some(cluster), ..Self::given(urls) })
+    }
+
+    #[cfg(not(feature = "etcd"))]
+    fn etcd(_given: &[String], _params: &LockParams) -> Result<Self, String> {
+        Ok(Self::given(Vec::new()))
+    }
+}
+
+/// The command that starts one client process of this run.
+fn child_command(spec: &RunSpec, urls: &[String], namespace: &str) -> ChildCommand {
+    let program = std::env::current_exe().unwrap_or_else(|_| "stratbench".into());
+    let mut args = vec!["lock-client".to_string(), "--strategy".into(), spec.strategy.clone()];
+    args.extend(["--namespace".to_string(), namespace.to_string(), "--servers".into(), urls.join(",")]);
+    for (name, value) in &spec.workload.params {
+        args.extend(["--param".to_string(), format!("{name}={value}")]);
+    }
+    ChildCommand { program, args }
+}
+
+/// Drives a service through the run (its clients in processes if `child` is set), then removes
+/// what the run left on the servers.
+struct Measure<'s, 'a> {
+    spec: &'a RunSpec,
+    params: LockParams,
+    session: &'s mut Session,
+    progress: &'s ProgressBar,
+    restart: Option<RestartHook>,
+    child: Option<ChildCommand>,
+}
+
+impl<'a> ServiceVisitor for Measure<'_, 'a> {
+    type Output = RunRecord<'a>;
+
+    fn visit<S: LockService>(mut self, service: S) -> RunRecord<'a> {
+        match self.child.take() {
+            Some(child) => self.measure(ProcessService::new(service, child)),
+            None => self.measure(service),
+        }
+    }
+
+    fn unavailable(self, message: String) -> RunRecord<'a> {
+        RunRecord::failed(self.spec, RunStatus::Error, message)
+    }
+}
+
+impl<'a> Measure<'_, 'a> {
+    fn measure<S: LockService>(self, service: S) -> RunRecord<'a> {
+        let workload = &self.spec.workload;
+        let workers = workload.shape.workers();
+        let system = Arc::new(LockSystem::new(service, self.params, workers, workload.seed, self.restart));
+        let mut record = measure(Arc::clone(&system), self.spec, Timing::PerOp, None, self.session, self.progress);
+        match cleanup(system.service()) {
+            Ok(left) => {
+                if let Some(locks) = record.family.locks.as_mut() {
+                    locks.locks_left = Some(left);
+                }
+            }
+            Err(error) => {
+                let note = format!("cleanup after the run failed: {error}");
+                record.message = Some(record.message.map_or(note.clone(), |m| format!("{m}; {note}")));
+            }
+        }
+        record
+    }
+}
+
+/// `stratbench lock-client`: one client of a strategy, answering requests on stdin (see
+/// `targets::locks::process`).
+pub fn serve_client(args: &LockClientArgs) -> anyhow::Result<()> {
+    let table = args.params.iter().cloned().collect();
+    let params = LockParams::from_table(&table).map_err(|e| bad_input(e.to_string()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let serve = Serve { worker: args.worker, runtime: &runtime };
+    with_service(&args.strategy, &args.servers, &args.namespace, &params, serve).map_err(|e| anyhow::anyhow!(e))
+}
+
+struct Serve<'r> {
+    worker: u32,
+    runtime: &'r tokio::runtime::Runtime,
+}
+
+impl ServiceVisitor for Serve<'_> {
+    type Output = Result<(), String>;
+
+    fn visit<S: LockService>(self, service: S) -> Result<(), String> {
+        let input = tokio::io::BufReader::new(tokio::io::stdin());
+        let serve = targets::locks::process::serve(service, self.worker, input, tokio::io::stdout());
+        self.runtime.block_on(serve).map_err(|e| e.to_string())
+    }
+
+    fn unavailable(self, message: String) -> Result<(), String> {
+        Err(message)
+    }
+}
+
+/// Removes the run's keys or nodes, in a runtime of its own (the driver's is gone).
+fn cleanup<S: LockService>(service: &S) -> Result<u64, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    runtime.block_on(async {
+        match tokio::time::timeout(CLEANUP_TIMEOUT, service.cleanup()).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("took longer than {CLEANUP_TIMEOUT:?}")),
+        }
+    })
+}
+
+/// Checks that every given address answers its protocol's ping.
+fn check_all(
+    kind: &'static str,
+    addrs: &[String],
+    ping: fn(std::net::SocketAddr) -> Result<(), String>,
+) -> Result<(), String> {
+    for addr in addrs {
+        let socket = servers::socket_addr(addr).map_err(|detail| unreachable(kind, addr, detail))?;
+        ping(socket).map_err(|detail| unreachable(kind, addr, detail))?;
+    }
+    Ok(())
+}
+
+fn unreachable(kind: &'static str, addr: &str, detail: String) -> String {
+    ServerError::Unreachable { kind, addr: addr.to_string(), detail }.to_string()
+}
+
+/// A hook that restarts managed Redis server `node`; it owns the servers, which stop when the
+/// system holding the hook is dropped.
+fn restart_hook(servers: Vec<RedisServer>, persistent: bool) -> RestartHook {
+    let servers = Mutex::new(servers);
+    let state = if persistent { "with its append-only file" } else { "empty (persistence off)" };
+    Box::new(move |node| {
+        let mut servers = servers.lock().unwrap_or_else(|e| e.into_inner());
+        let count = servers.len();
+        let server = servers
+            .get_mut(node as usize)
+            .ok_or_else(|| format!("there are {count} redis servers; node {node} does not exist"))?;
+        let start = Instant::now();
+        server.restart().map_err(|e| e.to_string())?;
+        Ok(format!("restarted redis server {node} ({}) in {:?}; it came back {state}", server.addr(), start.elapsed()))
+    })
+}

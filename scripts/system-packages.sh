@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs, with apt-get and only when missing, the system packages the networked targets and
+# their tests need: redis-server (and redis-tools for redis-benchmark), zookeeper (with Java),
+# etcd-server, etcd-client, protobuf-compiler (protoc, for etcd-client's build script), and
+# chromium (the report test renders report.html in it).
+# Runs `apt-get update` only if something must be installed. Sourced by setup.sh and test.sh.
+install_missing_system_packages() {
+  local need=()
+  command -v redis-server >/dev/null || need+=(redis-server)
+  command -v redis-benchmark >/dev/null || need+=(redis-tools)
+  { [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null; } || need+=(zookeeper)
+  command -v etcd >/dev/null || need+=(etcd-server)
+  command -v etcdctl >/dev/null || need+=(etcd-client)
+  command -v protoc >/dev/null || need+=(protobuf-compiler)
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
+  if [ ${#need[@]} -eq 0 ]; then
+    return 0
+  fi
+  echo "== installing ${need[*]}"
+  local sudo=()
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install ${need[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+}
