@@ -14,5 +14,7 @@
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
 
 pub mod hashing;
+pub mod commit;
 pub mod noop;
 pub mod target;
+pub mod transport;
