@@ -301,6 +301,7 @@ async fn supervise(
                 match delay {
                     Some(delay) => {
                         tokio::select! {
+                            biased;
                             () = tokio::time::sleep(delay) => {}
                             () = slot.restart.notified() => {}
                         }

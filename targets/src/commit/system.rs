@@ -174,15 +174,9 @@ impl<B: Backend> System for CommitSystem<B> {
     fn worker(&self, index: u32) -> Self::Worker {
         let params = *self.params();
         let coordinator = params.coordinator_id(index % params.coordinators);
-        CommitWorker {
-            endpoint: self.backend.client(index, coordinator),
-            coordinator,
-            builder: TxnBuilder::new(&self.workload, params, index, self.workload.shape.workers()),
-            timeout: params.client_timeout,
-            req: 0,
-            outcomes: Vec::new(),
-            sink: Arc::clone(&self.outcomes),
-        }
+        let builder = TxnBuilder::new(&self.workload, params, index, self.workload.shape.workers());
+        let endpoint = self.backend.client(index, coordinator);
+        CommitWorker::new(endpoint, coordinator, builder, params.client_timeout, Arc::clone(&self.outcomes))
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
@@ -262,6 +256,20 @@ pub struct CommitWorker<E: Endpoint<Msg>> {
 async fn failure(detail: String) -> OpResult {
     tokio::time::sleep(CLIENT_BACKOFF).await;
     Err(OpError { kind: "failure", detail: Some(detail) })
+}
+
+impl<E: Endpoint<Msg>> CommitWorker<E> {
+    /// A client of `coordinator` over `endpoint`; what it was told about transactions that
+    /// write goes to `sink` when it is dropped.
+    pub fn new(
+        endpoint: E,
+        coordinator: NodeId,
+        builder: TxnBuilder,
+        timeout: Duration,
+        sink: Arc<Mutex<Vec<ClientOutcome>>>,
+    ) -> Self {
+        CommitWorker { endpoint, coordinator, builder, timeout, req: 0, outcomes: Vec::new(), sink }
+    }
 }
 
 impl<E: Endpoint<Msg>> Worker for CommitWorker<E> {

@@ -13,11 +13,12 @@
 
 use super::faults::{Fate, Faults};
 use super::{Endpoint, Incoming, NodeId};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-type Routes<M> = HashMap<NodeId, (u64, UnboundedSender<Incoming<M>>)>;
+// Ordered, so that a detach notifies peers in the same order every time (deterministic runs).
+type Routes<M> = BTreeMap<NodeId, (u64, UnboundedSender<Incoming<M>>)>;
 
 struct Inner<M> {
     routes: RwLock<Routes<M>>,
@@ -41,7 +42,7 @@ impl<M: Send + 'static> Network<M> {
     pub fn new(seed: u64) -> Self {
         Network {
             inner: Arc::new(Inner {
-                routes: RwLock::new(HashMap::new()),
+                routes: RwLock::new(BTreeMap::new()),
                 faults: Faults::new(seed),
                 next_incarnation: std::sync::atomic::AtomicU64::new(0),
             }),
