@@ -1,4 +1,4 @@
-//! The subcommands: `run`, `list` and `locate`.
+//! The subcommands: `run`, `list`, `locate` and `serve` (in [`crate::serve`]).
 
 use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
+        Command::Serve(args) => crate::serve::serve(&args),
     }
 }
 
@@ -66,6 +67,12 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         progress.finish_and_clear();
         if record.status == RunStatus::Interrupted {
             outcome = Outcome::Interrupted;
+        }
+        if record.family.violations.is_some_and(|v| v > 0) {
+            tracing::error!("{}: safety violations: {}", spec.run_id, record.message.as_deref().unwrap_or(""));
+            if outcome == Outcome::Ok {
+                outcome = Outcome::ChecksFailed;
+            }
         }
         if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
             tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));

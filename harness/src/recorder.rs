@@ -10,6 +10,11 @@
 //!
 //! Values are microseconds for per-operation timing and nanoseconds per operation for batch
 //! timing (see [`Timing`]), always with 3 significant digits.
+//!
+//! Failed operations are counted by kind and their latencies go to a histogram of their own
+//! (made on the first failure, so a run without failures pays nothing for it): the latency of
+//! success and the latency of failure are different questions (a commit against an abort, a
+//! lock acquired against one refused), and mixing them would answer neither.
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -187,6 +192,11 @@ impl ErrorCounts {
         }
     }
 
+    /// Failures of `kind`.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.kinds.iter().filter(|(k, _, _)| *k == kind).map(|(_, c, _)| c).sum()
+    }
+
     /// Total failures.
     pub fn total(&self) -> u64 {
         self.kinds.iter().map(|(_, c, _)| c).sum()
@@ -207,8 +217,16 @@ impl ErrorCounts {
 
 /// What a worker sends the aggregator.
 pub enum Report {
-    /// A finished interval of one worker.
-    Interval { worker: u32, slot: Slot, histogram: Box<Histogram<u64>>, ops: u64, errors: ErrorCounts },
+    /// A finished interval of one worker; `failed` holds the latencies of its failed
+    /// operations, if it had any.
+    Interval {
+        worker: u32,
+        slot: Slot,
+        histogram: Box<Histogram<u64>>,
+        failed: Option<Box<Histogram<u64>>>,
+        ops: u64,
+        errors: ErrorCounts,
+    },
     /// The worker has stopped; `last_end` is when its last operation ended.
     Done { worker: u32, last_end: Option<Instant> },
 }
@@ -234,6 +252,7 @@ pub struct WorkerRecorder {
     slot: Slot,
     boundary: Instant,
     histogram: Box<Histogram<u64>>,
+    failed: Option<Box<Histogram<u64>>>,
     ops: u64,
     errors: ErrorCounts,
     measured_ops: u64,
@@ -262,6 +281,7 @@ impl WorkerRecorder {
             slot,
             boundary,
             histogram: Box::new(new_histogram()),
+            failed: None,
             ops: 0,
             errors: ErrorCounts::default(),
             measured_ops: 0,
@@ -274,8 +294,8 @@ impl WorkerRecorder {
 
     /// Records a timed unit of `ops` operations that were due at `basis` (the intended start
     /// in an open loop, the actual start in a closed loop) and ended at `end`. A unit with a
-    /// failure adds no latency; its failures are counted by kind. Returns `false` once the
-    /// worker should stop: its quota is met or the measured phase is over.
+    /// failure is counted by kind and its latency goes to the failures' histogram. Returns
+    /// `false` once the worker should stop: its quota is met or the measured phase is over.
     #[inline]
     pub fn record(&mut self, basis: Instant, end: Instant, ops: u32, failure: Option<OpError>) -> bool {
         if end >= self.boundary {
@@ -290,7 +310,7 @@ impl WorkerRecorder {
                     self.histogram.saturating_record(value);
                 }
             }
-            Some(error) => self.errors.add(error),
+            Some(error) => self.record_failure(end.saturating_duration_since(basis), ops, error),
         }
         self.ops += u64::from(ops);
         self.last_end = Some(end);
@@ -299,6 +319,13 @@ impl WorkerRecorder {
             self.measured_counter.0.store(self.measured_ops, Ordering::Relaxed);
         }
         self.should_continue(end)
+    }
+
+    #[cold]
+    fn record_failure(&mut self, elapsed: Duration, ops: u32, error: OpError) {
+        let value = self.timing.value(elapsed, ops);
+        self.failed.get_or_insert_with(|| Box::new(new_histogram())).saturating_record(value);
+        self.errors.add(error);
     }
 
     /// Whether the worker should start another operation, judged at `now`.
@@ -329,6 +356,7 @@ impl WorkerRecorder {
             worker: self.worker,
             slot: self.slot,
             histogram,
+            failed: self.failed.take(),
             ops: std::mem::take(&mut self.ops),
             errors: std::mem::take(&mut self.errors),
         };
@@ -360,6 +388,8 @@ pub struct FlushedInterval {
 #[derive(Debug)]
 pub struct Totals {
     pub measured: Histogram<u64>,
+    /// Latencies of the measured operations that failed.
+    pub measured_failed: Histogram<u64>,
     pub measured_ops: u64,
     pub measured_errors: ErrorCounts,
     pub warmup_ops: u64,
@@ -369,6 +399,7 @@ pub struct Totals {
 
 struct Pending {
     histogram: Histogram<u64>,
+    failed: Option<Histogram<u64>>,
     ops: u64,
     errors: ErrorCounts,
 }
@@ -395,6 +426,7 @@ impl Aggregator {
             next_slot: timeline.first(),
             totals: Totals {
                 measured: new_histogram(),
+                measured_failed: new_histogram(),
                 measured_ops: 0,
                 measured_errors: ErrorCounts::default(),
                 warmup_ops: 0,
@@ -406,13 +438,17 @@ impl Aggregator {
     /// Takes one report; returns the intervals that every worker has now moved past.
     pub fn push(&mut self, report: Report) -> Vec<FlushedInterval> {
         match report {
-            Report::Interval { worker, slot, histogram, ops, errors } => {
+            Report::Interval { worker, slot, histogram, failed, ops, errors } => {
                 let pending = self.pending.entry(slot).or_insert_with(|| Pending {
                     histogram: new_histogram(),
+                    failed: None,
                     ops: 0,
                     errors: ErrorCounts::default(),
                 });
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
+                if let Some(failed) = failed {
+                    pending.failed.get_or_insert_with(new_histogram).add(&*failed).expect("histograms share bounds");
+                }
                 pending.ops += ops;
                 pending.errors.merge(&errors);
                 self.progress[worker as usize] = Some(slot);
@@ -451,6 +487,7 @@ impl Aggregator {
             let slot = self.next_slot;
             let pending = self.pending.remove(&slot).unwrap_or_else(|| Pending {
                 histogram: new_histogram(),
+                failed: None,
                 ops: 0,
                 errors: ErrorCounts::default(),
             });
@@ -466,6 +503,9 @@ impl Aggregator {
             Phase::Warmup => self.totals.warmup_ops += pending.ops,
             Phase::Measure => {
                 self.totals.measured.add(&pending.histogram).expect("histograms share bounds");
+                if let Some(failed) = &pending.failed {
+                    self.totals.measured_failed.add(failed).expect("histograms share bounds");
+                }
                 self.totals.measured_ops += pending.ops;
                 self.totals.measured_errors.merge(&pending.errors);
             }
@@ -596,6 +636,8 @@ mod tests {
         assert_eq!(totals.warmup_ops, 1);
         assert_eq!(totals.measured_ops, 5);
         assert_eq!(totals.measured.len(), 4, "the failed operation adds no latency");
+        assert_eq!(totals.measured_failed.len(), 1, "its latency is kept apart");
+        assert_eq!(totals.measured_failed.max(), totals.measured_failed.highest_equivalent(10_000));
         assert_eq!(totals.measured_errors.describe(), "refused=1");
         assert_eq!(counters[0].get(), 3);
     }

@@ -5,6 +5,7 @@
 //! module builds its [`System`](targets::target::System) (with static dispatch on the
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
+pub mod commit;
 pub mod hashing;
 pub mod noop;
 
@@ -33,17 +34,19 @@ pub struct StrategyInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
     Hashing,
+    Commit,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 2] = [Family::Hashing, Family::Noop];
+    pub const ALL: [Family; 3] = [Family::Hashing, Family::Commit, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Family::Hashing => "hashing",
+            Family::Commit => "commit",
             Family::Noop => "noop",
         }
     }
@@ -52,6 +55,7 @@ impl Family {
     pub fn about(self) -> &'static str {
         match self {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Commit => "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults",
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -70,6 +74,7 @@ impl Family {
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {
             Family::Hashing => hashing::strategies(),
+            Family::Commit => commit::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -83,6 +88,7 @@ impl Family {
     pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
         match self {
             Family::Hashing => hashing::check(workload),
+            Family::Commit => commit::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -91,6 +97,7 @@ impl Family {
     pub fn run<'a>(self, spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
         match self {
             Family::Hashing => hashing::run(spec, session, progress),
+            Family::Commit => commit::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -124,8 +131,10 @@ pub fn measure<'a, S: System>(
                     )),
                 ),
             };
+            let family = system.metrics();
             let message = join_messages(message, drive.totals.measured_errors.details());
-            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family: system.metrics() }
+            let message = join_messages(message, family.notes.clone());
+            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family }
         }
         Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     }

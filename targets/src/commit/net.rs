@@ -334,6 +334,7 @@ fn serve_args(
         HumanDuration(params.retry_every()).to_string(),
         "--seed".into(),
         config.seed.to_string(),
+        "--exit-on-stdin-close".into(),
     ];
     match role {
         ServeRole::Coordinator => {
