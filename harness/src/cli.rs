@@ -247,7 +247,8 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
 /// `read=0.2,update=0.8`, read as the scenario files' `mix` table.
 fn parse_mix(text: &str) -> Result<OperationMix, String> {
     let table = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n");
-    let mix: OperationMix = toml::from_str(&table).map_err(|e| format!("`{text}` is not a mix like read=0.2,update=0.8: {}", e.message()))?;
+    let mix: OperationMix = toml::from_str(&table)
+        .map_err(|e| format!("`{text}` is not a mix like read=0.2,update=0.8: {}", e.message()))?;
     mix.validate()?;
     Ok(mix)
 }

@@ -324,7 +324,10 @@ impl WorkerRecorder {
     #[cold]
     fn record_failure(&mut self, elapsed: Duration, ops: u32, error: OpError) {
         let value = self.timing.value(elapsed, ops);
-        self.failed.get_or_insert_with(|| Box::new(new_histogram())).saturating_record(value);
+        let failed = self.failed.get_or_insert_with(|| Box::new(new_histogram()));
+        if failed.record(value).is_err() {
+            failed.saturating_record(value);
+        }
         self.errors.add(error);
     }
 

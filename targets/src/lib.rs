@@ -13,8 +13,8 @@
 //!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
 
-pub mod hashing;
 pub mod commit;
+pub mod hashing;
 pub mod noop;
 pub mod target;
 pub mod transport;

@@ -12,12 +12,12 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use targets::commit::CrashPoint;
 use targets::commit::check::{self, CheckReport};
 use targets::commit::cluster::{Cluster, LogKind, settle};
 use targets::commit::params::CommitParams;
 use targets::commit::system::CommitWorker;
 use targets::commit::workload::TxnBuilder;
-use targets::commit::CrashPoint;
 use targets::target::{Op, Worker as _};
 use targets::transport::faults::FaultConfig;
 use workloads::mix::MixSampler;
@@ -116,7 +116,12 @@ async fn inject(cluster: Arc<Cluster>, faults: Vec<(Duration, Fault)>) {
     }
 }
 
-async fn client(cluster: Arc<Cluster>, workload: Workload, index: u32, sink: Arc<Mutex<Vec<check::ClientOutcome>>>) -> (u32, u32) {
+async fn client(
+    cluster: Arc<Cluster>,
+    workload: Workload,
+    index: u32,
+    sink: Arc<Mutex<Vec<check::ClientOutcome>>>,
+) -> (u32, u32) {
     let params = *cluster.params();
     let coordinator = params.coordinator_id(index % params.coordinators);
     let builder = TxnBuilder::new(&workload, params, index, CLIENTS);
@@ -156,7 +161,8 @@ fn simulate(seed: u64) -> Simulated {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
     runtime.block_on(async {
         let params = params(seed);
-        let cluster = Arc::new(Cluster::start(params, &LogKind::Memory, seed, &tokio::runtime::Handle::current()).unwrap());
+        let cluster =
+            Arc::new(Cluster::start(params, &LogKind::Memory, seed, &tokio::runtime::Handle::current()).unwrap());
         cluster.network().faults().set(baseline());
         let sink = Arc::new(Mutex::new(Vec::new()));
         let workload = workload(seed);

@@ -98,8 +98,12 @@ impl EventAction {
             EventAction::AddNode { node: Some(id) } => format!("add-node({id})"),
             EventAction::RemoveNode { node } => format!("remove-node({node})"),
             EventAction::RemoveLast => "remove-last".into(),
-            EventAction::CrashCoordinator { node, point, .. } => format!("crash-coordinator({node},{})", point.as_str()),
-            EventAction::CrashParticipant { node, point, .. } => format!("crash-participant({node},{})", point.as_str()),
+            EventAction::CrashCoordinator { node, point, .. } => {
+                format!("crash-coordinator({node},{})", point.as_str())
+            }
+            EventAction::CrashParticipant { node, point, .. } => {
+                format!("crash-participant({node},{})", point.as_str())
+            }
             EventAction::MessageLoss { loss_ppm, .. } => format!("message-loss({})", f64::from(*loss_ppm) / 1e6),
             EventAction::MessageDelay { delay, .. } => format!("message-delay({})", HumanDuration(*delay)),
             EventAction::Partition { node, .. } => format!("partition({node})"),

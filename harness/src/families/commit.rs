@@ -60,7 +60,9 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let timing = timing_for(&spec.workload, 1);
     let fsync = spec.strategy == "2pc-fsync";
     let record = match (spec.mode, spec.strategy.as_str()) {
-        (Mode::Net, _) => match net_config(&dir, fsync, spec.workload.seed).and_then(|c| NetCluster::start(params, c).map_err(Into::into)) {
+        (Mode::Net, _) => match net_config(&dir, fsync, spec.workload.seed)
+            .and_then(|c| NetCluster::start(params, c).map_err(Into::into))
+        {
             Ok(cluster) => measure(CommitSystem::new(cluster, &spec.workload), spec, timing, None, session, progress),
             Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
         },

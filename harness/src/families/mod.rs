@@ -55,7 +55,9 @@ impl Family {
     pub fn about(self) -> &'static str {
         match self {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
-            Family::Commit => "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults",
+            Family::Commit => {
+                "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
+            }
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }

@@ -110,7 +110,9 @@ pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTre
     for (id, view) in &views {
         for txn in &view.committed {
             if !decided.get(txn).is_some_and(|parts| parts.contains(id)) {
-                report.violation(format!("participant {id} committed txn {txn:#x}, which no coordinator committed there"));
+                report.violation(format!(
+                    "participant {id} committed txn {txn:#x}, which no coordinator committed there"
+                ));
             }
         }
         for txn in &view.prepared {
@@ -131,7 +133,11 @@ pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTre
     report
 }
 
-fn check_decisions(decided: &HashMap<TxnId, Vec<NodeId>>, views: &BTreeMap<NodeId, ParticipantView>, report: &mut CheckReport) {
+fn check_decisions(
+    decided: &HashMap<TxnId, Vec<NodeId>>,
+    views: &BTreeMap<NodeId, ParticipantView>,
+    report: &mut CheckReport,
+) {
     let mut sorted: Vec<_> = decided.iter().collect();
     sorted.sort_by_key(|(txn, _)| **txn);
     for (txn, participants) in sorted {
@@ -158,7 +164,8 @@ fn check_clients(
     for outcome in clients {
         let committed_somewhere = views.values().any(|v| v.committed.contains(&outcome.txn));
         if outcome.committed && !decided.contains_key(&outcome.txn) {
-            report.violation(format!("a client was told txn {:#x} committed, but no coordinator logged it", outcome.txn));
+            report
+                .violation(format!("a client was told txn {:#x} committed, but no coordinator logged it", outcome.txn));
         }
         if !outcome.committed && committed_somewhere {
             report.violation(format!("a client was told txn {:#x} aborted, but it committed", outcome.txn));
@@ -185,7 +192,12 @@ mod tests {
     #[test]
     fn a_clean_history_passes() {
         let logs = logs(
-            vec![prepared(1, -1), ParticipantRecord::Committed { txn: 1 }, prepared(2, -1), ParticipantRecord::Aborted { txn: 2 }],
+            vec![
+                prepared(1, -1),
+                ParticipantRecord::Committed { txn: 1 },
+                prepared(2, -1),
+                ParticipantRecord::Aborted { txn: 2 },
+            ],
             vec![prepared(1, 1), ParticipantRecord::Committed { txn: 1 }],
         );
         let clients = [ClientOutcome { txn: 1, committed: true }, ClientOutcome { txn: 2, committed: false }];

@@ -36,7 +36,10 @@ use tokio::task::JoinHandle;
 pub enum LogKind {
     Memory,
     /// `<dir>/node-<id>.log`, with or without fsync.
-    File { dir: PathBuf, fsync: bool },
+    File {
+        dir: PathBuf,
+        fsync: bool,
+    },
 }
 
 impl LogKind {

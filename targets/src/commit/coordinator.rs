@@ -93,7 +93,14 @@ impl Coordinator {
         }
     }
 
-    fn begin(&mut self, now: Duration, client: NodeId, req: u64, parts: Vec<(NodeId, Vec<super::KeyOp>)>, out: &mut Out) {
+    fn begin(
+        &mut self,
+        now: Duration,
+        client: NodeId,
+        req: u64,
+        parts: Vec<(NodeId, Vec<super::KeyOp>)>,
+        out: &mut Out,
+    ) {
         self.next_seq += 1;
         let txn = txn_id(self.config.id, self.incarnation, self.next_seq);
         if parts.is_empty() {
@@ -297,12 +304,18 @@ mod tests {
         let Msg::Prepare { txn, .. } = sends(&mut out)[0].1 else { panic!() };
         c.on_message(Duration::ZERO, 0, Msg::Vote { txn, vote: Vote::No }, &mut out);
         let effects = sends(&mut out);
-        assert!(effects.contains(&(100, Msg::Outcome { req: 1, txn, outcome: TxnOutcome::Aborted(AbortCause::Conflict) })));
+        assert!(
+            effects.contains(&(100, Msg::Outcome { req: 1, txn, outcome: TxnOutcome::Aborted(AbortCause::Conflict) }))
+        );
         c.on_message(Duration::ZERO, 100, Msg::Begin { req: 2, parts: vec![(0, op(1))] }, &mut out);
         out.drain();
         c.on_tick(Duration::from_millis(100), &mut out);
         let effects = sends(&mut out);
-        assert!(effects.iter().any(|(_, m)| matches!(m, Msg::Outcome { outcome: TxnOutcome::Aborted(AbortCause::Timeout), .. })));
+        assert!(
+            effects
+                .iter()
+                .any(|(_, m)| matches!(m, Msg::Outcome { outcome: TxnOutcome::Aborted(AbortCause::Timeout), .. }))
+        );
         c.on_message(Duration::ZERO, 0, Msg::Inquire { txn }, &mut out);
         assert_eq!(sends(&mut out), vec![(0, Msg::Decision { txn, commit: false })], "presumed abort");
     }
@@ -315,7 +328,8 @@ mod tests {
             CoordinatorRecord::Commit { txn: 6, participants: vec![0] },
             CoordinatorRecord::End { txn: 6 },
         ];
-        let config = CoordinatorConfig { id: 9, vote_timeout: Duration::from_secs(1), resend_every: Duration::from_secs(1) };
+        let config =
+            CoordinatorConfig { id: 9, vote_timeout: Duration::from_secs(1), resend_every: Duration::from_secs(1) };
         let mut c = Coordinator::recover(config, &records, Arc::default(), Arc::default());
         let mut out = Out::default();
         c.on_start(Duration::ZERO, &mut out);

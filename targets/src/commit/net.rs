@@ -15,7 +15,9 @@
 //! Counters in the statistics cover each process since its last start.
 
 use super::check::Logs;
-use super::cluster::{CONTROL_CLIENT, ClusterThread, SETTLE_TIMEOUT, coordinator_config, decode_all, participant_config};
+use super::cluster::{
+    CONTROL_CLIENT, ClusterThread, SETTLE_TIMEOUT, coordinator_config, decode_all, participant_config,
+};
 use super::coordinator::Coordinator;
 use super::params::CommitParams;
 use super::participant::Participant;
@@ -94,7 +96,8 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<S
         let (_keep_open, control) = tokio::sync::mpsc::unbounded_channel::<Control>();
         let runtime = Arc::new(NodeCounters::default());
         let protocol = Arc::new(ProtocolCounters::default());
-        let wiring = Wiring { endpoint, log, epoch: tokio::time::Instant::now(), counters: Arc::clone(&runtime), control };
+        let wiring =
+            Wiring { endpoint, log, epoch: tokio::time::Instant::now(), counters: Arc::clone(&runtime), control };
         Ok(match options.role {
             ServeRole::Coordinator => {
                 let config = super::coordinator::CoordinatorConfig {
@@ -371,7 +374,12 @@ fn spawn_node(
 }
 
 /// Watches the processes: notes which have exited, and starts them again when due.
-async fn watch(nodes: Arc<Vec<Mutex<NetNode>>>, params: CommitParams, config: NetConfig, peers: Vec<(NodeId, SocketAddr)>) {
+async fn watch(
+    nodes: Arc<Vec<Mutex<NetNode>>>,
+    params: CommitParams,
+    config: NetConfig,
+    peers: Vec<(NodeId, SocketAddr)>,
+) {
     let mut ticker = tokio::time::interval(WATCH_EVERY);
     loop {
         ticker.tick().await;
@@ -435,11 +443,7 @@ impl Backend for NetCluster {
             }
         }
         let control = Arc::clone(&self.control);
-        let _ = self
-            .thread
-            .handle()
-            .spawn(async move { control.lock().await.send(id, Msg::ArmCrash { point }) })
-            .await;
+        let _ = self.thread.handle().spawn(async move { control.lock().await.send(id, Msg::ArmCrash { point }) }).await;
         Ok(())
     }
 

@@ -97,7 +97,8 @@ fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, CommitError> 
 }
 
 fn duration(name: &str, value: &toml::Value) -> Result<Duration, CommitError> {
-    let text = value.as_str().ok_or_else(|| invalid(name, format!("must be a duration like \"500ms\", got {value}")))?;
+    let text =
+        value.as_str().ok_or_else(|| invalid(name, format!("must be a duration like \"500ms\", got {value}")))?;
     match HumanDuration::parse(text) {
         Ok(d) if !d.0.is_zero() && d.0 <= Duration::from_secs(3600) => Ok(d.0),
         Ok(_) => Err(invalid(name, "must be longer than zero and at most 1h")),
@@ -115,18 +116,21 @@ mod tests {
 
     #[test]
     fn reads_values_and_names_the_bad_one() {
-        let params = CommitParams::from_table(&table(&[
-            ("participants", 5.into()),
-            ("vote_timeout", "1s".into()),
-        ]))
-        .unwrap();
+        let params =
+            CommitParams::from_table(&table(&[("participants", 5.into()), ("vote_timeout", "1s".into())])).unwrap();
         assert_eq!(params.participants, 5);
         assert_eq!(params.vote_timeout, Duration::from_secs(1));
         assert_eq!(params.coordinator_id(0), 5);
-        for (name, value) in [("participants", 0.into()), ("keys_per_txn", "x".into()), ("vote_timeout", "soon".into())] {
+        for (name, value) in [("participants", 0.into()), ("keys_per_txn", "x".into()), ("vote_timeout", "soon".into())]
+        {
             let error = CommitParams::from_table(&table(&[(name, value)])).unwrap_err().to_string();
             assert!(error.contains(name), "{error}");
         }
-        assert!(CommitParams::from_table(&table(&[("participant", 1.into())])).unwrap_err().to_string().contains("participant"));
+        assert!(
+            CommitParams::from_table(&table(&[("participant", 1.into())]))
+                .unwrap_err()
+                .to_string()
+                .contains("participant")
+        );
     }
 }

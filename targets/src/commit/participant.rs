@@ -13,7 +13,7 @@ use super::{Access, CrashPoint, KeyOp, Msg, NodeStats, ParticipantRecord, Protoc
 use crate::transport::NodeId;
 use crate::transport::node::{Node, Output};
 use crate::transport::runtime::{DEFAULT_TICK, NodeCounters};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -29,6 +29,11 @@ pub struct ParticipantConfig {
 }
 
 type Out = Output<Msg, ParticipantRecord>;
+
+/// How many aborts of transactions not (yet) prepared here a participant remembers, so that a
+/// prepare request overtaken by its own abort (a reordering network) is refused at once
+/// instead of leaving the participant prepared and in doubt.
+pub const ABORTED_REMEMBERED: usize = 4096;
 
 #[derive(Debug)]
 enum Lock {
@@ -52,6 +57,8 @@ pub struct Participant {
     locks: HashMap<u64, Lock>,
     prepared: BTreeMap<TxnId, Prepared>,
     balances: HashMap<u64, i64>,
+    /// Aborts that arrived before their prepare request, oldest first (bounded).
+    early_aborts: (VecDeque<TxnId>, HashSet<TxnId>),
     crash_at: Option<CrashPoint>,
     runtime: Arc<NodeCounters>,
     counters: Arc<ProtocolCounters>,
@@ -71,6 +78,7 @@ impl Participant {
             locks: HashMap::new(),
             prepared: BTreeMap::new(),
             balances: HashMap::new(),
+            early_aborts: (VecDeque::new(), HashSet::new()),
             crash_at: None,
             runtime,
             counters,
@@ -78,8 +86,12 @@ impl Participant {
         for record in records {
             match record {
                 ParticipantRecord::Prepared { txn, coordinator, ops } => {
-                    let prepared =
-                        Prepared { coordinator: *coordinator, ops: ops.clone(), since: Duration::ZERO, last_inquiry: None };
+                    let prepared = Prepared {
+                        coordinator: *coordinator,
+                        ops: ops.clone(),
+                        since: Duration::ZERO,
+                        last_inquiry: None,
+                    };
                     participant.prepared.insert(*txn, prepared);
                 }
                 ParticipantRecord::Committed { txn } => {
@@ -159,7 +171,7 @@ impl Participant {
         if self.prepared.contains_key(&txn) {
             return out.send(coordinator, Msg::Vote { txn, vote: Vote::Yes });
         }
-        if !self.try_lock(txn, &ops) {
+        if self.early_aborts.1.contains(&txn) || !self.try_lock(txn, &ops) {
             return out.send(coordinator, Msg::Vote { txn, vote: Vote::No });
         }
         if ops.iter().all(|op| op.access == Access::Read) {
@@ -176,10 +188,13 @@ impl Participant {
 
     fn decide(&mut self, now: Duration, from: NodeId, txn: TxnId, commit: bool, out: &mut Out) {
         let Some(prepared) = self.prepared.remove(&txn) else {
-            // Already decided (a resent commit), or never prepared here (an abort sent to
-            // every participant): acknowledge commits so the coordinator can end.
+            // Already decided (a resent commit), or not prepared here (an abort sent to every
+            // participant, maybe ahead of its prepare request): acknowledge commits so the
+            // coordinator can end; remember aborts so a late prepare is refused.
             if commit {
                 out.send(from, Msg::Ack { txn });
+            } else {
+                self.remember_abort(txn);
             }
             return;
         };
@@ -194,6 +209,18 @@ impl Participant {
         } else {
             out.append(ParticipantRecord::Aborted { txn }, false);
             self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn remember_abort(&mut self, txn: TxnId) {
+        let (order, set) = &mut self.early_aborts;
+        if set.insert(txn) {
+            order.push_back(txn);
+        }
+        if order.len() > ABORTED_REMEMBERED
+            && let Some(oldest) = order.pop_front()
+        {
+            set.remove(&oldest);
         }
     }
 
@@ -294,6 +321,16 @@ mod tests {
     }
 
     #[test]
+    fn an_abort_that_overtook_its_prepare_refuses_it() {
+        let mut p = participant();
+        let mut out = Out::default();
+        p.on_message(Duration::ZERO, 9, Msg::Decision { txn: 1, commit: false }, &mut out);
+        p.on_message(Duration::ZERO, 9, Msg::Prepare { txn: 1, ops: vec![add(5, 1)] }, &mut out);
+        assert_eq!(votes(&mut out), vec![Vote::No]);
+        assert!(p.prepared.is_empty() && p.locks.is_empty());
+    }
+
+    #[test]
     fn in_doubt_participants_ask_and_count_their_wait() {
         let mut p = participant();
         let mut out = Out::default();
@@ -320,8 +357,11 @@ mod tests {
             ParticipantRecord::Prepared { txn: 3, coordinator: 9, ops: vec![add(7, -1)] },
             ParticipantRecord::Aborted { txn: 3 },
         ];
-        let config =
-            ParticipantConfig { id: 0, decision_timeout: Duration::from_secs(1), inquire_every: Duration::from_secs(1) };
+        let config = ParticipantConfig {
+            id: 0,
+            decision_timeout: Duration::from_secs(1),
+            inquire_every: Duration::from_secs(1),
+        };
         let mut p = Participant::recover(config, &records, Arc::default(), Arc::default());
         assert_eq!(p.counters.balance_sum.load(Ordering::Relaxed), 3);
         let mut out = Out::default();

@@ -180,8 +180,10 @@ impl<B: Backend> System for CommitSystem<B> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        if matches!(event.action, EventAction::AddNode { .. } | EventAction::RemoveNode { .. } | EventAction::RemoveLast)
-        {
+        if matches!(
+            event.action,
+            EventAction::AddNode { .. } | EventAction::RemoveNode { .. } | EventAction::RemoveLast
+        ) {
             return EventReport::unsupported("the commit family has a fixed set of nodes");
         }
         match self.apply(event.action).await {

@@ -16,7 +16,7 @@ use super::params::CommitParams;
 use super::{Access, KeyOp};
 use crate::target::Op;
 use crate::transport::NodeId;
-use workloads::rng::{Stream, stream_rng, splitmix64};
+use workloads::rng::{Stream, splitmix64, stream_rng};
 use workloads::{KeyGenerator, OpKind, Workload, WorkloadRng};
 
 /// A transaction's keys, grouped by participant.

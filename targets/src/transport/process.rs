@@ -59,11 +59,14 @@ impl NodeProcess {
             for _ in lines {}
         });
         let stdin = child.stdin.take();
-        let mut process = NodeProcess { child, _stdin: stdin, address: SocketAddr::from(([127, 0, 0, 1], 0)), name: name.into() };
+        let mut process =
+            NodeProcess { child, _stdin: stdin, address: SocketAddr::from(([127, 0, 0, 1], 0)), name: name.into() };
         let line = match receiver.recv_timeout(ready_timeout) {
             Ok(Some(Ok(line))) => line,
             Ok(_) => return Err(process.failed_to_start(stderr_path, "exited before listening")),
-            Err(_) => return Err(process.failed_to_start(stderr_path, &format!("did not listen within {ready_timeout:?}"))),
+            Err(_) => {
+                return Err(process.failed_to_start(stderr_path, &format!("did not listen within {ready_timeout:?}")));
+            }
         };
         process.address = line
             .strip_prefix(READY_PREFIX)

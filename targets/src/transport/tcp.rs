@@ -44,16 +44,27 @@ pub const REDIAL_BACKOFF: Duration = Duration::from_millis(100);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Frame<M> {
     /// First frame of a dialled connection: the dialler's id.
-    Hello { from: NodeId },
+    Hello {
+        from: NodeId,
+    },
     /// A protocol message, with the one-way delay the sender's fault injector chose.
-    Msg { from: NodeId, to: NodeId, delay_us: u64, msg: M },
+    Msg {
+        from: NodeId,
+        to: NodeId,
+        delay_us: u64,
+        msg: M,
+    },
     /// Replace the receiving process's faults.
     SetFaults(FaultConfig),
     /// Add or replace addresses in the receiving process's address book.
     AddressBook(Vec<(NodeId, SocketAddr)>),
     /// Asks for a [`Frame::Pong`] on the same connection: the process is up and serving.
-    Ping { nonce: u64 },
-    Pong { nonce: u64 },
+    Ping {
+        nonce: u64,
+    },
+    Pong {
+        nonce: u64,
+    },
     /// Asks the receiving node to sync its log and stop.
     Shutdown,
 }
@@ -292,9 +303,8 @@ async fn read_frames<M: Message>(
     dialled: Option<(NodeId, u64)>,
 ) {
     let mut frames_in = FramedRead::new(read, frames());
-    let replies = dialled.and_then(|(peer, _)| {
-        shared.routes.lock().expect("never poisoned").get(&peer).map(|r| r.writer.clone())
-    });
+    let replies = dialled
+        .and_then(|(peer, _)| shared.routes.lock().expect("never poisoned").get(&peer).map(|r| r.writer.clone()));
     while let Some(Ok(bytes)) = frames_in.next().await {
         match codec::decode::<Frame<M>>(&bytes) {
             Ok(frame) => match &replies {
