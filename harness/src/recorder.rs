@@ -33,6 +33,15 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new(HISTOGRAM_SIGFIG).expect("valid histogram precision")
 }
 
+/// Records `value`. Auto-resizing histograms only refuse a value that needs more than usize
+/// buckets; that impossible case is clamped rather than losing the count.
+#[inline]
+fn record_clamped(histogram: &mut Histogram<u64>, value: u64) {
+    if histogram.record(value).is_err() {
+        histogram.saturating_record(value);
+    }
+}
+
 /// What one recorded value means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Timing {
@@ -304,11 +313,7 @@ impl WorkerRecorder {
         match failure {
             None => {
                 let value = self.timing.value(end.saturating_duration_since(basis), ops);
-                // Auto-resizing histograms only refuse a value that needs more than usize
-                // buckets; clamp that impossible case rather than lose the count.
-                if self.histogram.record(value).is_err() {
-                    self.histogram.saturating_record(value);
-                }
+                record_clamped(&mut self.histogram, value);
             }
             Some(error) => self.record_failure(end.saturating_duration_since(basis), ops, error),
         }
@@ -324,10 +329,7 @@ impl WorkerRecorder {
     #[cold]
     fn record_failure(&mut self, elapsed: Duration, ops: u32, error: OpError) {
         let value = self.timing.value(elapsed, ops);
-        let failed = self.failed.get_or_insert_with(|| Box::new(new_histogram()));
-        if failed.record(value).is_err() {
-            failed.saturating_record(value);
-        }
+        record_clamped(self.failed.get_or_insert_with(|| Box::new(new_histogram())), value);
         self.errors.add(error);
     }
 

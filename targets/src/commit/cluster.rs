@@ -16,9 +16,9 @@ use super::coordinator::{Coordinator, CoordinatorConfig};
 use super::params::CommitParams;
 use super::participant::{Participant, ParticipantConfig};
 use super::{CommitError, CoordinatorRecord, Msg, NodeStats, ParticipantRecord, ProtocolCounters};
+use crate::transport::Endpoint;
 use crate::transport::inproc::{InprocEndpoint, Network};
-use crate::transport::log::{MemoryStore, Storage};
-use crate::transport::node::Node;
+use crate::transport::log::{Log, MemoryStore, Storage};
 use crate::transport::runtime::{self, Control, NodeCounters, Stopped, Wiring};
 use crate::transport::{CLIENT_BASE, NodeId, codec};
 use serde::de::DeserializeOwned;
@@ -51,11 +51,43 @@ impl LogKind {
     }
 }
 
-/// What a slot runs.
+/// What a node is: the one place that turns a role and its log into a running node, for
+/// in-process slots and node processes alike.
 #[derive(Clone, Copy, Debug)]
-enum Role {
+pub enum Role {
     Coordinator(CoordinatorConfig),
     Participant(ParticipantConfig),
+}
+
+impl Role {
+    /// The node's id.
+    pub fn id(&self) -> NodeId {
+        match self {
+            Role::Coordinator(c) => c.id,
+            Role::Participant(p) => p.id,
+        }
+    }
+
+    /// Rebuilds the node from its log's `records` and runs it over `wiring` until it stops;
+    /// its protocol counters go to `protocol`.
+    pub async fn run<E: Endpoint<Msg>, L: Log>(
+        self,
+        records: &[Vec<u8>],
+        wiring: Wiring<E, L>,
+        protocol: Arc<ProtocolCounters>,
+    ) -> Result<Stopped, CommitError> {
+        let counters = Arc::clone(&wiring.counters);
+        Ok(match self {
+            Role::Coordinator(config) => {
+                let node = Coordinator::recover(config, &decode_all(records)?, counters, protocol);
+                runtime::run(node, wiring).await
+            }
+            Role::Participant(config) => {
+                let node = Participant::recover(config, &decode_all(records)?, counters, protocol);
+                runtime::run(node, wiring).await
+            }
+        })
+    }
 }
 
 /// One node across its incarnations.
@@ -123,10 +155,7 @@ impl Cluster {
             .chain((0..params.coordinators).map(|i| Role::Coordinator(coordinator_config(&params, i))));
         let slots: Vec<Arc<Slot>> = roles
             .map(|role| {
-                let id = match role {
-                    Role::Coordinator(c) => c.id,
-                    Role::Participant(p) => p.id,
-                };
+                let id = role.id();
                 Arc::new(Slot {
                     id,
                     role,
@@ -334,25 +363,7 @@ async fn run_incarnation(
 ) -> Result<Stopped, CommitError> {
     let (log, records) = slot.storage.open()?;
     let wiring = Wiring { endpoint, log, epoch, counters: Arc::clone(&slot.runtime), control };
-    let runtime = Arc::clone(&slot.runtime);
-    let protocol = Arc::clone(&slot.protocol);
-    Ok(match slot.role {
-        Role::Coordinator(config) => {
-            let node = Coordinator::recover(config, &decode_all(&records)?, runtime, protocol);
-            run_node(node, wiring).await
-        }
-        Role::Participant(config) => {
-            let node = Participant::recover(config, &decode_all(&records)?, runtime, protocol);
-            run_node(node, wiring).await
-        }
-    })
-}
-
-async fn run_node<N: Node<Msg = Msg>>(
-    node: N,
-    wiring: Wiring<InprocEndpoint<Msg>, crate::transport::log::AnyLog>,
-) -> Stopped {
-    runtime::run(node, wiring).await
+    slot.role.run(&records, wiring, Arc::clone(&slot.protocol)).await
 }
 
 /// A thread running a current-thread tokio runtime for a cluster, so that the cluster

@@ -16,17 +16,16 @@
 
 use super::check::Logs;
 use super::cluster::{
-    CONTROL_CLIENT, ClusterThread, SETTLE_TIMEOUT, coordinator_config, decode_all, participant_config,
+    CONTROL_CLIENT, ClusterThread, Role, SETTLE_TIMEOUT, coordinator_config, decode_all, participant_config,
 };
-use super::coordinator::Coordinator;
+use super::coordinator::CoordinatorConfig;
 use super::params::CommitParams;
-use super::participant::Participant;
+use super::participant::ParticipantConfig;
 use super::system::{Backend, Finished, poll_stats};
 use super::{CommitError, CrashPoint, Msg, ProtocolCounters};
-use crate::transport::log::{FileLog, Log};
-use crate::transport::node::Node;
+use crate::transport::log::FileLog;
 use crate::transport::process::NodeProcess;
-use crate::transport::runtime::{self, Control, NodeCounters, Stopped, Wiring};
+use crate::transport::runtime::{Control, NodeCounters, Stopped, Wiring};
 use crate::transport::tcp::{self, Frame, TcpEndpoint};
 use crate::transport::{Endpoint, NodeId};
 use std::net::SocketAddr;
@@ -94,33 +93,22 @@ pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<S
             TcpEndpoint::<Msg>::listen(options.id, options.listen, options.peers.iter().copied(), options.seed).await?;
         ready(endpoint.local_addr().expect("a listening endpoint has an address"));
         let (_keep_open, control) = tokio::sync::mpsc::unbounded_channel::<Control>();
-        let runtime = Arc::new(NodeCounters::default());
-        let protocol = Arc::new(ProtocolCounters::default());
-        let wiring =
-            Wiring { endpoint, log, epoch: tokio::time::Instant::now(), counters: Arc::clone(&runtime), control };
-        Ok(match options.role {
-            ServeRole::Coordinator => {
-                let config = super::coordinator::CoordinatorConfig {
-                    id: options.id,
-                    vote_timeout: options.vote_timeout,
-                    resend_every: options.retry_every,
-                };
-                run_logged(Coordinator::recover(config, &decode_all(&records)?, runtime, protocol), wiring).await
-            }
-            ServeRole::Participant => {
-                let config = super::participant::ParticipantConfig {
-                    id: options.id,
-                    decision_timeout: options.decision_timeout,
-                    inquire_every: options.retry_every,
-                };
-                run_logged(Participant::recover(config, &decode_all(&records)?, runtime, protocol), wiring).await
-            }
-        })
+        let counters = Arc::new(NodeCounters::default());
+        let wiring = Wiring { endpoint, log, epoch: tokio::time::Instant::now(), counters, control };
+        let role = match options.role {
+            ServeRole::Coordinator => Role::Coordinator(CoordinatorConfig {
+                id: options.id,
+                vote_timeout: options.vote_timeout,
+                resend_every: options.retry_every,
+            }),
+            ServeRole::Participant => Role::Participant(ParticipantConfig {
+                id: options.id,
+                decision_timeout: options.decision_timeout,
+                inquire_every: options.retry_every,
+            }),
+        };
+        role.run(&records, wiring, Arc::new(ProtocolCounters::default())).await
     })
-}
-
-async fn run_logged<N: Node<Msg = Msg>, L: Log>(node: N, wiring: Wiring<TcpEndpoint<Msg>, L>) -> Stopped {
-    runtime::run(node, wiring).await
 }
 
 /// The log of the node whose data directory is `dir`.
