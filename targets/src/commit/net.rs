@@ -159,7 +159,8 @@ impl NetCluster {
             .chain((0..params.coordinators).map(|i| (params.coordinator_id(i), ServeRole::Coordinator)));
         for (id, role) in roles {
             let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
-            let process = spawn_node(&params, &config, id, role, any_port, &addresses)?;
+            let launch = Launch { params: &params, config: &config, peers: &addresses };
+            let process = spawn_node(&launch, id, role, any_port)?;
             addresses.push((id, process.address()));
             nodes.push(Mutex::new(NetNode {
                 id,
@@ -303,15 +304,16 @@ fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
     config.dir.join(format!("node-{id}"))
 }
 
+/// Which node to start, where, and whom it may dial.
+struct Launch<'a> {
+    params: &'a CommitParams,
+    config: &'a NetConfig,
+    peers: &'a [(NodeId, SocketAddr)],
+}
+
 /// The command line of node `id`.
-fn serve_args(
-    params: &CommitParams,
-    config: &NetConfig,
-    id: NodeId,
-    role: ServeRole,
-    listen: SocketAddr,
-    peers: &[(NodeId, SocketAddr)],
-) -> Vec<String> {
+fn serve_args(launch: &Launch<'_>, id: NodeId, role: ServeRole, listen: SocketAddr) -> Vec<String> {
+    let Launch { params, config, peers } = *launch;
     let mut args = vec![
         "serve".to_string(),
         role.as_str().to_string(),
@@ -347,18 +349,16 @@ fn serve_args(
 }
 
 fn spawn_node(
-    params: &CommitParams,
-    config: &NetConfig,
+    launch: &Launch<'_>,
     id: NodeId,
     role: ServeRole,
     listen: SocketAddr,
-    peers: &[(NodeId, SocketAddr)],
 ) -> Result<NodeProcess, CommitError> {
-    let dir = data_dir(config, id);
+    let dir = data_dir(launch.config, id);
     std::fs::create_dir_all(&dir).map_err(|e| CommitError::Cluster(format!("cannot create {}: {e}", dir.display())))?;
-    let args = serve_args(params, config, id, role, listen, peers);
+    let args = serve_args(launch, id, role, listen);
     let name = format!("{} {id}", role.as_str());
-    Ok(NodeProcess::spawn(&name, &config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)?)
+    Ok(NodeProcess::spawn(&name, &launch.config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)?)
 }
 
 /// Watches the processes: notes which have exited, and starts them again when due.
@@ -391,7 +391,8 @@ async fn watch(
 
 fn restart(node: &Mutex<NetNode>, params: &CommitParams, config: &NetConfig, peers: &[(NodeId, SocketAddr)]) {
     let mut node = node.lock().expect("never poisoned");
-    match spawn_node(params, config, node.id, node.role, node.address, peers) {
+    let launch = Launch { params, config, peers };
+    match spawn_node(&launch, node.id, node.role, node.address) {
         Ok(process) => {
             node.process = Some(process);
             node.restart_at = None;
