@@ -20,6 +20,7 @@ pub fn render(rows: &[SummaryRow]) -> String {
         "load peak/mean",
         "moved/ideal",
         "mono. viol.",
+        "violations",
     ]);
     for row in rows {
         let (p50, p99, p999) = latency_cells(row);
@@ -35,6 +36,7 @@ pub fn render(rows: &[SummaryRow]) -> String {
             fixed(row.load_peak_to_mean, 3),
             fixed(row.keys_moved_ratio, 3),
             row.monotonicity_violations.map_or_else(String::new, |v| v.to_string()),
+            row.violations.map_or_else(String::new, |v| v.to_string()),
         ]);
     }
     table.to_string()

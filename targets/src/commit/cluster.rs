@@ -100,6 +100,8 @@ struct Slot {
     control: Mutex<Option<UnboundedSender<Control>>>,
     restart_after: Mutex<Option<Duration>>,
     restart: Notify,
+    /// Set by [`Cluster::shutdown`]: a node that is down stays down.
+    stopping: std::sync::atomic::AtomicBool,
 }
 
 impl Slot {
@@ -165,6 +167,7 @@ impl Cluster {
                     control: Mutex::new(None),
                     restart_after: Mutex::new(None),
                     restart: Notify::new(),
+                    stopping: std::sync::atomic::AtomicBool::new(false),
                 })
             })
             .collect();
@@ -266,6 +269,7 @@ impl Cluster {
     /// Shuts every node down cleanly (logs synced) and reads every log.
     pub async fn shutdown(&self) -> Result<Logs, CommitError> {
         for slot in &self.slots {
+            slot.stopping.store(true, std::sync::atomic::Ordering::SeqCst);
             if !slot.control(Control::Shutdown) {
                 slot.restart.notify_one();
             }
@@ -339,6 +343,9 @@ async fn supervise(
                         }
                     }
                     None => slot.restart.notified().await,
+                }
+                if slot.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
                 }
             }
             Ok(Stopped::Shutdown | Stopped::Closed) => return,
