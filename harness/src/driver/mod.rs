@@ -90,6 +90,7 @@ pub fn drive<S: System>(
         let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender };
         let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute(progress));
         sampler_stop.store(true, Ordering::Relaxed);
+        sampler.thread().unpark();
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))??;
         let resources = sampler.join().unwrap_or_default();
         let measured_span =

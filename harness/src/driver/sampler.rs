@@ -17,7 +17,7 @@ pub struct ResourceUsage {
     pub rss_bytes_peak: Option<u64>,
 }
 
-/// Samples until `stop` is set, then returns the summary.
+/// Samples until `stop` is set (and the thread unparked), then returns the summary.
 pub fn sample_until(stop: &AtomicBool) -> ResourceUsage {
     let Ok(pid) = sysinfo::get_current_pid() else { return ResourceUsage::default() };
     let Ok(mut system) = System::new() else { return ResourceUsage::default() };
@@ -29,7 +29,8 @@ pub fn sample_until(stop: &AtomicBool) -> ResourceUsage {
     update(&mut system);
     let (mut cpu_sum, mut samples, mut rss_peak) = (0.0f64, 0u32, 0u64);
     while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(SAMPLE_EVERY);
+        // Parked rather than asleep, so the driver can wake it the moment the run ends.
+        std::thread::park_timeout(SAMPLE_EVERY);
         if let Some((cpu, rss)) = update(&mut system) {
             cpu_sum += f64::from(cpu);
             samples += 1;

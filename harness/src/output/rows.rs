@@ -92,6 +92,12 @@ fn round3(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
+/// Ratios and fractions to six decimals: finer than any of them is measured, and readable
+/// in a spreadsheet (no `1.0026899999999999`).
+fn round6(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
+}
+
 /// One row of `summary.csv`.
 #[derive(Debug, Default, Serialize)]
 pub struct SummaryRow {
@@ -271,7 +277,7 @@ impl SummaryRow {
         self.duration_s = Some(round3(span));
         self.ops = Some(totals.measured_ops);
         self.errors = Some(errors);
-        self.error_rate = (totals.measured_ops > 0).then(|| errors as f64 / totals.measured_ops as f64);
+        self.error_rate = (totals.measured_ops > 0).then(|| round6(errors as f64 / totals.measured_ops as f64));
         self.error_kinds = Some(totals.measured_errors.describe());
         self.throughput_ops_s = (span > 0.0).then(|| round3((totals.measured_ops - errors) as f64 / span));
         self.warmup_ops = Some(totals.warmup_ops);
@@ -317,9 +323,9 @@ impl SummaryRow {
         }
         let moved: f64 = resizes.iter().map(|r| r.keys_moved_fraction).sum();
         let ideal: f64 = resizes.iter().map(|r| r.keys_moved_ideal_fraction).sum();
-        self.keys_moved_fraction = Some(moved);
-        self.keys_moved_ideal_fraction = Some(ideal);
-        self.keys_moved_ratio = (ideal > 0.0).then(|| moved / ideal);
+        self.keys_moved_fraction = Some(round6(moved));
+        self.keys_moved_ideal_fraction = Some(round6(ideal));
+        self.keys_moved_ratio = (ideal > 0.0).then(|| round6(moved / ideal));
         self.monotonicity_violations = Some(resizes.iter().map(|r| r.monotonicity_violations).sum());
         let restored: Vec<f64> = resizes.iter().filter_map(|r| r.mapping_restored_fraction).collect();
         self.mapping_restored_fraction =
@@ -340,9 +346,9 @@ impl SummaryRow {
             self.prepared_wait_ms_max = Some(round3(commit.prepared_wait_ms_max));
         }
         if let Some(load) = family.load {
-            self.load_peak_to_mean = Some(load.peak_to_mean);
-            self.load_min_to_mean = Some(load.min_to_mean);
-            self.load_cv = Some(load.cv);
+            self.load_peak_to_mean = Some(round6(load.peak_to_mean));
+            self.load_min_to_mean = Some(round6(load.min_to_mean));
+            self.load_cv = Some(round6(load.cv));
         }
     }
 }
@@ -463,14 +469,14 @@ impl EventRow {
         if let Some(resize) = &event.report.resize {
             row.nodes_before = Some(resize.nodes_before);
             row.nodes_after = Some(resize.nodes_after);
-            row.keys_moved_fraction = Some(resize.keys_moved_fraction);
-            row.keys_moved_ideal_fraction = Some(resize.keys_moved_ideal_fraction);
-            row.keys_moved_ratio = Some(resize.keys_moved_ratio());
+            row.keys_moved_fraction = Some(round6(resize.keys_moved_fraction));
+            row.keys_moved_ideal_fraction = Some(round6(resize.keys_moved_ideal_fraction));
+            row.keys_moved_ratio = Some(round6(resize.keys_moved_ratio()));
             row.monotonicity_violations = Some(resize.monotonicity_violations);
-            row.mapping_restored_fraction = resize.mapping_restored_fraction;
-            row.load_peak_to_mean = Some(resize.load.peak_to_mean);
-            row.load_min_to_mean = Some(resize.load.min_to_mean);
-            row.load_cv = Some(resize.load.cv);
+            row.mapping_restored_fraction = resize.mapping_restored_fraction.map(round6);
+            row.load_peak_to_mean = Some(round6(resize.load.peak_to_mean));
+            row.load_min_to_mean = Some(round6(resize.load.min_to_mean));
+            row.load_cv = Some(round6(resize.load.cv));
         }
         row
     }
@@ -487,6 +493,6 @@ pub struct NodeRow {
 impl NodeRow {
     /// The rows of every node of `family`.
     pub fn all(family: &FamilyMetrics) -> Vec<NodeRow> {
-        family.node_shares.iter().map(|(node, share)| NodeRow { node: *node, keys_share: *share }).collect()
+        family.node_shares.iter().map(|(node, share)| NodeRow { node: *node, keys_share: round6(*share) }).collect()
     }
 }
