@@ -259,10 +259,7 @@ impl SummaryRow {
         if ops == 0 {
             return;
         }
-        let fraction = |kind: &str| {
-            let value = drive.totals.measured_errors.count(kind) as f64 / ops as f64;
-            Some((value * 1e6).round() / 1e6)
-        };
+        let fraction = |kind: &str| Some(round6(drive.totals.measured_errors.count(kind) as f64 / ops as f64));
         self.aborts_conflict_fraction = fraction("conflict");
         self.aborts_timeout_fraction = fraction("timeout");
         self.aborts_failure_fraction = fraction("failure");
