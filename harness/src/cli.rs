@@ -2,8 +2,10 @@
 //! scenario files use (durations, positive counts, rates), so a flag and a file field give the
 //! same message for the same mistake. [`crate::plan`] turns these flags into a typed run plan.
 
+use crate::output::format::OutputFormat;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 use workloads::Arrivals;
 use workloads::OperationMix;
 use workloads::keys::DistributionName;
@@ -27,6 +29,12 @@ pub enum Command {
     List,
     /// Print which node owns each key under a hashing strategy.
     Locate(LocateArgs),
+    /// Compare two summaries run by run; exit 1 on a regression beyond its threshold.
+    Compare(CompareArgs),
+    /// Add up the interval histograms of run directories written by several drivers.
+    Merge(MergeArgs),
+    /// Write a self-contained HTML report with plots of a run directory.
+    Report(ReportArgs),
     /// Run one networked node (what `run --mode net` starts on loopback; by hand to debug).
     Serve(ServeArgs),
 }
@@ -173,6 +181,66 @@ pub struct RunArgs {
     /// Shrink every run for a smoke test (1 s measured, 100k keys at most).
     #[arg(long)]
     pub quick: bool,
+    /// What to print on stdout at the end: a table, CSV or JSON rows, or markdown.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// This driver's name when several machines drive the same target (recorded in every
+    /// row and in host.json; `stratbench merge` combines their run directories).
+    #[arg(long, value_parser = parse_driver_id)]
+    pub driver_id: Option<String>,
+    /// Start the first run at this wall-clock time, in seconds since the UNIX epoch (for
+    /// example `$(($(date +%s) + 10))`), so that several drivers measure the same intervals.
+    #[arg(long, value_parser = parse_epoch)]
+    pub start_at: Option<SystemTime>,
+}
+
+/// Flags of `stratbench compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a run directory or a summary.csv.
+    pub baseline: PathBuf,
+    /// The run to judge: a run directory or a summary.csv.
+    pub current: PathBuf,
+    /// Threshold in percent for every timing metric (`15`), or for one metric
+    /// (`latency_us_p99=30`, `throughput_ops_s=off`); may be repeated.
+    #[arg(long)]
+    pub threshold: Vec<String>,
+    /// A TOML file of thresholds per metric and per row (see results/README.md).
+    #[arg(long)]
+    pub thresholds: Option<PathBuf>,
+    /// The strategy that `*_rel` metrics divide by, FAMILY=STRATEGY (default hashing=jump).
+    #[arg(long)]
+    pub reference: Vec<String>,
+    /// How to print the comparison.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Do not fail when runs of the baseline are missing from the current summary.
+    #[arg(long)]
+    pub allow_missing: bool,
+}
+
+/// Flags of `stratbench merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Run directories written by `stratbench run --driver-id ...` on each driver.
+    #[arg(required = true, num_args = 1..)]
+    pub dirs: Vec<PathBuf>,
+    /// Directory for the merged run (default: results/<timestamp>-merged).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout: the merged summary as a table, CSV, JSON or markdown.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// Flags of `stratbench report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run directory to plot.
+    pub dir: PathBuf,
+    /// Where to write the report (default: RUN_DIR/report.html).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Open-loop arrival spacing.
@@ -240,6 +308,37 @@ fn parse_dist(text: &str) -> Result<DistributionName, String> {
     text.parse()
 }
 
+/// A wall-clock start, in seconds since the UNIX epoch: not in the past, at most a day ahead.
+fn parse_epoch(text: &str) -> Result<SystemTime, String> {
+    let seconds: f64 =
+        text.trim().parse().map_err(|_| format!("`{text}` is not a number of seconds since the epoch"))?;
+    if !seconds.is_finite() || seconds < 0.0 {
+        return Err(format!("`{text}` is not a time since the epoch"));
+    }
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds);
+    let now = SystemTime::now();
+    if let Ok(past) = now.duration_since(at)
+        && past > MAX_START_LATENESS
+    {
+        return Err(format!("`{text}` is {:.1}s in the past", past.as_secs_f64()));
+    }
+    if at.duration_since(now).is_ok_and(|ahead| ahead > MAX_START_WAIT) {
+        return Err(format!("`{text}` is more than {}h ahead", MAX_START_WAIT.as_secs() / 3600));
+    }
+    Ok(at)
+}
+
+/// How far in the past `--start-at` may be (command-line latency), and how far ahead.
+const MAX_START_LATENESS: Duration = Duration::from_secs(1);
+const MAX_START_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+fn parse_driver_id(text: &str) -> Result<String, String> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok { Ok(text.to_string()) } else { Err(format!("`{text}`: use 1 to 64 letters, digits, `-`, `_` or `.`")) }
+}
+
 fn parse_mode(text: &str) -> Result<Mode, String> {
     text.parse()
 }
@@ -304,6 +403,10 @@ mod tests {
             vec!["stratbench", "run", "--dist", "gaussian"],
             vec!["stratbench", "run", "--mix", "reed=1"],
             vec!["stratbench", "run", "--mix", "read=-1"],
+            vec!["stratbench", "run", "--start-at", "1000"],
+            vec!["stratbench", "run", "--start-at", "soon"],
+            vec!["stratbench", "run", "--driver-id", "a b"],
+            vec!["stratbench", "run", "--format", "xml"],
         ] {
             assert!(Cli::try_parse_from(&args).is_err(), "{args:?}");
         }

@@ -1,8 +1,10 @@
-//! The subcommands: `run`, `list`, `locate` and `serve` (in [`crate::serve`]).
+//! The subcommands: `run`, `list`, `locate`, the readers of run directories `compare`,
+//! `merge` and `report`, and `serve` (in [`crate::serve`]).
 
 use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
 use crate::families::Family;
+use crate::output::format::OutputFormat;
 use crate::output::rows::RunStatus;
 use crate::output::{Session, default_dir, host::HostInfo, table};
 use crate::plan::{self, RunPlan};
@@ -47,6 +49,18 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Command::Serve(args) => crate::serve::serve(&args),
+        Command::Compare(args) => crate::compare::command(&args),
+        Command::Merge(args) => crate::merge::command(&args),
+        Command::Report(args) => crate::report::command(&args),
+    }
+}
+
+/// Prints where the results are: on stdout after a table, on stderr when stdout carries data
+/// for a script (CSV, JSON).
+pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
+    match format {
+        OutputFormat::Table | OutputFormat::Markdown => println!("results: {}", dir.display()),
+        OutputFormat::Csv | OutputFormat::Json => eprintln!("results: {}", dir.display()),
     }
 }
 
@@ -54,7 +68,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
 fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     let RunPlan { runs, label, out_dir } = plan::plan(args)?;
     let dir = out_dir.unwrap_or_else(|| default_dir(&label));
-    let mut session = Session::create(&dir, HostInfo::collect())?;
+    let mut host = HostInfo::collect();
+    host.driver_id = args.driver_id.clone();
+    let mut session = Session::create(&dir, host)?;
+    if let Some(at) = args.start_at {
+        session.start_next_run_at(at);
+    }
     tracing::info!("{} runs; results in {}", runs.len(), dir.display());
     let mut outcome = Outcome::Ok;
     for spec in &runs {
@@ -79,8 +98,8 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         }
         session.record(&record)?;
     }
-    println!("{}", table::render(session.rows()));
-    println!("results: {}", session.dir().display());
+    print!("{}", table::render(session.rows(), args.format)?);
+    print_results_dir(session.dir(), args.format);
     Ok(outcome)
 }
 

@@ -11,14 +11,18 @@
 
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod driver;
 pub mod error;
 pub mod families;
 pub mod interrupt;
 pub mod logging;
+pub mod merge;
 pub mod output;
 pub mod plan;
 pub mod recorder;
+pub mod report;
+pub mod rundir;
 pub mod serve;
 
 pub use commands::{Outcome, run};

@@ -387,6 +387,8 @@ pub struct FlushedInterval {
     pub histogram: Histogram<u64>,
     pub ops: u64,
     pub errors: ErrorCounts,
+    /// The driver's resident memory when the interval was written (filled by the driver).
+    pub driver_rss_bytes: Option<u64>,
 }
 
 /// Totals over the whole run.
@@ -531,6 +533,7 @@ impl Aggregator {
             histogram: pending.histogram,
             ops: pending.ops,
             errors: pending.errors,
+            driver_rss_bytes: None,
         }
     }
 

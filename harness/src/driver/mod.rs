@@ -19,7 +19,7 @@ use controller::FiredEvent;
 use indicatif::ProgressBar;
 use ops::OpSource;
 use sampler::ResourceUsage;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::target::System;
@@ -65,6 +65,20 @@ pub fn drive<S: System>(
     sink: &mut dyn IntervalSink,
     progress: &ProgressBar,
 ) -> anyhow::Result<DriveReport> {
+    drive_at(system, workload, timing, None, sink, progress)
+}
+
+/// [`drive`], starting the run (its warm-up) at the wall-clock instant `start_at` if given:
+/// drivers on several machines started with the same `--start-at` then cut the same
+/// wall-clock intervals, which `stratbench merge` adds up. The wait ends early on Ctrl-C.
+pub fn drive_at<S: System>(
+    system: Arc<S>,
+    workload: &Workload,
+    timing: Timing,
+    start_at: Option<SystemTime>,
+    sink: &mut dyn IntervalSink,
+    progress: &ProgressBar,
+) -> anyhow::Result<DriveReport> {
     let workers = workload.shape.workers();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -73,20 +87,17 @@ pub fn drive<S: System>(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let started_at = SystemTime::now() + START_DELAY;
-    let timeline = Timeline::new(
-        Instant::now() + START_DELAY,
-        workload.length.warmup,
-        workload.length.duration,
-        workload.interval,
-    );
+    let (started_at, run_start) = start_instants(start_at);
+    let timeline = Timeline::new(run_start, workload.length.warmup, workload.length.duration, workload.interval);
     sink.begin(started_at + workload.length.warmup)?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler_stop = AtomicBool::new(false);
     let (sender, receiver) = mpsc::channel::<Report>();
+    let rss_bytes = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink));
-        let sampler = scope.spawn(|| sampler::sample_until(&sampler_stop));
+        let rss = &rss_bytes;
+        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss));
+        let sampler = scope.spawn(|| sampler::sample_until(&sampler_stop, &rss_bytes));
         let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender };
         let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute(progress));
         sampler_stop.store(true, Ordering::Relaxed);
@@ -194,18 +205,41 @@ impl<S: System> Run<'_, S> {
     }
 }
 
+/// The wall-clock and monotonic instants at which a run starts: [`START_DELAY`] from now, or
+/// `start_at` (after sleeping until shortly before it; a `start_at` already past starts now).
+fn start_instants(start_at: Option<SystemTime>) -> (SystemTime, Instant) {
+    let Some(at) = start_at else { return (SystemTime::now() + START_DELAY, Instant::now() + START_DELAY) };
+    let wake = at.checked_sub(START_DELAY).unwrap_or(at);
+    while let Ok(left) = wake.duration_since(SystemTime::now()) {
+        if crate::interrupt::interrupted() || left.is_zero() {
+            break;
+        }
+        std::thread::sleep(left.min(SUPERVISE_EVERY));
+    }
+    let (now_wall, now) = (SystemTime::now(), Instant::now());
+    match at.duration_since(now_wall) {
+        Ok(ahead) => (at, now + ahead),
+        Err(late) => {
+            tracing::warn!("--start-at passed {:.3}s ago: starting now", late.duration().as_secs_f64());
+            (now_wall, now)
+        }
+    }
+}
+
 /// The aggregator thread: merges reports until every worker has hung up, writing each
-/// finished interval to `sink`.
+/// finished interval to `sink`, stamped with the driver's resident memory at that moment.
 fn aggregate(
     receiver: mpsc::Receiver<Report>,
     timeline: Timeline,
     workers: u32,
     sink: &mut dyn IntervalSink,
+    rss_bytes: &AtomicU64,
 ) -> anyhow::Result<Totals> {
     let mut aggregator = Aggregator::new(timeline, workers);
     let mut sink_error = None;
     let mut write = |intervals: Vec<FlushedInterval>| {
-        for interval in intervals {
+        for mut interval in intervals {
+            interval.driver_rss_bytes = Some(rss_bytes.load(Ordering::Relaxed)).filter(|b| *b > 0);
             if sink_error.is_none()
                 && let Err(error) = sink.interval(&interval)
             {

@@ -117,9 +117,10 @@ pub fn measure<'a, S: System>(
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
     let system = Arc::new(system);
-    let drive = session
-        .interval_sink(spec, timing)
-        .and_then(|mut sink| driver::drive(Arc::clone(&system), &spec.workload, timing, &mut sink, progress));
+    let start_at = session.take_start_at();
+    let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
+        driver::drive_at(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
+    });
     match drive {
         Ok(drive) => {
             let (status, message) = match (drive.interrupted, drive.abandoned_workers) {

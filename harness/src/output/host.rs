@@ -21,6 +21,8 @@ pub struct HostInfo {
     pub git_dirty: Option<bool>,
     pub command_line: Vec<String>,
     pub started_at: String,
+    /// `--driver-id`: which of several driver machines wrote this run directory.
+    pub driver_id: Option<String>,
 }
 
 impl HostInfo {
@@ -47,6 +49,7 @@ impl HostInfo {
             git_dirty: git(&["status", "--porcelain", "--untracked-files=no"]).map(|s| !s.is_empty()),
             command_line: std::env::args().collect(),
             started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            driver_id: None,
         }
     }
 

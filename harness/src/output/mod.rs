@@ -12,6 +12,7 @@
 //! Every CSV file gets its header when it is created, so even a session stopped before its
 //! first row leaves files a spreadsheet opens.
 
+pub mod format;
 pub mod host;
 pub mod rows;
 pub mod table;
@@ -70,6 +71,7 @@ pub struct Session {
     events: CsvFile,
     nodes: CsvFile,
     rows: Vec<SummaryRow>,
+    start_at: Option<SystemTime>,
 }
 
 impl Session {
@@ -87,7 +89,18 @@ impl Session {
             events: CsvFile::create::<(RunKey, EventRow)>(&dir.join("events.csv"))?,
             nodes: CsvFile::create::<(RunKey, NodeRow)>(&dir.join("nodes.csv"))?,
             rows: Vec::new(),
+            start_at: None,
         })
+    }
+
+    /// Makes the session's next run start at the wall-clock instant `at` (`--start-at`).
+    pub fn start_next_run_at(&mut self, at: SystemTime) {
+        self.start_at = Some(at);
+    }
+
+    /// The start instant set for the next run, if any, once.
+    pub fn take_start_at(&mut self) -> Option<SystemTime> {
+        self.start_at.take()
     }
 
     /// The run directory.

@@ -167,6 +167,7 @@ pub struct SummaryRow {
     pub host_os: Option<String>,
     pub git_commit: Option<String>,
     pub stratbench_version: String,
+    pub driver_id: Option<String>,
     pub error_latency_us_p50: Option<u64>,
     pub error_latency_us_p99: Option<u64>,
     pub error_latency_us_max: Option<u64>,
@@ -240,6 +241,7 @@ impl SummaryRow {
             host_os: host.os_line(),
             git_commit: host.git_commit.clone(),
             stratbench_version: host.stratbench_version.to_string(),
+            driver_id: host.driver_id.clone(),
             ..SummaryRow::default()
         };
         if let Some(drive) = &record.drive {
@@ -392,6 +394,7 @@ pub struct TimeseriesRow {
     pub latency_us_max: Option<u64>,
     pub op_cost_ns_p50: Option<u64>,
     pub op_cost_ns_p99: Option<u64>,
+    pub driver_rss_bytes: Option<u64>,
 }
 
 impl TimeseriesRow {
@@ -407,6 +410,7 @@ impl TimeseriesRow {
             ops: interval.ops,
             errors,
             throughput_ops_s: if seconds > 0.0 { round3((interval.ops - errors) as f64 / seconds) } else { 0.0 },
+            driver_rss_bytes: interval.driver_rss_bytes,
             ..TimeseriesRow::default()
         };
         if let Some(p) = Percentiles::of(&interval.histogram) {

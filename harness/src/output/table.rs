@@ -1,45 +1,54 @@
-//! The table printed on stdout at the end of a session: one line per run with the figures a
-//! reader looks at first. Markdown, so it reads in a terminal and pastes into an issue.
+//! What a session prints on stdout at the end: by default a table with one line per run and
+//! the figures a reader looks at first (or the same as GitHub markdown); with `--format csv`
+//! or `json`, every column of every row, for scripts.
 
+use super::format::{OutputFormat, csv_of, json_of, text_table};
 use super::rows::SummaryRow;
-use comfy_table::{Table, presets};
 
-/// The table of `rows`.
-pub fn render(rows: &[SummaryRow]) -> String {
-    let mut table = Table::new();
-    table.load_preset(presets::ASCII_MARKDOWN);
-    table.set_header([
-        "scenario",
-        "strategy",
-        "mode",
-        "status",
-        "ops/s",
-        "p50",
-        "p99",
-        "p99.9",
-        "load peak/mean",
-        "moved/ideal",
-        "mono. viol.",
-        "violations",
-    ]);
-    for row in rows {
-        let (p50, p99, p999) = latency_cells(row);
-        table.add_row([
-            row.scenario.clone(),
-            row.strategy.clone(),
-            row.mode.clone(),
-            row.status.clone(),
-            row.throughput_ops_s.map_or_else(String::new, human_rate),
-            p50,
-            p99,
-            p999,
-            fixed(row.load_peak_to_mean, 3),
-            fixed(row.keys_moved_ratio, 3),
-            row.monotonicity_violations.map_or_else(String::new, |v| v.to_string()),
-            row.violations.map_or_else(String::new, |v| v.to_string()),
-        ]);
+/// `rows` in `format`.
+pub fn render(rows: &[SummaryRow], format: OutputFormat) -> anyhow::Result<String> {
+    match format {
+        OutputFormat::Csv => csv_of(rows),
+        OutputFormat::Json => json_of(rows),
+        OutputFormat::Table | OutputFormat::Markdown => Ok(text_table(&HEADER, &cells(rows), format)),
     }
-    table.to_string()
+}
+
+const HEADER: [&str; 12] = [
+    "scenario",
+    "strategy",
+    "mode",
+    "status",
+    "ops/s",
+    "p50",
+    "p99",
+    "p99.9",
+    "load peak/mean",
+    "moved/ideal",
+    "mono. viol.",
+    "violations",
+];
+
+fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|row| {
+            let (p50, p99, p999) = latency_cells(row);
+            vec![
+                row.scenario.clone(),
+                row.strategy.clone(),
+                row.mode.clone(),
+                row.status.clone(),
+                row.throughput_ops_s.map_or_else(String::new, human_rate),
+                p50,
+                p99,
+                p999,
+                fixed(row.load_peak_to_mean, 3),
+                fixed(row.keys_moved_ratio, 3),
+                row.monotonicity_violations.map_or_else(String::new, |v| v.to_string()),
+                row.violations.map_or_else(String::new, |v| v.to_string()),
+            ]
+        })
+        .collect()
 }
 
 /// Latency cells with their unit: µs per operation, or ns per operation for batch timing.
