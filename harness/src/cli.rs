@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 use workloads::Arrivals;
+use workloads::OperationMix;
 use workloads::keys::DistributionName;
 use workloads::scenario::Mode;
 use workloads::units::{HumanDuration, Positive, Rate};
@@ -38,6 +39,8 @@ pub enum Command {
     /// family with `client_process = true`).
     #[command(hide = true)]
     LockClient(LockClientArgs),
+    /// Run one networked node (what `run --mode net` starts on loopback; by hand to debug).
+    Serve(ServeArgs),
 }
 
 /// Flags of the hidden `stratbench lock-client`.
@@ -58,6 +61,80 @@ pub struct LockClientArgs {
     /// The scenario's lock parameters, NAME=VALUE.
     #[arg(long = "param", value_parser = parse_param)]
     pub params: Vec<(String, toml::Value)>,
+}
+
+/// Flags of `stratbench serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub role: ServeRole,
+}
+
+/// The roles a node process can serve; each family with networked nodes adds its own.
+#[derive(Debug, Subcommand)]
+pub enum ServeRole {
+    /// A two-phase-commit participant: holds accounts, votes, applies decisions.
+    Participant(ParticipantArgs),
+    /// A two-phase-commit coordinator: runs transactions for clients.
+    Coordinator(CoordinatorArgs),
+}
+
+/// Flags every node process takes.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// The node's id (participants 0..P, coordinators from P).
+    #[arg(long)]
+    pub id: u32,
+    /// Where to listen; loopback only. Port 0 picks a free port, printed on stdout as
+    /// `listening on ADDR`.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Directory of the node's log (created if missing).
+    #[arg(long)]
+    pub data_dir: PathBuf,
+    /// fsync the log at every forced write.
+    #[arg(long)]
+    pub fsync: bool,
+    /// A node it may dial, ID=ADDR; may be repeated.
+    #[arg(long = "peer", value_parser = parse_peer)]
+    pub peers: Vec<(u32, std::net::SocketAddr)>,
+    /// How often to resend an unacknowledged decision or ask again about a doubt.
+    #[arg(long, value_parser = parse_duration, default_value = "100ms")]
+    pub retry_every: HumanDuration,
+    /// Seed of the fault injector's draws.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Exit when stdin closes (the harness holds it open, so that no node outlives it).
+    #[arg(long)]
+    pub exit_on_stdin_close: bool,
+}
+
+/// Flags of `stratbench serve participant`.
+#[derive(Debug, Args)]
+pub struct ParticipantArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// A prepared transaction without a decision after this long is in doubt.
+    #[arg(long, value_parser = parse_duration, default_value = "200ms")]
+    pub decision_timeout: HumanDuration,
+}
+
+/// Flags of `stratbench serve coordinator`.
+#[derive(Debug, Args)]
+pub struct CoordinatorArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Abort a transaction whose votes are not all in after this long.
+    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    pub vote_timeout: HumanDuration,
+}
+
+/// `ID=ADDR`.
+fn parse_peer(text: &str) -> Result<(u32, std::net::SocketAddr), String> {
+    let (id, address) = text.split_once('=').ok_or_else(|| format!("`{text}` is not ID=ADDR"))?;
+    let id = id.trim().parse().map_err(|_| format!("`{id}` is not a node id"))?;
+    let address = address.trim().parse().map_err(|_| format!("`{address}` is not an address like 127.0.0.1:7000"))?;
+    Ok((id, address))
 }
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.
@@ -103,6 +180,10 @@ pub struct RunArgs {
     /// Number of nodes at the start.
     #[arg(long, value_parser = parse_positive)]
     pub nodes: Option<Positive>,
+    /// Operation mix as weights, e.g. `read=0.2,update=0.8` (read, update, insert, scan,
+    /// read-modify-write).
+    #[arg(long, value_parser = parse_mix)]
+    pub mix: Option<OperationMix>,
     /// Operations timed together (closed loop).
     #[arg(long, value_parser = parse_positive)]
     pub batch: Option<Positive>,
@@ -296,6 +377,15 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
     text.parse()
 }
 
+/// `read=0.2,update=0.8`, read as the scenario files' `mix` table.
+fn parse_mix(text: &str) -> Result<OperationMix, String> {
+    let table = text.split(',').map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>().join("\n");
+    let mix: OperationMix = toml::from_str(&table)
+        .map_err(|e| format!("`{text}` is not a mix like read=0.2,update=0.8: {}", e.message()))?;
+    mix.validate()?;
+    Ok(mix)
+}
+
 /// `NAME=VALUE`, VALUE read as TOML (so `weights=[1,2,4]` and `epsilon=0.5` work), falling
 /// back to a plain string.
 fn parse_param(text: &str) -> Result<(String, toml::Value), String> {
@@ -330,6 +420,13 @@ mod tests {
     }
 
     #[test]
+    fn mixes_read_like_the_scenario_files() {
+        let mix = parse_mix("read=0.2, update=0.8").unwrap();
+        assert_eq!((mix.read, mix.update), (0.2, 0.8));
+        assert_eq!(parse_mix("read-modify-write=1").unwrap().read_modify_write, 1.0);
+    }
+
+    #[test]
     fn zero_and_negative_values_are_refused() {
         for args in [
             vec!["stratbench", "run", "--duration", "0s"],
@@ -338,6 +435,8 @@ mod tests {
             vec!["stratbench", "run", "--nodes", "-1"],
             vec!["stratbench", "run", "--duration", "ten"],
             vec!["stratbench", "run", "--dist", "gaussian"],
+            vec!["stratbench", "run", "--mix", "reed=1"],
+            vec!["stratbench", "run", "--mix", "read=-1"],
             vec!["stratbench", "run", "--start-at", "1000"],
             vec!["stratbench", "run", "--start-at", "soon"],
             vec!["stratbench", "run", "--driver-id", "a b"],

@@ -1,5 +1,5 @@
-//! The subcommands: `run`, `list`, `locate`, and the readers of run directories `compare`,
-//! `merge` and `report`.
+//! The subcommands: `run`, `list`, `locate`, the readers of run directories `compare`,
+//! `merge` and `report`, and `serve` (in [`crate::serve`]).
 
 use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             crate::families::locks::serve_client(&args)?;
             Ok(Outcome::Ok)
         }
+        Command::Serve(args) => crate::serve::serve(&args),
         Command::Compare(args) => crate::compare::command(&args),
         Command::Merge(args) => crate::merge::command(&args),
         Command::Report(args) => crate::report::command(&args),

@@ -7,6 +7,7 @@
 //! schedule, takes every timestamp and records latencies into HdrHistograms through the
 //! [`recorder`]; [`output`] writes `summary.csv`, `timeseries.csv`, `events.csv`, `hlog/` and
 //! `host.json` as each run ends, so an interrupted session still leaves valid files.
+//! [`serve`] runs one networked node as its own process (`stratbench serve ROLE`).
 
 pub mod cli;
 pub mod commands;
@@ -22,5 +23,6 @@ pub mod plan;
 pub mod recorder;
 pub mod report;
 pub mod rundir;
+pub mod serve;
 
 pub use commands::{Outcome, run};

@@ -125,6 +125,7 @@ fn overrides(args: &RunArgs) -> WorkloadSpec {
         repeat: args.repeat,
         interval: args.interval,
         nodes: args.nodes,
+        mix: args.mix,
         batch: args.batch,
         params: (!args.params.is_empty()).then(|| args.params.iter().cloned().collect()),
         ..WorkloadSpec::default()

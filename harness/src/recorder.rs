@@ -15,6 +15,11 @@
 //! acquire–hold–release cycle): the time from its start to the mark goes into a second
 //! histogram, kept beside the first in every interval and in the totals. It is created only
 //! when a worker first marks, so families without phases pay nothing for it.
+//!
+//! Failed operations are counted by kind and their latencies go to a histogram of their own
+//! (made on the first failure, so a run without failures pays nothing for it): the latency of
+//! success and the latency of failure are different questions (a commit against an abort, a
+//! lock acquired against one refused), and mixing them would answer neither.
 
 use hdrhistogram::Histogram;
 use std::collections::BTreeMap;
@@ -217,12 +222,14 @@ impl ErrorCounts {
 
 /// What a worker sends the aggregator.
 pub enum Report {
-    /// A finished interval of one worker.
+    /// A finished interval of one worker; `phase` and `failed` hold the times to its phase
+    /// marks and the latencies of its failed operations, if it had any.
     Interval {
         worker: u32,
         slot: Slot,
         histogram: Box<Histogram<u64>>,
         phase: Option<Box<Histogram<u64>>>,
+        failed: Option<Box<Histogram<u64>>>,
         ops: u64,
         errors: ErrorCounts,
     },
@@ -252,6 +259,7 @@ pub struct WorkerRecorder {
     boundary: Instant,
     histogram: Box<Histogram<u64>>,
     phase: Option<Box<Histogram<u64>>>,
+    failed: Option<Box<Histogram<u64>>>,
     ops: u64,
     errors: ErrorCounts,
     measured_ops: u64,
@@ -281,6 +289,7 @@ impl WorkerRecorder {
             boundary,
             histogram: Box::new(new_histogram()),
             phase: None,
+            failed: None,
             ops: 0,
             errors: ErrorCounts::default(),
             measured_ops: 0,
@@ -293,8 +302,8 @@ impl WorkerRecorder {
 
     /// Records a timed unit of `ops` operations that were due at `basis` (the intended start
     /// in an open loop, the actual start in a closed loop) and ended at `end`. A unit with a
-    /// failure adds no latency; its failures are counted by kind. Returns `false` once the
-    /// worker should stop: its quota is met or the measured phase is over.
+    /// failure is counted by kind and its latency goes to the failures' histogram. Returns
+    /// `false` once the worker should stop: its quota is met or the measured phase is over.
     #[inline]
     pub fn record(&mut self, basis: Instant, end: Instant, ops: u32, failure: Option<OpError>) -> bool {
         self.record_phased(basis, None, end, ops, failure)
@@ -322,7 +331,7 @@ impl WorkerRecorder {
                     record_value(self.phase.get_or_insert_with(|| Box::new(new_histogram())), value);
                 }
             }
-            Some(error) => self.errors.add(error),
+            Some(error) => self.record_failure(end.saturating_duration_since(basis), ops, error),
         }
         self.ops += u64::from(ops);
         self.last_end = Some(end);
@@ -331,6 +340,13 @@ impl WorkerRecorder {
             self.measured_counter.0.store(self.measured_ops, Ordering::Relaxed);
         }
         self.should_continue(end)
+    }
+
+    #[cold]
+    fn record_failure(&mut self, elapsed: Duration, ops: u32, error: OpError) {
+        let value = self.timing.value(elapsed, ops);
+        record_value(self.failed.get_or_insert_with(|| Box::new(new_histogram())), value);
+        self.errors.add(error);
     }
 
     /// Whether the worker should start another operation, judged at `now`.
@@ -363,6 +379,7 @@ impl WorkerRecorder {
             slot: self.slot,
             histogram,
             phase,
+            failed: self.failed.take(),
             ops: std::mem::take(&mut self.ops),
             errors: std::mem::take(&mut self.errors),
         };
@@ -387,7 +404,7 @@ fn record_value(histogram: &mut Histogram<u64>, value: u64) {
 }
 
 /// Adds `from` into the optional histogram `into`, creating it on first use.
-fn add_phase(into: &mut Option<Histogram<u64>>, from: &Histogram<u64>) {
+fn add_optional(into: &mut Option<Histogram<u64>>, from: &Histogram<u64>) {
     into.get_or_insert_with(new_histogram).add(from).expect("histograms share bounds");
 }
 
@@ -414,6 +431,8 @@ pub struct Totals {
     pub measured: Histogram<u64>,
     /// Time to the phase mark over the measured phase, if any operation marked one.
     pub measured_phase: Option<Histogram<u64>>,
+    /// Latencies of the measured operations that failed.
+    pub measured_failed: Histogram<u64>,
     pub measured_ops: u64,
     pub measured_errors: ErrorCounts,
     pub warmup_ops: u64,
@@ -424,13 +443,14 @@ pub struct Totals {
 struct Pending {
     histogram: Histogram<u64>,
     phase: Option<Histogram<u64>>,
+    failed: Option<Histogram<u64>>,
     ops: u64,
     errors: ErrorCounts,
 }
 
 impl Pending {
     fn new() -> Self {
-        Pending { histogram: new_histogram(), phase: None, ops: 0, errors: ErrorCounts::default() }
+        Pending { histogram: new_histogram(), phase: None, failed: None, ops: 0, errors: ErrorCounts::default() }
     }
 }
 
@@ -457,6 +477,7 @@ impl Aggregator {
             totals: Totals {
                 measured: new_histogram(),
                 measured_phase: None,
+                measured_failed: new_histogram(),
                 measured_ops: 0,
                 measured_errors: ErrorCounts::default(),
                 warmup_ops: 0,
@@ -468,11 +489,14 @@ impl Aggregator {
     /// Takes one report; returns the intervals that every worker has now moved past.
     pub fn push(&mut self, report: Report) -> Vec<FlushedInterval> {
         match report {
-            Report::Interval { worker, slot, histogram, phase, ops, errors } => {
+            Report::Interval { worker, slot, histogram, phase, failed, ops, errors } => {
                 let pending = self.pending.entry(slot).or_insert_with(Pending::new);
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
                 if let Some(phase) = phase {
-                    add_phase(&mut pending.phase, &phase);
+                    add_optional(&mut pending.phase, &phase);
+                }
+                if let Some(failed) = failed {
+                    add_optional(&mut pending.failed, &failed);
                 }
                 pending.ops += ops;
                 pending.errors.merge(&errors);
@@ -524,7 +548,10 @@ impl Aggregator {
             Phase::Measure => {
                 self.totals.measured.add(&pending.histogram).expect("histograms share bounds");
                 if let Some(phase) = &pending.phase {
-                    add_phase(&mut self.totals.measured_phase, phase);
+                    add_optional(&mut self.totals.measured_phase, phase);
+                }
+                if let Some(failed) = &pending.failed {
+                    self.totals.measured_failed.add(failed).expect("histograms share bounds");
                 }
                 self.totals.measured_ops += pending.ops;
                 self.totals.measured_errors.merge(&pending.errors);
@@ -658,6 +685,8 @@ mod tests {
         assert_eq!(totals.warmup_ops, 1);
         assert_eq!(totals.measured_ops, 5);
         assert_eq!(totals.measured.len(), 4, "the failed operation adds no latency");
+        assert_eq!(totals.measured_failed.len(), 1, "its latency is kept apart");
+        assert_eq!(totals.measured_failed.max(), totals.measured_failed.highest_equivalent(10_000));
         assert_eq!(totals.measured_errors.describe(), "refused=1");
         assert_eq!(counters[0].get(), 3);
     }

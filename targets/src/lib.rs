@@ -18,8 +18,10 @@
 //! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
 //! networked versions run against.
 
+pub mod commit;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
 pub mod servers;
 pub mod target;
+pub mod transport;

@@ -169,11 +169,36 @@ pub struct FamilyMetrics {
     pub load: Option<LoadStats>,
     /// Per-node share of the key set at the start of the run (node id, fraction).
     pub node_shares: Vec<(u32, f64)>,
-    /// Safety families: accepted safety violations.
+    /// Safety families: violations the checkers found after the run (accepted unsafe lock
+    /// writes, atomicity or balance violations).
     pub violations: Option<u64>,
     /// Safety families: whether the strategy promises safety under this run's faults, so
-    /// that a violation fails the check.
+    /// that a violation fails the check (exit code 1).
     pub safety_promised: bool,
+    /// Notes for the row's message (the first violations, described).
+    pub notes: Vec<String>,
     /// The locks family's measurements.
     pub locks: Option<crate::locks::system::LockMetrics>,
+    /// The commit family's protocol figures.
+    pub commit: Option<CommitMetrics>,
+}
+
+/// What a commit protocol cost and how long participants stayed blocked, over a run.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct CommitMetrics {
+    /// Transactions the coordinators decided (committed or aborted).
+    pub transactions: u64,
+    /// Messages sent by every node and client, per decided transaction.
+    pub messages_per_txn: Option<f64>,
+    /// Log records forced (the protocol's forced writes), per decided transaction.
+    pub forced_writes_per_txn: Option<f64>,
+    /// Syncs that made them durable (fewer with group commit), per decided transaction.
+    pub log_syncs_per_txn: Option<f64>,
+    /// Prepared participants that waited past the decision timeout (in doubt, blocked).
+    pub in_doubt_txns: u64,
+    /// The longest and the total time in-doubt participants waited for their decision.
+    pub in_doubt_ms_max: f64,
+    pub in_doubt_ms_total: f64,
+    /// The longest any prepared participant waited for its decision.
+    pub prepared_wait_ms_max: f64,
 }

@@ -6,7 +6,7 @@
 //! count measured operations, so an event lands at the same place in the measurement whatever
 //! the warm-up.
 
-use crate::units::HumanDuration;
+use crate::units::{Fraction, HumanDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -49,6 +49,54 @@ pub enum EventAction {
     /// Fault: server `node` (of the servers the harness started) is killed and started again
     /// on the same port; with persistence off it comes back empty.
     RestartServer { node: u32 },
+    /// Coordinator `node` (an index among the coordinators) crashes when the protocol next
+    /// reaches `point`, and restarts from its log `restart_after` later (or at the end of the
+    /// run, when the checkers recover everything).
+    CrashCoordinator { node: u32, point: CrashPoint, restart_after: Option<Duration> },
+    /// Participant `node` crashes at `point`, and restarts `restart_after` later.
+    CrashParticipant { node: u32, point: CrashPoint, restart_after: Option<Duration> },
+    /// From now on (for `duration`, if given) every message is lost with probability
+    /// `loss_ppm` / 1,000,000.
+    MessageLoss { loss_ppm: u32, duration: Option<Duration> },
+    /// From now on (for `duration`, if given) every message takes `delay` plus up to `jitter`
+    /// longer, one way.
+    MessageDelay { delay: Duration, jitter: Duration, duration: Option<Duration> },
+    /// Participant `node` is cut off from every other node and client (for `duration`, if
+    /// given).
+    Partition { node: u32, duration: Option<Duration> },
+    /// Every message fault (loss, delay, partition) ends.
+    Heal,
+}
+
+/// Where in a commit protocol a node crashes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrashPoint {
+    /// At once, wherever it is.
+    Now,
+    /// Participant: on its next prepare request, before it logs or votes.
+    BeforeVote,
+    /// Participant: right after it sends its next yes vote.
+    AfterVote,
+    /// Coordinator: once it holds every vote of a transaction that can commit, before it
+    /// decides (participants are left prepared and in doubt; presumed abort aborts it).
+    AfterVotes,
+    /// Coordinator: right after it forces a commit decision, before anyone hears of it
+    /// (recovery must resend the commit).
+    AfterDecision,
+}
+
+impl CrashPoint {
+    /// The name used in files and rows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CrashPoint::Now => "now",
+            CrashPoint::BeforeVote => "before-vote",
+            CrashPoint::AfterVote => "after-vote",
+            CrashPoint::AfterVotes => "after-votes",
+            CrashPoint::AfterDecision => "after-decision",
+        }
+    }
 }
 
 impl EventAction {
@@ -62,12 +110,22 @@ impl EventAction {
             EventAction::PauseHolder { duration } => format!("pause-holder({})", HumanDuration(*duration)),
             EventAction::KillHolder => "kill-holder".into(),
             EventAction::RestartServer { node } => format!("restart-server({node})"),
+            EventAction::CrashCoordinator { node, point, .. } => {
+                format!("crash-coordinator({node},{})", point.as_str())
+            }
+            EventAction::CrashParticipant { node, point, .. } => {
+                format!("crash-participant({node},{})", point.as_str())
+            }
+            EventAction::MessageLoss { loss_ppm, .. } => format!("message-loss({})", f64::from(*loss_ppm) / 1e6),
+            EventAction::MessageDelay { delay, .. } => format!("message-delay({})", HumanDuration(*delay)),
+            EventAction::Partition { node, .. } => format!("partition({node})"),
+            EventAction::Heal => "heal".into(),
         }
     }
 
     /// Whether this is a fault (as opposed to a resize).
     pub fn is_fault(&self) -> bool {
-        matches!(self, EventAction::PauseHolder { .. } | EventAction::KillHolder | EventAction::RestartServer { .. })
+        !matches!(self, EventAction::AddNode { .. } | EventAction::RemoveNode { .. } | EventAction::RemoveLast)
     }
 }
 
@@ -80,20 +138,32 @@ pub struct Event {
 
 /// An event as written in a scenario file (`[[events]]`), before its fields are checked
 /// against each other.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
     /// Time after the start of the measured phase.
     pub at: Option<HumanDuration>,
     /// Number of measured operations after which the event fires.
     pub after_ops: Option<u64>,
-    /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder` or
-    /// `restart-server`.
+    /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder`,
+    /// `restart-server`, `crash-coordinator`, `crash-participant`, `message-loss`,
+    /// `message-delay`, `partition` or `heal`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
-    /// How long a pause lasts.
+    /// Crashes: where in the protocol (default `now`).
+    pub point: Option<CrashPoint>,
+    /// Crashes: restart from the log this long after the crash.
+    pub restart_after: Option<HumanDuration>,
+    /// Pauses: how long the holder stops. Message faults and partitions: how long they last
+    /// (default: to the end of the run).
     pub duration: Option<HumanDuration>,
+    /// `message-loss`: the probability that a message is lost.
+    pub loss: Option<Fraction>,
+    /// `message-delay`: the added one-way delay.
+    pub delay: Option<HumanDuration>,
+    /// `message-delay`: up to this much more, drawn per message.
+    pub jitter: Option<HumanDuration>,
 }
 
 impl EventSpec {
@@ -105,9 +175,7 @@ impl EventSpec {
             (Some(_), Some(_)) => return Err("give either `at` or `after_ops`, not both".into()),
             (None, None) => return Err("needs a trigger: `at = \"2s\"` or `after_ops = 1000`".into()),
         };
-        if self.duration.is_some() && self.action != "pause-holder" {
-            return Err(format!("`{}` takes no `duration`", self.action));
-        }
+        self.check_fields()?;
         let action = match self.action.as_str() {
             "add-node" => EventAction::AddNode { node: self.node },
             "pause-holder" => match (self.duration, self.node) {
@@ -125,14 +193,72 @@ impl EventSpec {
             },
             "remove-last" if self.node.is_none() => EventAction::RemoveLast,
             "remove-last" => return Err("`remove-last` takes no `node`".into()),
+            "crash-coordinator" => EventAction::CrashCoordinator {
+                node: self.node.unwrap_or(0),
+                point: self.crash_point(&[CrashPoint::Now, CrashPoint::AfterVotes, CrashPoint::AfterDecision])?,
+                restart_after: self.restart_after.map(|d| d.0),
+            },
+            "crash-participant" => EventAction::CrashParticipant {
+                node: self.node.ok_or("`crash-participant` needs `node = <index>`")?,
+                point: self.crash_point(&[CrashPoint::Now, CrashPoint::BeforeVote, CrashPoint::AfterVote])?,
+                restart_after: self.restart_after.map(|d| d.0),
+            },
+            "message-loss" => EventAction::MessageLoss {
+                loss_ppm: (self.loss.ok_or("`message-loss` needs `loss = <fraction>`")?.0 * 1e6).round() as u32,
+                duration: self.duration.map(|d| d.0),
+            },
+            "message-delay" => EventAction::MessageDelay {
+                delay: self.delay.ok_or("`message-delay` needs `delay = \"5ms\"`")?.0,
+                jitter: self.jitter.map_or(Duration::ZERO, |d| d.0),
+                duration: self.duration.map(|d| d.0),
+            },
+            "partition" => EventAction::Partition {
+                node: self.node.ok_or("`partition` needs `node = <index>`")?,
+                duration: self.duration.map(|d| d.0),
+            },
+            "heal" => EventAction::Heal,
             other => {
                 return Err(format!(
                     "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
-                     kill-holder, restart-server)"
+                     kill-holder, restart-server, crash-coordinator, crash-participant, message-loss, \
+                     message-delay, partition, heal)"
                 ));
             }
         };
         Ok(Event { trigger, action })
+    }
+
+    /// Refuses fields that the action does not take, so that a misplaced field is not
+    /// silently ignored.
+    fn check_fields(&self) -> Result<(), String> {
+        let allowed: &[&str] = match self.action.as_str() {
+            "crash-coordinator" | "crash-participant" => &["point", "restart_after"],
+            "message-loss" => &["loss", "duration"],
+            "message-delay" => &["delay", "jitter", "duration"],
+            "partition" | "pause-holder" => &["duration"],
+            _ => &[],
+        };
+        let given = [
+            ("point", self.point.is_some()),
+            ("restart_after", self.restart_after.is_some()),
+            ("duration", self.duration.is_some()),
+            ("loss", self.loss.is_some()),
+            ("delay", self.delay.is_some()),
+            ("jitter", self.jitter.is_some()),
+        ];
+        match given.iter().find(|(name, set)| *set && !allowed.contains(name)) {
+            Some((name, _)) => Err(format!("`{}` takes no `{name}`", self.action)),
+            None => Ok(()),
+        }
+    }
+
+    fn crash_point(&self, allowed: &[CrashPoint]) -> Result<CrashPoint, String> {
+        let point = self.point.unwrap_or(CrashPoint::Now);
+        if allowed.contains(&point) {
+            return Ok(point);
+        }
+        let names: Vec<_> = allowed.iter().map(|p| p.as_str()).collect();
+        Err(format!("`{}` cannot crash at `{}` (points: {})", self.action, point.as_str(), names.join(", ")))
     }
 }
 
@@ -146,7 +272,12 @@ mod tests {
             after_ops,
             action: action.into(),
             node,
+            point: None,
+            restart_after: None,
             duration: None,
+            loss: None,
+            delay: None,
+            jitter: None,
         }
     }
 
@@ -167,6 +298,32 @@ mod tests {
         let mut bad = spec(Some("1s"), None, "kill-holder", None);
         bad.duration = Some(HumanDuration::parse("1s").unwrap());
         assert!(bad.resolve().unwrap_err().contains("duration"));
+    }
+
+    #[test]
+    fn resolves_fault_actions_and_refuses_misplaced_fields() {
+        let mut crash = spec(Some("1s"), None, "crash-coordinator", None);
+        crash.point = Some(CrashPoint::AfterVotes);
+        crash.restart_after = Some(HumanDuration(Duration::from_millis(300)));
+        let event = crash.resolve().unwrap();
+        assert_eq!(
+            event.action,
+            EventAction::CrashCoordinator {
+                node: 0,
+                point: CrashPoint::AfterVotes,
+                restart_after: Some(Duration::from_millis(300))
+            }
+        );
+        assert_eq!(event.action.label(), "crash-coordinator(0,after-votes)");
+        crash.point = Some(CrashPoint::BeforeVote);
+        assert!(crash.resolve().unwrap_err().contains("before-vote"));
+        let mut loss = spec(Some("1s"), None, "message-loss", None);
+        assert!(loss.resolve().unwrap_err().contains("loss"));
+        loss.loss = Some(Fraction(0.25));
+        assert_eq!(loss.resolve().unwrap().action, EventAction::MessageLoss { loss_ppm: 250_000, duration: None });
+        loss.point = Some(CrashPoint::Now);
+        assert!(loss.resolve().unwrap_err().contains("`point`"));
+        assert!(spec(Some("1s"), None, "crash-participant", None).resolve().unwrap_err().contains("node"));
     }
 
     #[test]

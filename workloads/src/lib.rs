@@ -17,7 +17,7 @@ pub mod schedule;
 pub mod units;
 pub mod zipf;
 
-pub use events::{Event, EventAction, Trigger};
+pub use events::{CrashPoint, Event, EventAction, Trigger};
 pub use keys::{KeyDistribution, KeyGenerator};
 pub use mix::{OpKind, OperationMix};
 pub use rng::WorkloadRng;

@@ -83,6 +83,7 @@ pub fn drive_at<S: System>(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads((workers as usize).min(cores) + 1)
+        // Time for the schedule, I/O for the workers of networked targets.
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

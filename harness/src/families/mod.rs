@@ -5,6 +5,7 @@
 //! module builds its [`System`](targets::target::System) (with static dispatch on the
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
+pub mod commit;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
@@ -35,18 +36,20 @@ pub struct StrategyInfo {
 pub enum Family {
     Hashing,
     Locks,
+    Commit,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 3] = [Family::Hashing, Family::Locks, Family::Noop];
+    pub const ALL: [Family; 4] = [Family::Hashing, Family::Locks, Family::Commit, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Family::Hashing => "hashing",
             Family::Locks => "locks",
+            Family::Commit => "commit",
             Family::Noop => "noop",
         }
     }
@@ -57,6 +60,9 @@ impl Family {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
             Family::Locks => {
                 "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
+            }
+            Family::Commit => {
+                "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
             }
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
@@ -77,6 +83,7 @@ impl Family {
         match self {
             Family::Hashing => hashing::strategies(),
             Family::Locks => locks::strategies(),
+            Family::Commit => commit::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -91,6 +98,7 @@ impl Family {
         match self {
             Family::Hashing => hashing::check(workload),
             Family::Locks => locks::check(workload),
+            Family::Commit => commit::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -100,6 +108,7 @@ impl Family {
         match self {
             Family::Hashing => hashing::run(spec, session, progress),
             Family::Locks => locks::run(spec, session, progress),
+            Family::Commit => commit::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -134,8 +143,10 @@ pub fn measure<'a, S: System>(
                     )),
                 ),
             };
+            let family = system.metrics();
             let message = join_messages(message, drive.totals.measured_errors.details());
-            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family: system.metrics() }
+            let message = join_messages(message, family.notes.clone());
+            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family }
         }
         Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     }

@@ -198,6 +198,20 @@ pub struct SummaryRow {
     pub fencing: Option<bool>,
     pub safety_promised: Option<bool>,
     pub locks_left_after_run: Option<u64>,
+    pub error_latency_us_p50: Option<u64>,
+    pub error_latency_us_p99: Option<u64>,
+    pub error_latency_us_max: Option<u64>,
+    pub aborts_conflict_fraction: Option<f64>,
+    pub aborts_timeout_fraction: Option<f64>,
+    pub aborts_failure_fraction: Option<f64>,
+    pub txns: Option<u64>,
+    pub messages_per_txn: Option<f64>,
+    pub forced_writes_per_txn: Option<f64>,
+    pub log_syncs_per_txn: Option<f64>,
+    pub in_doubt_txns: Option<u64>,
+    pub in_doubt_ms_max: Option<f64>,
+    pub in_doubt_ms_total: Option<f64>,
+    pub prepared_wait_ms_max: Option<f64>,
 }
 
 impl SummaryRow {
@@ -269,7 +283,22 @@ impl SummaryRow {
             row.fill_locks(locks, record.drive.as_ref());
             row.safety_promised = Some(record.family.safety_promised);
         }
+        if let (Some(_), Some(drive)) = (&record.family.commit, &record.drive) {
+            row.fill_aborts(drive);
+        }
         row
+    }
+
+    /// Commit family: the fraction of transactions that aborted, by cause.
+    fn fill_aborts(&mut self, drive: &DriveReport) {
+        let ops = drive.totals.measured_ops;
+        if ops == 0 {
+            return;
+        }
+        let fraction = |kind: &str| Some(round6(drive.totals.measured_errors.count(kind) as f64 / ops as f64));
+        self.aborts_conflict_fraction = fraction("conflict");
+        self.aborts_timeout_fraction = fraction("timeout");
+        self.aborts_failure_fraction = fraction("failure");
     }
 
     fn fill_measurements(&mut self, drive: &DriveReport, timing: Timing) {
@@ -294,6 +323,11 @@ impl SummaryRow {
             self.acquire_latency_us_p99 = Some(p.p99);
             self.acquire_latency_us_p999 = Some(p.p999);
             self.acquire_latency_us_max = Some(p.max);
+        }
+        if let (Timing::PerOp, Some(p)) = (timing, Percentiles::of(&totals.measured_failed)) {
+            self.error_latency_us_p50 = Some(p.p50);
+            self.error_latency_us_p99 = Some(p.p99);
+            self.error_latency_us_max = Some(p.max);
         }
         if let Some(p) = Percentiles::of(&totals.measured) {
             match timing {
@@ -342,6 +376,16 @@ impl SummaryRow {
     fn fill_family(&mut self, family: &FamilyMetrics) {
         self.memory_bytes = family.memory_bytes;
         self.violations = family.violations;
+        if let Some(commit) = &family.commit {
+            self.txns = Some(commit.transactions);
+            self.messages_per_txn = commit.messages_per_txn.map(round3);
+            self.forced_writes_per_txn = commit.forced_writes_per_txn.map(round3);
+            self.log_syncs_per_txn = commit.log_syncs_per_txn.map(round3);
+            self.in_doubt_txns = Some(commit.in_doubt_txns);
+            self.in_doubt_ms_max = Some(round3(commit.in_doubt_ms_max));
+            self.in_doubt_ms_total = Some(round3(commit.in_doubt_ms_total));
+            self.prepared_wait_ms_max = Some(round3(commit.prepared_wait_ms_max));
+        }
         if let Some(load) = family.load {
             self.load_peak_to_mean = Some(round6(load.peak_to_mean));
             self.load_min_to_mean = Some(round6(load.min_to_mean));

@@ -14,7 +14,7 @@ pub fn render(rows: &[SummaryRow], format: OutputFormat) -> anyhow::Result<Strin
     }
 }
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 12] = [
     "scenario",
     "strategy",
     "mode",
@@ -26,6 +26,7 @@ const HEADER: [&str; 11] = [
     "load peak/mean",
     "moved/ideal",
     "mono. viol.",
+    "violations",
 ];
 
 fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
@@ -44,6 +45,7 @@ fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
                 fixed(row.load_peak_to_mean, 3),
                 fixed(row.keys_moved_ratio, 3),
                 row.monotonicity_violations.map_or_else(String::new, |v| v.to_string()),
+                row.violations.map_or_else(String::new, |v| v.to_string()),
             ]
         })
         .collect()

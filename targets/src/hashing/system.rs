@@ -94,7 +94,10 @@ impl<P: Placement> HashingSystem<P> {
                 remove(&mut next, last)?
             }
             fault => {
-                return Err(HashingError::Unsupported(format!("the hashing family does not do `{}`", fault.label())));
+                return Err(HashingError::Unsupported(format!(
+                    "the hashing family has no `{}` (it has no messages or processes)",
+                    fault.label()
+                )));
             }
         };
         let owners = analysis::owners(&next, &control.key_hashes);

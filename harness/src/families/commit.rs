@@ -1,0 +1,111 @@
+//! The `commit` family: two-phase commit (presumed abort) over P participants, in-process
+//! (nodes as tasks over channels, on their own thread) or networked (each node a
+//! `stratbench serve` process on loopback). Strategies differ in the log:
+//!
+//! - `2pc`: in memory (in-process only): the protocol's own cost;
+//! - `2pc-file`: a file per node, written but not fsynced;
+//! - `2pc-fsync`: a file per node, fsynced at every forced write (group commit per turn).
+//!
+//! Logs go under `RUN_DIR/data/<run_id>/` and are removed after a run whose checkers found
+//! nothing (kept for inspection otherwise). Each operation is one transaction, timed by the
+//! driver; a run whose checkers find a violation fails the session with exit code 1.
+
+use super::{StrategyInfo, measure, timing_for};
+use crate::output::Session;
+use crate::output::rows::{RunRecord, RunStatus};
+use crate::plan::RunSpec;
+use indicatif::ProgressBar;
+use std::path::Path;
+use targets::commit::CommitError;
+use targets::commit::cluster::{InprocCluster, LogKind};
+use targets::commit::net::{NetCluster, NetConfig};
+use targets::commit::params::CommitParams;
+use targets::commit::system::CommitSystem;
+use workloads::Workload;
+use workloads::scenario::Mode;
+
+/// The family's strategies: which log, and where they run.
+pub fn strategies() -> Vec<StrategyInfo> {
+    vec![
+        StrategyInfo {
+            name: "2pc",
+            about: "two-phase commit, presumed abort, logs in memory (the protocol's own cost)",
+            modes: &[Mode::Inproc],
+        },
+        StrategyInfo {
+            name: "2pc-file",
+            about: "two-phase commit with a log file per node, written without fsync",
+            modes: &[Mode::Inproc, Mode::Net],
+        },
+        StrategyInfo {
+            name: "2pc-fsync",
+            about: "two-phase commit with a log file per node, fsynced at every forced write",
+            modes: &[Mode::Inproc, Mode::Net],
+        },
+    ]
+}
+
+/// Checks `[params]`.
+pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+    CommitParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
+        CommitError::InvalidParam { param, message } => (format!("params.{param}"), message),
+        other => ("params".into(), other.to_string()),
+    })
+}
+
+/// Runs one commit strategy in the spec's mode.
+pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
+    let params = CommitParams::from_table(&spec.workload.params).expect("the plan checked the parameters");
+    let dir = session.dir().join("data").join(&spec.run_id);
+    let timing = timing_for(&spec.workload, 1);
+    let fsync = spec.strategy == "2pc-fsync";
+    let record = match (spec.mode, spec.strategy.as_str()) {
+        (Mode::Net, _) => match net_config(&dir, fsync, spec.workload.seed)
+            .and_then(|c| NetCluster::start(params, c).map_err(Into::into))
+        {
+            Ok(cluster) => measure(
+                std::sync::Arc::new(CommitSystem::new(cluster, &spec.workload)),
+                spec,
+                timing,
+                None,
+                session,
+                progress,
+            ),
+            Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
+        },
+        (_, strategy) => {
+            let logs = match strategy {
+                "2pc" => LogKind::Memory,
+                _ => LogKind::File { dir: dir.clone(), fsync },
+            };
+            match InprocCluster::start(params, &logs, spec.workload.seed) {
+                Ok(cluster) => measure(
+                    std::sync::Arc::new(CommitSystem::new(cluster, &spec.workload)),
+                    spec,
+                    timing,
+                    None,
+                    session,
+                    progress,
+                ),
+                Err(error) => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+            }
+        }
+    };
+    if record.family.violations == Some(0) && dir.exists() {
+        if let Err(error) = std::fs::remove_dir_all(&dir) {
+            tracing::warn!("cannot remove {}: {error}", dir.display());
+        }
+        // The parent goes too once the last run's data is gone (removing a non-empty
+        // directory fails, harmlessly).
+        if let Some(parent) = dir.parent() {
+            let _ = std::fs::remove_dir(parent);
+        }
+    }
+    record
+}
+
+fn net_config(dir: &Path, fsync: bool, seed: u64) -> anyhow::Result<NetConfig> {
+    let exe = std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find the stratbench binary to start node processes: {e}"))?;
+    Ok(NetConfig { exe, dir: dir.to_path_buf(), fsync, seed })
+}

@@ -1,0 +1,137 @@
+//! The commit family end to end through the binary: a networked run in which a participant
+//! process is killed and restarted and the coordinator crashes after deciding, which must
+//! pass every checker and leave no process behind; bad input naming its field; a node that
+//! exits when the harness goes away.
+
+use std::io::BufRead as _;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn stratbench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Processes whose command line mentions `needle` (our node processes name their data
+/// directory, which lives under the test's own temporary directory).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) && cmdline.contains(" serve ") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
+fn summary(dir: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+#[test]
+fn a_networked_run_survives_a_killed_participant_and_a_crashed_coordinator() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("net.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+[[scenario]]
+name = "net-crashes"
+family = "commit"
+strategies = ["2pc-fsync"]
+mode = "net"
+duration = "2500ms"
+warmup = "300ms"
+keys = 1000
+dist = "zipfian"
+mix = { read = 0.1, update = 0.9 }
+concurrency = 3
+[scenario.params]
+participants = 3
+keys_per_txn = 3
+[[scenario.events]]
+at = "400ms"
+action = "crash-participant"
+node = 1
+restart_after = "400ms"
+[[scenario.events]]
+at = "1400ms"
+action = "crash-coordinator"
+point = "after-decision"
+restart_after = "300ms"
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    let rows = summary(&out);
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["status"], "ok", "{row:?}");
+    assert_eq!(row["violations"], "0", "{row:?}");
+    assert!(row["ops"].parse::<u64>().unwrap() > 50, "{row:?}");
+    assert!(row["throughput_ops_s"].parse::<f64>().unwrap() > 0.0, "{row:?}");
+    assert!(row["error_kinds"].contains("failure"), "the coordinator's crash is seen by clients: {row:?}");
+    assert!(row["forced_writes_per_txn"].parse::<f64>().unwrap() > 1.0, "{row:?}");
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert_eq!(events.lines().filter(|l| l.contains(",ok,")).count(), 2, "both crashes fired: {events}");
+    assert!(
+        processes_mentioning(dir.path().to_str().unwrap()).is_empty(),
+        "node processes left behind: {:?}",
+        processes_mentioning(dir.path().to_str().unwrap())
+    );
+    assert!(!out.join("data").exists(), "the logs of a clean run are removed");
+}
+
+#[test]
+fn bad_commit_input_exits_2_naming_the_field() {
+    let cases: [(&[&str], &str); 4] = [
+        (&["run", "--family", "commit", "--param", "participants=0", "--quick"], "params.participants"),
+        (&["run", "--family", "commit", "--param", "vote_timeout=soon", "--quick"], "params.vote_timeout"),
+        (&["run", "--family", "commit", "--param", "coordinater=1", "--quick"], "coordinater"),
+        (&["serve", "participant", "--id", "0", "--data-dir", "/tmp/x", "--listen", "10.1.2.3:0"], "loopback"),
+    ];
+    for (args, needle) in cases {
+        let output = stratbench(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
+    }
+}
+
+#[test]
+fn a_node_exits_when_the_harness_goes_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stratbench"))
+        .args(["serve", "participant", "--id", "0", "--exit-on-stdin-close", "--data-dir", data.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("listening on 127.0.0.1:"), "{line}");
+    drop(child.stdin.take());
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the node outlived its harness");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success());
+}

@@ -1,0 +1,136 @@
+//! The commit family's scenario parameters (`[scenario.params]`), checked once before a run:
+//!
+//! | parameter | default | meaning |
+//! |---|---|---|
+//! | `participants` | 3 | P, the participants (each holds its own accounts) |
+//! | `keys_per_txn` | 2 | k, the keys one transaction touches, spread over min(k, P) participants |
+//! | `coordinators` | 1 | coordinators; driver worker w uses coordinator w mod C |
+//! | `vote_timeout` | `"500ms"` | a coordinator aborts a transaction whose votes are not in by then |
+//! | `decision_timeout` | `"200ms"` | a prepared participant is in doubt after this and asks the coordinator |
+//! | `client_timeout` | `"2s"` | a client gives up on a transaction after this (counted as `failure`) |
+
+use super::CommitError;
+use crate::transport::NodeId;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use workloads::units::HumanDuration;
+
+/// The most participants, keys per transaction and coordinators a run may ask for.
+pub const MAX_PARTICIPANTS: u32 = 64;
+pub const MAX_KEYS_PER_TXN: u32 = 64;
+pub const MAX_COORDINATORS: u32 = 16;
+
+/// The parameters of a commit run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CommitParams {
+    pub participants: u32,
+    pub keys_per_txn: u32,
+    pub coordinators: u32,
+    pub vote_timeout: Duration,
+    pub decision_timeout: Duration,
+    pub client_timeout: Duration,
+}
+
+impl Default for CommitParams {
+    fn default() -> Self {
+        CommitParams {
+            participants: 3,
+            keys_per_txn: 2,
+            coordinators: 1,
+            vote_timeout: Duration::from_millis(500),
+            decision_timeout: Duration::from_millis(200),
+            client_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl CommitParams {
+    /// Reads the parameters; the error names the parameter.
+    pub fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Self, CommitError> {
+        let mut params = CommitParams::default();
+        for (name, value) in table {
+            match name.as_str() {
+                "participants" => params.participants = count(name, value, MAX_PARTICIPANTS)?,
+                "keys_per_txn" => params.keys_per_txn = count(name, value, MAX_KEYS_PER_TXN)?,
+                "coordinators" => params.coordinators = count(name, value, MAX_COORDINATORS)?,
+                "vote_timeout" => params.vote_timeout = duration(name, value)?,
+                "decision_timeout" => params.decision_timeout = duration(name, value)?,
+                "client_timeout" => params.client_timeout = duration(name, value)?,
+                other => {
+                    return Err(invalid(
+                        other,
+                        "unknown parameter (commit parameters: participants, keys_per_txn, coordinators, \
+                         vote_timeout, decision_timeout, client_timeout)",
+                    ));
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    /// The node id of participant `index`.
+    pub fn participant_id(&self, index: u32) -> NodeId {
+        index
+    }
+
+    /// The node id of coordinator `index`.
+    pub fn coordinator_id(&self, index: u32) -> NodeId {
+        self.participants + index
+    }
+
+    /// How often a coordinator resends an unacknowledged commit, and an in-doubt participant
+    /// asks again: often enough to end blocking soon after a peer is back.
+    pub fn retry_every(&self) -> Duration {
+        (self.decision_timeout / 2).max(Duration::from_millis(5))
+    }
+}
+
+fn invalid(param: &str, message: impl Into<String>) -> CommitError {
+    CommitError::InvalidParam { param: param.into(), message: message.into() }
+}
+
+fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, CommitError> {
+    match value.as_integer() {
+        Some(n) if n >= 1 && n <= i64::from(max) => Ok(n as u32),
+        _ => Err(invalid(name, format!("must be a whole number from 1 to {max}, got {value}"))),
+    }
+}
+
+fn duration(name: &str, value: &toml::Value) -> Result<Duration, CommitError> {
+    let text =
+        value.as_str().ok_or_else(|| invalid(name, format!("must be a duration like \"500ms\", got {value}")))?;
+    match HumanDuration::parse(text) {
+        Ok(d) if !d.0.is_zero() && d.0 <= Duration::from_secs(3600) => Ok(d.0),
+        Ok(_) => Err(invalid(name, "must be longer than zero and at most 1h")),
+        Err(message) => Err(invalid(name, message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(entries: &[(&str, toml::Value)]) -> BTreeMap<String, toml::Value> {
+        entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn reads_values_and_names_the_bad_one() {
+        let params =
+            CommitParams::from_table(&table(&[("participants", 5.into()), ("vote_timeout", "1s".into())])).unwrap();
+        assert_eq!(params.participants, 5);
+        assert_eq!(params.vote_timeout, Duration::from_secs(1));
+        assert_eq!(params.coordinator_id(0), 5);
+        for (name, value) in [("participants", 0.into()), ("keys_per_txn", "x".into()), ("vote_timeout", "soon".into())]
+        {
+            let error = CommitParams::from_table(&table(&[(name, value)])).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+        assert!(
+            CommitParams::from_table(&table(&[("participant", 1.into())]))
+                .unwrap_err()
+                .to_string()
+                .contains("participant")
+        );
+    }
+}
