@@ -1,4 +1,4 @@
-//! The subcommands: `run`, `list` and `locate`.
+//! The subcommands: `run`, `list`, `locate` and `serve`.
 
 use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
 use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
@@ -46,6 +46,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
+        Command::Serve(args) => crate::serve::run(&args),
     }
 }
 

@@ -7,6 +7,7 @@
 //! schedule, takes every timestamp and records latencies into HdrHistograms through the
 //! [`recorder`]; [`output`] writes `summary.csv`, `timeseries.csv`, `events.csv`, `hlog/` and
 //! `host.json` as each run ends, so an interrupted session still leaves valid files.
+//! [`serve`] runs one networked node (`stratbench serve backend|proxy`).
 
 pub mod cli;
 pub mod commands;
@@ -18,5 +19,6 @@ pub mod logging;
 pub mod output;
 pub mod plan;
 pub mod recorder;
+pub mod serve;
 
 pub use commands::{Outcome, run};

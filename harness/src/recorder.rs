@@ -8,6 +8,10 @@
 //! every worker has moved past it, so memory stays flat however long the run. Warm-up
 //! intervals are kept apart from the measured ones and never enter the summary.
 //!
+//! Families whose operations are served by one of several nodes (a balancer's backends) also
+//! count, per interval, the operations each node served ([`WorkerRecorder::count_node`]), so
+//! that the time series shows how the traffic moved; the counts merge like the histograms.
+//!
 //! Values are microseconds for per-operation timing and nanoseconds per operation for batch
 //! timing (see [`Timing`]), always with 3 significant digits.
 
@@ -208,7 +212,15 @@ impl ErrorCounts {
 /// What a worker sends the aggregator.
 pub enum Report {
     /// A finished interval of one worker.
-    Interval { worker: u32, slot: Slot, histogram: Box<Histogram<u64>>, ops: u64, errors: ErrorCounts },
+    Interval {
+        worker: u32,
+        slot: Slot,
+        histogram: Box<Histogram<u64>>,
+        ops: u64,
+        errors: ErrorCounts,
+        /// Operations per node (index = node id); empty if the family does not say.
+        node_ops: Vec<u64>,
+    },
     /// The worker has stopped; `last_end` is when its last operation ended.
     Done { worker: u32, last_end: Option<Instant> },
 }
@@ -236,6 +248,7 @@ pub struct WorkerRecorder {
     histogram: Box<Histogram<u64>>,
     ops: u64,
     errors: ErrorCounts,
+    node_ops: Vec<u64>,
     measured_ops: u64,
     quota: Option<u64>,
     last_end: Option<Instant>,
@@ -264,6 +277,7 @@ impl WorkerRecorder {
             histogram: Box::new(new_histogram()),
             ops: 0,
             errors: ErrorCounts::default(),
+            node_ops: Vec::new(),
             measured_ops: 0,
             quota,
             last_end: None,
@@ -301,6 +315,17 @@ impl WorkerRecorder {
         self.should_continue(end)
     }
 
+    /// Counts one operation served by `node` in the current interval (call it after
+    /// [`record`](Self::record), which moves to the interval the operation ended in).
+    #[inline]
+    pub fn count_node(&mut self, node: u32) {
+        let node = node as usize;
+        if node >= self.node_ops.len() {
+            self.node_ops.resize(node + 1, 0);
+        }
+        self.node_ops[node] += 1;
+    }
+
     /// Whether the worker should start another operation, judged at `now`.
     #[inline]
     pub fn should_continue(&self, now: Instant) -> bool {
@@ -331,6 +356,7 @@ impl WorkerRecorder {
             histogram,
             ops: std::mem::take(&mut self.ops),
             errors: std::mem::take(&mut self.errors),
+            node_ops: std::mem::take(&mut self.node_ops),
         };
         // The aggregator outlives the workers; if it is gone the run is failing anyway.
         let _ = self.sender.send(report);
@@ -354,6 +380,17 @@ pub struct FlushedInterval {
     pub histogram: Histogram<u64>,
     pub ops: u64,
     pub errors: ErrorCounts,
+    /// Operations per node; empty if the family does not say.
+    pub node_ops: Vec<u64>,
+}
+
+/// One measured interval's operations per node, for reaction times.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInterval {
+    /// Start, from the start of the measured phase.
+    pub start_s: f64,
+    pub length_s: f64,
+    pub node_ops: Vec<u64>,
 }
 
 /// Totals over the whole run.
@@ -365,12 +402,33 @@ pub struct Totals {
     pub warmup_ops: u64,
     /// When the last operation ended (the measured phase's real end).
     pub last_end: Option<Instant>,
+    /// Measured operations per node; empty if the family does not say.
+    pub node_ops: Vec<u64>,
+    /// Every measured interval's operations per node; empty if the family does not say.
+    pub node_series: Vec<NodeInterval>,
 }
 
 struct Pending {
     histogram: Histogram<u64>,
     ops: u64,
     errors: ErrorCounts,
+    node_ops: Vec<u64>,
+}
+
+impl Pending {
+    fn new() -> Self {
+        Pending { histogram: new_histogram(), ops: 0, errors: ErrorCounts::default(), node_ops: Vec::new() }
+    }
+}
+
+/// Adds `more` into `sum` element by element, growing `sum` as needed.
+pub fn add_counts(sum: &mut Vec<u64>, more: &[u64]) {
+    if more.len() > sum.len() {
+        sum.resize(more.len(), 0);
+    }
+    for (total, count) in sum.iter_mut().zip(more) {
+        *total += count;
+    }
 }
 
 /// Merges the workers' interval reports. Pure: it returns intervals ready to be written.
@@ -399,6 +457,8 @@ impl Aggregator {
                 measured_errors: ErrorCounts::default(),
                 warmup_ops: 0,
                 last_end: None,
+                node_ops: Vec::new(),
+                node_series: Vec::new(),
             },
         }
     }
@@ -406,15 +466,12 @@ impl Aggregator {
     /// Takes one report; returns the intervals that every worker has now moved past.
     pub fn push(&mut self, report: Report) -> Vec<FlushedInterval> {
         match report {
-            Report::Interval { worker, slot, histogram, ops, errors } => {
-                let pending = self.pending.entry(slot).or_insert_with(|| Pending {
-                    histogram: new_histogram(),
-                    ops: 0,
-                    errors: ErrorCounts::default(),
-                });
+            Report::Interval { worker, slot, histogram, ops, errors, node_ops } => {
+                let pending = self.pending.entry(slot).or_insert_with(Pending::new);
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
                 pending.ops += ops;
                 pending.errors.merge(&errors);
+                add_counts(&mut pending.node_ops, &node_ops);
                 self.progress[worker as usize] = Some(slot);
             }
             Report::Done { worker, last_end } => {
@@ -449,11 +506,7 @@ impl Aggregator {
         let mut flushed = Vec::new();
         while self.next_slot < horizon {
             let slot = self.next_slot;
-            let pending = self.pending.remove(&slot).unwrap_or_else(|| Pending {
-                histogram: new_histogram(),
-                ops: 0,
-                errors: ErrorCounts::default(),
-            });
+            let pending = self.pending.remove(&slot).unwrap_or_else(Pending::new);
             flushed.push(self.close(slot, pending));
             self.next_slot = self.timeline.next(slot);
         }
@@ -479,6 +532,14 @@ impl Aggregator {
             Some(last) if last > start && last < end && slot.phase == Phase::Measure => last - start,
             _ => end - start,
         };
+        if slot.phase == Phase::Measure {
+            add_counts(&mut self.totals.node_ops, &pending.node_ops);
+            self.totals.node_series.push(NodeInterval {
+                start_s: start_offset_s,
+                length_s: length.as_secs_f64(),
+                node_ops: pending.node_ops.clone(),
+            });
+        }
         FlushedInterval {
             slot,
             start_offset_s,
@@ -486,6 +547,7 @@ impl Aggregator {
             histogram: pending.histogram,
             ops: pending.ops,
             errors: pending.errors,
+            node_ops: pending.node_ops,
         }
     }
 
@@ -493,6 +555,9 @@ impl Aggregator {
     pub fn finish(mut self) -> (Vec<FlushedInterval>, Totals) {
         let end = self.pending.keys().next_back().map_or(self.next_slot, |s| self.timeline.next(*s));
         let flushed = self.flush_before(end);
+        if self.totals.node_ops.is_empty() {
+            self.totals.node_series.clear();
+        }
         (flushed, self.totals)
     }
 }

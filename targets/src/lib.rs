@@ -9,10 +9,13 @@
 //! family.
 //!
 //! Families:
+//! - [`balancing`]: load-balancing strategies (round robin to P2C with peak-EWMA), in front of
+//!   simulated backends under virtual time and as an HTTP reverse proxy.
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
 //!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
 
+pub mod balancing;
 pub mod hashing;
 pub mod noop;
 pub mod target;

@@ -1,7 +1,12 @@
 //! Samples the driver process's own CPU use and memory while a run goes on, so a row shows
 //! whether the driver, rather than the target, was the bottleneck.
+//!
+//! The sampler is a thread that looks every [`SAMPLE_EVERY`] of *real* time. It waits on a
+//! channel rather than sleeping, so that stopping it is immediate — a virtual-time run may
+//! last a few milliseconds of real time, and must not wait for the sampler's next wake-up —
+//! and it takes one last sample when stopped, so even such a run gets a figure.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
 
@@ -17,8 +22,8 @@ pub struct ResourceUsage {
     pub rss_bytes_peak: Option<u64>,
 }
 
-/// Samples until `stop` is set, then returns the summary.
-pub fn sample_until(stop: &AtomicBool) -> ResourceUsage {
+/// Samples until `stop` receives a message or hangs up, then returns the summary.
+pub fn sample_until(stop: Receiver<()>) -> ResourceUsage {
     let Ok(pid) = sysinfo::get_current_pid() else { return ResourceUsage::default() };
     let Ok(mut system) = System::new() else { return ResourceUsage::default() };
     let refresh = ProcessRefreshKind::nothing().with_cpu().with_memory();
@@ -28,12 +33,15 @@ pub fn sample_until(stop: &AtomicBool) -> ResourceUsage {
     };
     update(&mut system);
     let (mut cpu_sum, mut samples, mut rss_peak) = (0.0f64, 0u32, 0u64);
-    while !stop.load(Ordering::Relaxed) {
-        std::thread::sleep(SAMPLE_EVERY);
+    loop {
+        let stopping = !matches!(stop.recv_timeout(SAMPLE_EVERY), Err(RecvTimeoutError::Timeout));
         if let Some((cpu, rss)) = update(&mut system) {
             cpu_sum += f64::from(cpu);
             samples += 1;
             rss_peak = rss_peak.max(rss);
+        }
+        if stopping {
+            break;
         }
     }
     ResourceUsage {

@@ -8,9 +8,14 @@
 //!   worker got to it (coordinated-omission correction). A worker that falls behind issues
 //!   its overdue operations back to back, and their queueing shows in the latency.
 //!
-//! Both loops end at the end of the measured phase, at the worker's operation quota, or when
-//! the stop flag is raised (Ctrl-C, a failed run); so every loop is bounded in time and count.
+//! Both loops read time through the run's [`Clock`] (real or virtual), end at the end of the
+//! measured phase, at the worker's operation quota, or when the stop flag is raised (Ctrl-C,
+//! a failed run); so every loop is bounded in time and count. After each timed unit a loop
+//! asks the worker which node served it ([`Worker::served_by`]) and counts it, for families
+//! that spread operations over nodes; for the others that call is a constant `None` and
+//! compiles away.
 
+use super::clock::Clock;
 use super::ops::OpSource;
 use crate::recorder::WorkerRecorder;
 use std::sync::Arc;
@@ -20,7 +25,7 @@ use targets::target::{Op, OpError, Worker};
 use workloads::ArrivalSchedule;
 
 /// Closed loop: `batch` operations per timed unit.
-pub async fn closed_loop<W: Worker>(
+pub async fn closed_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
@@ -31,15 +36,19 @@ pub async fn closed_loop<W: Worker>(
     loop {
         source.fill(&mut ops, batch as usize);
         worker.prepare_batch();
-        let start = Instant::now();
+        let start = C::now();
         let mut failure: Option<OpError> = None;
         for op in &ops {
             if let Err(error) = worker.call(*op).await {
                 failure.get_or_insert(error);
             }
         }
-        let end = Instant::now();
-        if !recorder.record(start, end, batch, failure) || stop.load(Ordering::Relaxed) {
+        let end = C::now();
+        let go_on = recorder.record(start, end, batch, failure);
+        if let Some(node) = worker.served_by() {
+            recorder.count_node(node);
+        }
+        if !go_on || stop.load(Ordering::Relaxed) {
             break;
         }
         // Lets other tasks on this thread run now and then: the budget only yields after a
@@ -50,7 +59,7 @@ pub async fn closed_loop<W: Worker>(
 }
 
 /// Open loop: one operation at each intended start of `schedule`, counted from `run_start`.
-pub async fn open_loop<W: Worker>(
+pub async fn open_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
@@ -63,14 +72,17 @@ pub async fn open_loop<W: Worker>(
         if !recorder.should_continue(intended) || recorder.quota_met() || stop.load(Ordering::Relaxed) {
             break;
         }
-        if !sleep_until(intended, &stop).await {
+        if !sleep_until::<C>(intended, &stop).await {
             break;
         }
         let op = source.next_op();
         worker.prepare_batch();
         let failure = worker.call(op).await.err();
-        let end = Instant::now();
+        let end = C::now();
         recorder.record(intended, end, 1, failure);
+        if let Some(node) = worker.served_by() {
+            recorder.count_node(node);
+        }
         tokio::task::coop::consume_budget().await;
     }
     recorder.finish();
@@ -79,10 +91,11 @@ pub async fn open_loop<W: Worker>(
 /// The longest a sleeping worker goes without checking the stop flag.
 const STOP_CHECK: std::time::Duration = std::time::Duration::from_millis(50);
 
-/// Sleeps until `deadline`, waking now and then to check `stop`; `false` if stopped.
-pub async fn sleep_until(deadline: Instant, stop: &AtomicBool) -> bool {
+/// Sleeps until `deadline` on clock `C`, waking now and then to check `stop`; `false` if
+/// stopped.
+pub async fn sleep_until<C: Clock>(deadline: Instant, stop: &AtomicBool) -> bool {
     loop {
-        let now = Instant::now();
+        let now = C::now();
         if now >= deadline {
             return true;
         }

@@ -5,10 +5,12 @@
 //! module builds its [`System`](targets::target::System) (with static dispatch on the
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
+pub mod balancing;
 pub mod hashing;
 pub mod noop;
 
 use crate::driver;
+use crate::driver::clock::{Clock, RealClock};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -33,17 +35,19 @@ pub struct StrategyInfo {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Family {
     Hashing,
+    Balancing,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 2] = [Family::Hashing, Family::Noop];
+    pub const ALL: [Family; 3] = [Family::Hashing, Family::Balancing, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Family::Hashing => "hashing",
+            Family::Balancing => "balancing",
             Family::Noop => "noop",
         }
     }
@@ -52,6 +56,7 @@ impl Family {
     pub fn about(self) -> &'static str {
         match self {
             Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -70,6 +75,7 @@ impl Family {
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {
             Family::Hashing => hashing::strategies(),
+            Family::Balancing => balancing::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -83,6 +89,7 @@ impl Family {
     pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
         match self {
             Family::Hashing => hashing::check(workload),
+            Family::Balancing => balancing::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -91,14 +98,15 @@ impl Family {
     pub fn run<'a>(self, spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
         match self {
             Family::Hashing => hashing::run(spec, session, progress),
+            Family::Balancing => balancing::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
 }
 
-/// Drives `system` through `spec`'s workload and collects the record: the driver's figures,
-/// the family's own metrics, and a status that says whether the run finished, was
-/// interrupted, or failed.
+/// Drives `system` through `spec`'s workload in real time and collects the record: the
+/// driver's figures, the family's own metrics, and a status that says whether the run
+/// finished, was interrupted, or failed.
 pub fn measure<'a, S: System>(
     system: S,
     spec: &'a RunSpec,
@@ -107,10 +115,33 @@ pub fn measure<'a, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
+    measure_on::<RealClock, S>(system, spec, timing, build_time, session, progress)
+}
+
+/// [`measure`] on clock `C` (real or virtual time).
+pub fn measure_on<'a, C: Clock, S: System>(
+    system: S,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+) -> RunRecord<'a> {
     let system = Arc::new(system);
-    let drive = session
-        .interval_sink(spec, timing)
-        .and_then(|mut sink| driver::drive(Arc::clone(&system), &spec.workload, timing, &mut sink, progress));
+    let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
+        driver::drive_with::<C, S>(Arc::clone(&system), &spec.workload, timing, &mut sink, progress)
+    });
+    record(spec, timing, build_time, drive, system.metrics())
+}
+
+/// The record of a run that the driver (or another load generator) measured.
+pub fn record<'a>(
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    drive: anyhow::Result<driver::DriveReport>,
+    family: targets::target::FamilyMetrics,
+) -> RunRecord<'a> {
     match drive {
         Ok(drive) => {
             let (status, message) = match (drive.interrupted, drive.abandoned_workers) {
@@ -125,7 +156,7 @@ pub fn measure<'a, S: System>(
                 ),
             };
             let message = join_messages(message, drive.totals.measured_errors.details());
-            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family: system.metrics() }
+            RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family }
         }
         Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     }

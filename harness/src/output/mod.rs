@@ -14,6 +14,7 @@
 
 pub mod host;
 pub mod rows;
+pub mod spread;
 pub mod table;
 
 use crate::driver::IntervalSink;
@@ -106,6 +107,7 @@ impl Session {
         let file = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
         Ok(RunSink {
             key: RunKey::of(spec),
+            nodes: spec.workload.nodes as usize,
             timing,
             timeseries: &mut self.timeseries,
             hlog: file,
@@ -121,7 +123,7 @@ impl Session {
                 self.events.append(&(&key, EventRow::new(event)))?;
             }
         }
-        for node in NodeRow::all(&record.family) {
+        for node in NodeRow::all(&record.family, record.drive.as_ref(), record.spec.workload.nodes) {
             self.nodes.append(&(&key, node))?;
         }
         let row = SummaryRow::new(record, &self.host);
@@ -135,6 +137,7 @@ impl Session {
 /// interval log.
 pub struct RunSink<'a> {
     key: RunKey,
+    nodes: usize,
     timing: Timing,
     timeseries: &'a mut CsvFile,
     hlog: BufWriter<File>,
@@ -164,7 +167,7 @@ impl IntervalSink for RunSink<'_> {
     }
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
-        self.timeseries.append(&(&self.key, TimeseriesRow::new(interval, self.timing)))?;
+        self.timeseries.append(&(&self.key, TimeseriesRow::new(interval, self.timing, self.nodes)))?;
         if interval.slot.phase == Phase::Measure {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
             IntervalLogWriterBuilder::new()
@@ -196,7 +199,7 @@ mod tests {
     #[test]
     fn headers_come_from_the_row_types() {
         let header = String::from_utf8(header_of::<(RunKey, NodeRow)>().unwrap()).unwrap();
-        assert_eq!(header, "run_id,scenario,family,strategy,mode,repeat,node,keys_share\n");
+        assert_eq!(header, "run_id,scenario,family,strategy,mode,repeat,node,keys_share,requests_share\n");
         let summary = String::from_utf8(header_of::<SummaryRow>().unwrap()).unwrap();
         assert!(summary.starts_with("run_id,started_at,scenario,family,strategy,mode,status,message,"));
         assert!(summary.contains(",loop,"), "raw identifiers lose their prefix: {summary}");

@@ -3,6 +3,7 @@
 //! end. Columns a family does not fill stay empty (`None`).
 
 use super::host::HostInfo;
+use super::spread;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
 use crate::plan::RunSpec;
@@ -161,6 +162,11 @@ pub struct SummaryRow {
     pub host_os: Option<String>,
     pub git_commit: Option<String>,
     pub stratbench_version: String,
+    pub backend_requests_share: Option<String>,
+    pub requests_peak_to_mean: Option<f64>,
+    pub requests_cv: Option<f64>,
+    pub traffic_drain_s: Option<f64>,
+    pub traffic_return_s: Option<f64>,
 }
 
 impl SummaryRow {
@@ -225,6 +231,7 @@ impl SummaryRow {
         if let Some(drive) = &record.drive {
             row.fill_measurements(drive, record.timing);
             row.fill_resizes(&drive.events);
+            row.fill_spread(drive, &record.family.node_weights, workload.nodes as usize);
         }
         row.fill_family(&record.family);
         row
@@ -289,6 +296,23 @@ impl SummaryRow {
             (!restored.is_empty()).then(|| restored.iter().sum::<f64>() / restored.len() as f64);
     }
 
+    /// Each node's share of the requests, imbalance, and reaction times, for families whose
+    /// workers say which node served each operation.
+    fn fill_spread(&mut self, drive: &DriveReport, weights: &[f64], nodes: usize) {
+        let shares = spread::shares(&drive.totals.node_ops, nodes);
+        if shares.is_empty() {
+            return;
+        }
+        self.backend_requests_share = Some(spread::describe(&shares));
+        if let Some((peak, cv)) = spread::imbalance(&shares, weights) {
+            self.requests_peak_to_mean = Some(peak);
+            self.requests_cv = Some(cv);
+        }
+        let (drain, back) = spread::reaction_times(&drive.totals.node_series, &drive.events, weights);
+        self.traffic_drain_s = drain;
+        self.traffic_return_s = back;
+    }
+
     fn fill_family(&mut self, family: &FamilyMetrics) {
         self.memory_bytes = family.memory_bytes;
         if let Some(load) = family.load {
@@ -341,11 +365,12 @@ pub struct TimeseriesRow {
     pub latency_us_max: Option<u64>,
     pub op_cost_ns_p50: Option<u64>,
     pub op_cost_ns_p99: Option<u64>,
+    pub backend_requests_share: Option<String>,
 }
 
 impl TimeseriesRow {
-    /// The row for `interval`.
-    pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {
+    /// The row for `interval` of a run over `nodes` nodes.
+    pub fn new(interval: &FlushedInterval, timing: Timing, nodes: usize) -> Self {
         let errors = interval.errors.total();
         let seconds = interval.length.as_secs_f64();
         let mut row = TimeseriesRow {
@@ -356,6 +381,8 @@ impl TimeseriesRow {
             ops: interval.ops,
             errors,
             throughput_ops_s: if seconds > 0.0 { round3((interval.ops - errors) as f64 / seconds) } else { 0.0 },
+            backend_requests_share: (!interval.node_ops.is_empty())
+                .then(|| spread::describe(&spread::shares(&interval.node_ops, nodes))),
             ..TimeseriesRow::default()
         };
         if let Some(p) = Percentiles::of(&interval.histogram) {
@@ -429,16 +456,29 @@ impl EventRow {
 }
 
 /// The columns of `nodes.csv` after the [`RunKey`]: one node's share of the key set at the
-/// start of a run.
+/// start of a run (hashing), or of the measured requests (balancing).
 #[derive(Debug, Default, Serialize)]
 pub struct NodeRow {
     pub node: u32,
-    pub keys_share: f64,
+    pub keys_share: Option<f64>,
+    pub requests_share: Option<f64>,
 }
 
 impl NodeRow {
-    /// The rows of every node of `family`.
-    pub fn all(family: &FamilyMetrics) -> Vec<NodeRow> {
-        family.node_shares.iter().map(|(node, share)| NodeRow { node: *node, keys_share: *share }).collect()
+    /// The rows of every node: from the family's key shares, and from the driver's count of
+    /// the requests each of the run's `nodes` nodes served.
+    pub fn all(family: &FamilyMetrics, drive: Option<&DriveReport>, nodes: u32) -> Vec<NodeRow> {
+        let keys = family.node_shares.iter().map(|(node, share)| NodeRow {
+            node: *node,
+            keys_share: Some(*share),
+            requests_share: None,
+        });
+        let requests = drive.map(|d| spread::shares(&d.totals.node_ops, nodes as usize)).unwrap_or_default();
+        let requests = requests.into_iter().enumerate().map(|(node, share)| NodeRow {
+            node: node as u32,
+            keys_share: None,
+            requests_share: Some(share),
+        });
+        keys.chain(requests).collect()
     }
 }

@@ -53,6 +53,7 @@ impl<P: Placement> HashingSystem<P> {
             memory_bytes: Some(placement.memory_bytes() as u64),
             load: Some(analysis::load_stats(&owners, placement.nodes())),
             node_shares: analysis::shares(&owners, placement.nodes()),
+            ..FamilyMetrics::default()
         };
         let shared = Arc::new(Shared { current: ArcSwap::from_pointee(placement.clone()), version: AtomicU64::new(0) });
         let control = Mutex::new(Control {
@@ -91,6 +92,12 @@ impl<P: Placement> HashingSystem<P> {
             EventAction::RemoveLast => {
                 let last = next.nodes().last().ok_or(HashingError::EmptyCluster)?;
                 remove(&mut next, last)?
+            }
+            fault @ (EventAction::SlowNode { .. } | EventAction::RestoreNode { .. } | EventAction::KillNode { .. }) => {
+                return Err(HashingError::Unsupported(format!(
+                    "`{}`: a placement structure has no running nodes to fault",
+                    fault.label()
+                )));
             }
         };
         let owners = analysis::owners(&next, &control.key_hashes);

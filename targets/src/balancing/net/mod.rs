@@ -1,0 +1,28 @@
+//! The networked version: real HTTP servers on loopback.
+//!
+//! - [`backend`]: an HTTP backend (hyper) that answers after a latency drawn from a
+//!   [`LatencyModel`](super::latency::LatencyModel), with a concurrency capacity and an error
+//!   rate, and names itself in an `x-backend` header so the load generator can count where
+//!   each request went;
+//! - [`proxy`]: an HTTP reverse proxy (hyper + tokio) that picks a backend with the same
+//!   [`Balancer`](super::Balancer) as the in-process version;
+//! - [`nginx`]: nginx as a reference proxy, with the equivalent upstream methods;
+//! - [`process`]: child processes that are stopped on every path (a guard that kills and
+//!   reaps on drop), and the readiness handshake (a child prints the address it listens on).
+//!
+//! Every server listens on 127.0.0.1 only.
+
+pub mod backend;
+pub mod nginx;
+pub mod process;
+pub mod proxy;
+
+/// The response header that names the backend that served a request (its index).
+pub const BACKEND_HEADER: &str = "x-backend";
+/// The response header our proxy adds to a 502 to say why the backend failed.
+pub const PROXY_ERROR_HEADER: &str = "x-proxy-error";
+/// The path prefix of a backend's control requests (`/__control/slow/<factor>`).
+pub const CONTROL_PREFIX: &str = "/__control/";
+
+/// The line a server prints on stdout once it listens, followed by its address.
+pub const LISTENING: &str = "listening ";
