@@ -9,8 +9,12 @@
 //! intervals are kept apart from the measured ones and never enter the summary.
 //!
 //! Families whose operations are served by one of several nodes (a balancer's backends) also
-//! count, per interval, the operations each node served ([`WorkerRecorder::count_node`]), so
-//! that the time series shows how the traffic moved; the counts merge like the histograms.
+//! count the operations each node served ([`WorkerRecorder::count_node`]), so that the time
+//! series shows how the traffic moved. Those counts go to the interval in which the operation
+//! *started* — where the balancer sent it — not the one in which it ended: a request queued
+//! for seconds at a slow backend still counts against the moment it was routed there. Since
+//! such an interval may already be written, node counts are kept apart and complete only at
+//! the end of the run ([`Totals::node_series`]).
 //!
 //! Values are microseconds for per-operation timing and nanoseconds per operation for batch
 //! timing (see [`Timing`]), always with 3 significant digits.
@@ -218,8 +222,9 @@ pub enum Report {
         histogram: Box<Histogram<u64>>,
         ops: u64,
         errors: ErrorCounts,
-        /// Operations per node (index = node id); empty if the family does not say.
-        node_ops: Vec<u64>,
+        /// Operations per node (index = node id) by the interval they started in, counted
+        /// since the previous report; empty if the family does not say.
+        node_ops: Vec<(Slot, Vec<u64>)>,
     },
     /// The worker has stopped; `last_end` is when its last operation ended.
     Done { worker: u32, last_end: Option<Instant> },
@@ -248,7 +253,7 @@ pub struct WorkerRecorder {
     histogram: Box<Histogram<u64>>,
     ops: u64,
     errors: ErrorCounts,
-    node_ops: Vec<u64>,
+    node_ops: Vec<(Slot, Vec<u64>)>,
     measured_ops: u64,
     quota: Option<u64>,
     last_end: Option<Instant>,
@@ -315,15 +320,24 @@ impl WorkerRecorder {
         self.should_continue(end)
     }
 
-    /// Counts one operation served by `node` in the current interval (call it after
-    /// [`record`](Self::record), which moves to the interval the operation ended in).
+    /// Counts one operation that `node` served, in the interval of `started` (when it was
+    /// sent there).
     #[inline]
-    pub fn count_node(&mut self, node: u32) {
+    pub fn count_node(&mut self, node: u32, started: Instant) {
+        let slot = self.timeline.slot(started);
+        let index = match self.node_ops.iter().rposition(|(s, _)| *s == slot) {
+            Some(index) => index,
+            None => {
+                self.node_ops.push((slot, Vec::new()));
+                self.node_ops.len() - 1
+            }
+        };
+        let counts = &mut self.node_ops[index].1;
         let node = node as usize;
-        if node >= self.node_ops.len() {
-            self.node_ops.resize(node + 1, 0);
+        if node >= counts.len() {
+            counts.resize(node + 1, 0);
         }
-        self.node_ops[node] += 1;
+        counts[node] += 1;
     }
 
     /// Whether the worker should start another operation, judged at `now`.
@@ -346,7 +360,7 @@ impl WorkerRecorder {
     }
 
     fn send_interval(&mut self) {
-        if self.ops == 0 && self.errors.total() == 0 {
+        if self.ops == 0 && self.errors.total() == 0 && self.node_ops.is_empty() {
             return;
         }
         let histogram = std::mem::replace(&mut self.histogram, Box::new(new_histogram()));
@@ -380,14 +394,13 @@ pub struct FlushedInterval {
     pub histogram: Histogram<u64>,
     pub ops: u64,
     pub errors: ErrorCounts,
-    /// Operations per node; empty if the family does not say.
-    pub node_ops: Vec<u64>,
 }
 
-/// One measured interval's operations per node, for reaction times.
+/// One interval's operations per node, by the interval they started in.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NodeInterval {
-    /// Start, from the start of the measured phase.
+    pub slot: Slot,
+    /// Start, from the start of the measured phase (negative in warm-up).
     pub start_s: f64,
     pub length_s: f64,
     pub node_ops: Vec<u64>,
@@ -402,9 +415,11 @@ pub struct Totals {
     pub warmup_ops: u64,
     /// When the last operation ended (the measured phase's real end).
     pub last_end: Option<Instant>,
-    /// Measured operations per node; empty if the family does not say.
+    /// Measured operations per node (those that started in the measured phase); empty if the
+    /// family does not say.
     pub node_ops: Vec<u64>,
-    /// Every measured interval's operations per node; empty if the family does not say.
+    /// Every interval's operations per node, warm-up included; empty if the family does not
+    /// say.
     pub node_series: Vec<NodeInterval>,
 }
 
@@ -412,12 +427,11 @@ struct Pending {
     histogram: Histogram<u64>,
     ops: u64,
     errors: ErrorCounts,
-    node_ops: Vec<u64>,
 }
 
 impl Pending {
     fn new() -> Self {
-        Pending { histogram: new_histogram(), ops: 0, errors: ErrorCounts::default(), node_ops: Vec::new() }
+        Pending { histogram: new_histogram(), ops: 0, errors: ErrorCounts::default() }
     }
 }
 
@@ -440,6 +454,8 @@ pub struct Aggregator {
     done: Vec<bool>,
     next_slot: Slot,
     totals: Totals,
+    /// Operations per node by the slot they started in.
+    node_counts: BTreeMap<Slot, Vec<u64>>,
 }
 
 impl Aggregator {
@@ -460,6 +476,7 @@ impl Aggregator {
                 node_ops: Vec::new(),
                 node_series: Vec::new(),
             },
+            node_counts: BTreeMap::new(),
         }
     }
 
@@ -471,7 +488,9 @@ impl Aggregator {
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
                 pending.ops += ops;
                 pending.errors.merge(&errors);
-                add_counts(&mut pending.node_ops, &node_ops);
+                for (started, counts) in node_ops {
+                    add_counts(self.node_counts.entry(started).or_default(), &counts);
+                }
                 self.progress[worker as usize] = Some(slot);
             }
             Report::Done { worker, last_end } => {
@@ -532,14 +551,12 @@ impl Aggregator {
             Some(last) if last > start && last < end && slot.phase == Phase::Measure => last - start,
             _ => end - start,
         };
-        if slot.phase == Phase::Measure {
-            add_counts(&mut self.totals.node_ops, &pending.node_ops);
-            self.totals.node_series.push(NodeInterval {
-                start_s: start_offset_s,
-                length_s: length.as_secs_f64(),
-                node_ops: pending.node_ops.clone(),
-            });
-        }
+        self.totals.node_series.push(NodeInterval {
+            slot,
+            start_s: start_offset_s,
+            length_s: length.as_secs_f64(),
+            node_ops: Vec::new(),
+        });
         FlushedInterval {
             slot,
             start_offset_s,
@@ -547,7 +564,6 @@ impl Aggregator {
             histogram: pending.histogram,
             ops: pending.ops,
             errors: pending.errors,
-            node_ops: pending.node_ops,
         }
     }
 
@@ -555,8 +571,14 @@ impl Aggregator {
     pub fn finish(mut self) -> (Vec<FlushedInterval>, Totals) {
         let end = self.pending.keys().next_back().map_or(self.next_slot, |s| self.timeline.next(*s));
         let flushed = self.flush_before(end);
-        if self.totals.node_ops.is_empty() {
+        if self.node_counts.is_empty() {
             self.totals.node_series.clear();
+        }
+        for interval in &mut self.totals.node_series {
+            interval.node_ops = self.node_counts.remove(&interval.slot).unwrap_or_default();
+            if interval.slot.phase == Phase::Measure {
+                add_counts(&mut self.totals.node_ops, &interval.node_ops);
+            }
         }
         (flushed, self.totals)
     }

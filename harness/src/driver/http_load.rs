@@ -138,7 +138,7 @@ impl UserSlot {
         if let Some(state) = state.as_mut() {
             state.recorder.record(start, end, 1, outcome.failure);
             if let Some(node) = outcome.node {
-                state.recorder.count_node(node);
+                state.recorder.count_node(node, start);
             }
         }
     }

@@ -11,9 +11,9 @@
 //! Both loops read time through the run's [`Clock`] (real or virtual), end at the end of the
 //! measured phase, at the worker's operation quota, or when the stop flag is raised (Ctrl-C,
 //! a failed run); so every loop is bounded in time and count. After each timed unit a loop
-//! asks the worker which node served it ([`Worker::served_by`]) and counts it, for families
-//! that spread operations over nodes; for the others that call is a constant `None` and
-//! compiles away.
+//! asks the worker which node served it ([`Worker::served_by`]) and counts it against the
+//! moment it started, for families that spread operations over nodes; for the others that
+//! call is a constant `None` and compiles away.
 
 use super::clock::Clock;
 use super::ops::OpSource;
@@ -46,7 +46,7 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         let end = C::now();
         let go_on = recorder.record(start, end, batch, failure);
         if let Some(node) = worker.served_by() {
-            recorder.count_node(node);
+            recorder.count_node(node, start);
         }
         if !go_on || stop.load(Ordering::Relaxed) {
             break;
@@ -77,11 +77,12 @@ pub async fn open_loop<C: Clock, W: Worker>(
         }
         let op = source.next_op();
         worker.prepare_batch();
+        let started = C::now();
         let failure = worker.call(op).await.err();
         let end = C::now();
         recorder.record(intended, end, 1, failure);
         if let Some(node) = worker.served_by() {
-            recorder.count_node(node);
+            recorder.count_node(node, started);
         }
         tokio::task::coop::consume_budget().await;
     }

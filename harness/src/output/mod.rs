@@ -71,6 +71,9 @@ pub struct Session {
     events: CsvFile,
     nodes: CsvFile,
     rows: Vec<SummaryRow>,
+    /// The current run's time series, written when the run ends (its backend shares are
+    /// complete only then).
+    pending_intervals: Vec<TimeseriesRow>,
 }
 
 impl Session {
@@ -88,6 +91,7 @@ impl Session {
             events: CsvFile::create::<(RunKey, EventRow)>(&dir.join("events.csv"))?,
             nodes: CsvFile::create::<(RunKey, NodeRow)>(&dir.join("nodes.csv"))?,
             rows: Vec::new(),
+            pending_intervals: Vec::new(),
         })
     }
 
@@ -105,11 +109,11 @@ impl Session {
     pub fn interval_sink(&mut self, spec: &RunSpec, timing: Timing) -> anyhow::Result<RunSink<'_>> {
         let path = self.dir.join("hlog").join(format!("{}.hlog", spec.run_id));
         let file = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
+        self.pending_intervals.clear();
         Ok(RunSink {
             key: RunKey::of(spec),
-            nodes: spec.workload.nodes as usize,
             timing,
-            timeseries: &mut self.timeseries,
+            intervals: &mut self.pending_intervals,
             hlog: file,
             serializer: V2DeflateSerializer::new(),
         })
@@ -118,6 +122,12 @@ impl Session {
     /// Writes the summary, event and node rows of a finished run.
     pub fn record(&mut self, record: &RunRecord<'_>) -> anyhow::Result<()> {
         let key = RunKey::of(record.spec);
+        if let Some(drive) = &record.drive {
+            TimeseriesRow::fill_shares(&mut self.pending_intervals, drive, record.spec.workload.nodes as usize);
+        }
+        for interval in self.pending_intervals.drain(..) {
+            self.timeseries.append(&(&key, interval))?;
+        }
         if let Some(drive) = &record.drive {
             for event in &drive.events {
                 self.events.append(&(&key, EventRow::new(event)))?;
@@ -133,13 +143,12 @@ impl Session {
     }
 }
 
-/// Writes one run's intervals: every interval to `timeseries.csv`, measured ones to the run's
-/// interval log.
+/// Takes one run's intervals: every interval for `timeseries.csv` (written with the run's
+/// summary row), measured ones straight to the run's interval log.
 pub struct RunSink<'a> {
     key: RunKey,
-    nodes: usize,
     timing: Timing,
-    timeseries: &'a mut CsvFile,
+    intervals: &'a mut Vec<TimeseriesRow>,
     hlog: BufWriter<File>,
     serializer: V2DeflateSerializer,
 }
@@ -167,7 +176,7 @@ impl IntervalSink for RunSink<'_> {
     }
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
-        self.timeseries.append(&(&self.key, TimeseriesRow::new(interval, self.timing, self.nodes)))?;
+        self.intervals.push(TimeseriesRow::new(interval, self.timing));
         if interval.slot.phase == Phase::Measure {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
             IntervalLogWriterBuilder::new()

@@ -369,8 +369,9 @@ pub struct TimeseriesRow {
 }
 
 impl TimeseriesRow {
-    /// The row for `interval` of a run over `nodes` nodes.
-    pub fn new(interval: &FlushedInterval, timing: Timing, nodes: usize) -> Self {
+    /// The row for `interval` (backend shares are filled at the end of the run, by
+    /// [`TimeseriesRow::fill_shares`]).
+    pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {
         let errors = interval.errors.total();
         let seconds = interval.length.as_secs_f64();
         let mut row = TimeseriesRow {
@@ -381,8 +382,6 @@ impl TimeseriesRow {
             ops: interval.ops,
             errors,
             throughput_ops_s: if seconds > 0.0 { round3((interval.ops - errors) as f64 / seconds) } else { 0.0 },
-            backend_requests_share: (!interval.node_ops.is_empty())
-                .then(|| spread::describe(&spread::shares(&interval.node_ops, nodes))),
             ..TimeseriesRow::default()
         };
         if let Some(p) = Percentiles::of(&interval.histogram) {
@@ -401,6 +400,22 @@ impl TimeseriesRow {
             }
         }
         row
+    }
+}
+
+impl TimeseriesRow {
+    /// Fills each row's backend shares from the run's node counts (by the interval requests
+    /// started in), for a run over `nodes` nodes.
+    pub fn fill_shares(rows: &mut [TimeseriesRow], drive: &DriveReport, nodes: usize) {
+        for interval in &drive.totals.node_series {
+            let row = rows
+                .iter_mut()
+                .find(|r| r.phase == interval.slot.phase.as_str() && r.interval_index == interval.slot.index);
+            if let Some(row) = row {
+                let shares = spread::shares(&interval.node_ops, nodes);
+                row.backend_requests_share = (!shares.is_empty()).then(|| spread::describe(&shares));
+            }
+        }
     }
 }
 

@@ -99,7 +99,8 @@ mod tests {
     use workloads::{Event, Trigger};
 
     fn interval(start_s: f64, node_ops: Vec<u64>) -> NodeInterval {
-        NodeInterval { start_s, length_s: 0.5, node_ops }
+        let slot = crate::recorder::Slot { phase: crate::recorder::Phase::Measure, index: (start_s * 2.0) as u64 };
+        NodeInterval { slot, start_s, length_s: 0.5, node_ops }
     }
 
     fn fired(at_s: f64, action: EventAction) -> FiredEvent {

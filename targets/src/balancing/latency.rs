@@ -49,7 +49,7 @@ impl LatencyModel {
                     rest.split_once(',').ok_or_else(|| format!("`{spec}`: lognormal needs MEDIAN,SIGMA"))?;
                 let sigma: f64 =
                     sigma.trim().parse().map_err(|_| format!("`{spec}`: sigma `{sigma}` is not a number"))?;
-                if !(sigma.is_finite() && sigma >= 0.0 && sigma <= 10.0) {
+                if !(0.0..=10.0).contains(&sigma) {
                     return Err(format!("`{spec}`: sigma must be from 0 to 10"));
                 }
                 LatencyModel::LogNormal { median: duration(median)?, sigma }

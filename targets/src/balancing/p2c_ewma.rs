@@ -1,10 +1,10 @@
 //! `p2c-ewma`: power of two choices on a latency-aware cost, as Finagle's and Linkerd's
 //! `p2cPeakEwma` (and tower's `p2c::Balance` over `PeakEwma`): draw two distinct backends and
-//! send the request to the one with the lower peak-EWMA round-trip estimate × (outstanding +
-//! 1) (see [`load`](super::load)). A slow backend's estimate jumps up with its first slow
-//! answer, so traffic leaves it at once; the estimate decays with time constant `ewma_decay`
-//! (10 s by default), so a recovered backend is tried again. Backends not yet heard from are
-//! costed at `ewma_default_rtt` (30 ms). Ignores weights.
+//! send the request to the one whose peak-EWMA round-trip estimate times its outstanding
+//! requests plus one is lower (see [`load`](super::load)). A slow backend's estimate jumps up
+//! with its first slow answer, so traffic leaves it at once; the estimate decays with time
+//! constant `ewma_decay`, 10 s by default, so a recovered backend is tried again. Backends not
+//! yet heard from are costed at `ewma_default_rtt`, 30 ms. Ignores weights.
 
 use super::{BalancingError, BalancingParams, Pick, Selector, two_choices};
 

@@ -21,8 +21,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// The nginx executable.
+/// The nginx executable, looked up on `PATH`.
 pub const NGINX: &str = "nginx";
+/// Where Debian installs it, for a `PATH` without `/usr/sbin`.
+const NGINX_SBIN: &str = "/usr/sbin/nginx";
+
+/// The nginx to run: the one on `PATH`, else Debian's.
+fn executable() -> &'static str {
+    let on_path = Command::new(NGINX).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if on_path.is_ok_and(|s| s.success()) { NGINX } else { NGINX_SBIN }
+}
 /// How long nginx may take to accept connections.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -61,7 +69,7 @@ impl Method {
 
 /// Whether nginx can be run here.
 pub fn installed() -> bool {
-    Command::new(NGINX).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new(executable()).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
 }
 
 /// The config for `backends` (with `weights`) behind `method`, listening on `port`, with
@@ -115,7 +123,7 @@ pub fn start(
     let conf: PathBuf = dir.join("nginx.conf");
     std::fs::write(&conf, config(dir, port, method, backends, weights, keepalive)).map_err(io)?;
     let log = std::fs::File::create(dir.join("stderr.log")).map_err(io)?;
-    let mut command = Command::new(NGINX);
+    let mut command = Command::new(executable());
     command.arg("-c").arg(&conf).args(["-g", "daemon off;"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
     let mut guard = ChildGuard::spawn("nginx", &mut command)?;
     let address = SocketAddr::from(([127, 0, 0, 1], port));
