@@ -18,4 +18,5 @@
 pub mod balancing;
 pub mod hashing;
 pub mod noop;
+mod registry;
 pub mod target;

@@ -13,35 +13,8 @@ pub trait SelectorVisitor {
     fn visit<S: Selector>(self, strategy: Strategy) -> Self::Output;
 }
 
-macro_rules! strategies {
-    ($($variant:ident => $ty:ty, $name:literal, $about:literal;)*) => {
-        /// A balancing strategy, by name.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Strategy { $($variant,)* }
-
-        impl Strategy {
-            /// Every strategy.
-            pub const ALL: &'static [Strategy] = &[$(Strategy::$variant,)*];
-
-            /// The name used on the command line and in CSV rows.
-            pub fn name(self) -> &'static str {
-                match self { $(Strategy::$variant => $name,)* }
-            }
-
-            /// One line on what it is.
-            pub fn about(self) -> &'static str {
-                match self { $(Strategy::$variant => $about,)* }
-            }
-
-            /// Calls `visitor` with the strategy's concrete type.
-            pub fn visit<V: SelectorVisitor>(self, visitor: V) -> V::Output {
-                match self { $(Strategy::$variant => visitor.visit::<$ty>(self),)* }
-            }
-        }
-    };
-}
-
-strategies! {
+crate::registry::strategy_registry! {
+    SelectorVisitor;
     RoundRobin => RoundRobin, "round-robin", "each backend in turn";
     Random => Random, "random", "a uniformly random backend";
     WeightedRoundRobin => WeightedRoundRobin, "weighted-round-robin", "nginx's smooth weighted round robin";
@@ -54,11 +27,6 @@ strategies! {
 }
 
 impl Strategy {
-    /// Looks a strategy up by name.
-    pub fn from_name(name: &str) -> Option<Strategy> {
-        Self::ALL.iter().copied().find(|s| s.name() == name)
-    }
-
     /// Every name, for messages.
     pub fn names() -> String {
         Self::ALL.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ")

@@ -13,10 +13,7 @@ use crate::balancing::latency::LatencyModel;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use rand::Rng as _;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -53,16 +50,7 @@ pub async fn serve(listener: TcpListener, config: BackendConfig) -> std::io::Res
         slowdown_milli: AtomicU64::new(1000),
         requests: AtomicU64::new(0),
     });
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| answer(Arc::clone(&state), request));
-            // A client that goes away mid-request is its own business.
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+    super::accept_loop(listener, state, answer).await
 }
 
 async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {

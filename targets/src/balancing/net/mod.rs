@@ -26,3 +26,36 @@ pub const CONTROL_PREFIX: &str = "/__control/";
 
 /// The line a server prints on stdout once it listens, followed by its address.
 pub const LISTENING: &str = "listening ";
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response};
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Accepts HTTP/1.1 connections on `listener` for ever, answering each request with
+/// `handle(state, request)`; a connection's errors (a client that goes away) end only that
+/// connection.
+pub(crate) async fn accept_loop<S, F, Fut>(
+    listener: tokio::net::TcpListener,
+    state: Arc<S>,
+    handle: F,
+) -> std::io::Result<()>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Request<Incoming>) -> Fut + Copy + Send + Sync + 'static,
+    Fut: Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send + 'static,
+{
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| handle(Arc::clone(&state), request));
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+        });
+    }
+}

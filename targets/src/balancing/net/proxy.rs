@@ -15,12 +15,10 @@ use crate::balancing::{Balancer, BalancingParams, Selector};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode, Uri};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -69,15 +67,7 @@ pub async fn serve<S: Selector>(listener: TcpListener, config: ProxyConfig) -> s
         requests: AtomicU64::new(0),
         seed: config.seed,
     });
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let state = Arc::clone(&state);
-        tokio::spawn(async move {
-            let service = service_fn(move |request| forward(Arc::clone(&state), request));
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+    super::accept_loop(listener, state, forward::<S>).await
 }
 
 async fn forward<S: Selector>(
