@@ -26,9 +26,10 @@ impl SelectorVisitor for Bench<'_, '_> {
         let weights: Vec<f64> = (0..self.backends).map(|i| 1.0 + (i % 3) as f64).collect();
         let balancer = Balancer::<S>::new(&weights, &BalancingParams::default()).unwrap();
         let now = Instant::now();
-        // Requests in flight: backend i has i mod 7 of them, and a latency history.
+        // Requests in flight: backend i has 1 + i mod 7 of them (none idle, so a full scan
+        // cannot stop early), and a latency history.
         let in_flight: Vec<_> = (0..self.backends)
-            .flat_map(|i| std::iter::repeat_n(i, i % 7))
+            .flat_map(|i| std::iter::repeat_n(i, 1 + i % 7))
             .map(|i| balancer.loads().start(i, now, true))
             .collect();
         for i in 0..self.backends {

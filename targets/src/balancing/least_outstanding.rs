@@ -20,16 +20,16 @@ impl Selector for LeastOutstanding {
     fn pick(&self, pick: &mut Pick<'_>) -> usize {
         let start = pick.rng.random_range(0..self.count);
         let mut best = start;
-        let mut best_load = pick.loads.outstanding(start);
-        for offset in 1..self.count {
-            if best_load == 0 {
-                break;
-            }
-            let index = (start + offset) % self.count;
+        let mut best_load = u32::MAX;
+        // From the random start to the end, then from 0 to the start: no division per step.
+        for index in (start..self.count).chain(0..start) {
             let load = pick.loads.outstanding(index);
             if load < best_load {
                 best = index;
                 best_load = load;
+                if load == 0 {
+                    break;
+                }
             }
         }
         best
