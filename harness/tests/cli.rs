@@ -68,11 +68,12 @@ fn quick_run_writes_valid_files_matching_the_schema() {
             if let LogEntry::Interval(interval) = entry.expect("the log parses") {
                 let bytes = base64_decode(interval.encoded_histogram());
                 let histogram: hdrhistogram::Histogram<u64> = Deserializer::new().deserialize(&mut &bytes[..]).unwrap();
-                assert!(!histogram.is_empty());
-                histograms += 1;
+                // An interval in which no operation ended (a worker descheduled on a busy
+                // machine) is written too, empty: a stall shows as a gap.
+                histograms += u32::from(!histogram.is_empty());
             }
         }
-        assert!(histograms > 0, "{run_id}.hlog has intervals");
+        assert!(histograms > 0, "{run_id}.hlog has intervals with operations");
     }
     let host: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("host.json")).unwrap()).unwrap();
     assert!(host["cpu_cores_logical"].as_u64().unwrap() >= 1);
