@@ -4,12 +4,13 @@
 //!
 //! Reaction times are read from the measured time series, so their resolution is the
 //! interval length. For a fault on node b at time t (`slow-node` or `kill-node`), b's
-//! *baseline share* is its share of the requests in the measured intervals that end by t (or,
-//! if there are none, its fair share). The **drain time** is from t to the end of the first
-//! interval starting at or after t in which b's share is below half its baseline; the
-//! **return time** is from the `restore-node` at t' to the end of the first interval starting
-//! at or after t' in which b's share is back above half its baseline. Neither exists if it
-//! never happened before the run ended.
+//! *baseline share* is its share of the requests in the intervals that end by t (or, if there
+//! are none, its fair share). The **drain time** is from t to the end of the first interval
+//! starting at or after t, and before b's `restore-node` at t', in which b's share is below
+//! half its baseline; the **return time**, for a backend that drained, is from t' to the end
+//! of the first interval starting at or after t' in which b's share is back above half its
+//! baseline. Neither exists if it did not happen (a strategy that never moves traffic off a
+//! backend has neither).
 
 use crate::driver::controller::FiredEvent;
 use crate::recorder::NodeInterval;
@@ -79,15 +80,18 @@ pub fn reaction_times(series: &[NodeInterval], events: &[FiredEvent], weights: &
             sum
         });
     let baseline = shares(&before, nodes).get(node).copied().unwrap_or_else(|| fair_shares(weights, nodes)[node]);
-    let first_after = |at: f64, done: &dyn Fn(f64) -> bool| {
+    let first_between = |from: f64, until: f64, done: &dyn Fn(f64) -> bool| {
         series
             .iter()
-            .filter(|i| i.start_s + 1e-9 >= at)
+            .filter(|i| i.start_s + 1e-9 >= from && i.start_s < until)
             .find(|i| share(i).is_some_and(done))
-            .map(|i| round4(i.start_s + i.length_s - at))
+            .map(|i| round4(i.start_s + i.length_s - from))
     };
-    let drain = first_after(fault_at, &|s| s < baseline / 2.0);
-    let back = restore_at.and_then(|t| first_after(t, &|s| s >= baseline / 2.0));
+    let drain = first_between(fault_at, restore_at.unwrap_or(f64::INFINITY), &|s| s < baseline / 2.0);
+    let back = match (drain, restore_at) {
+        (Some(_), Some(t)) => first_between(t, f64::INFINITY, &|s| s >= baseline / 2.0),
+        _ => None,
+    };
     (drain, back)
 }
 
@@ -141,5 +145,8 @@ mod tests {
         assert_eq!(reaction_times(&series, &events, &[]), (Some(1.0), Some(1.0)));
         assert_eq!(reaction_times(&series, &events[..1], &[]), (Some(1.0), None));
         assert_eq!(reaction_times(&series, &[], &[]), (None, None));
+        // A backend restored before its traffic left never drained, and so never returned.
+        let early = vec![events[0].clone(), fired(1.5, EventAction::RestoreNode { node: 1 })];
+        assert_eq!(reaction_times(&series, &early, &[]), (None, None));
     }
 }
