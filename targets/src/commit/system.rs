@@ -166,7 +166,10 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::RemoveLast
             | EventAction::PauseHolder { .. }
             | EventAction::KillHolder
-            | EventAction::RestartServer { .. }) => Err(CommitError::Unsupported(other.label())),
+            | EventAction::RestartServer { .. }
+            | EventAction::SlowNode { .. }
+            | EventAction::RestoreNode { .. }
+            | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
 }
