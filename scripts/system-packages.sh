@@ -2,8 +2,9 @@
 # Installs, with apt-get and only when missing, the system packages the networked targets and
 # their tests need: redis-server (and redis-tools for redis-benchmark), zookeeper (with Java),
 # etcd-server, etcd-client, protobuf-compiler (protoc, for etcd-client's build script), and
-# chromium (the report test renders report.html in it), and nginx (the balancing family's
-# comparison rows run it beside our proxy).
+# chromium (the report test renders report.html in it), nginx (the balancing family's
+# comparison rows run it beside our proxy), and postgresql (the two-phase-commit family's
+# `engine:postgres-2pc` row; Debian keeps its binaries in /usr/lib/postgresql/*/bin).
 # Runs `apt-get update` only if something must be installed. Sourced by setup.sh and test.sh.
 install_missing_system_packages() {
   local need=()
@@ -15,6 +16,7 @@ install_missing_system_packages() {
   command -v protoc >/dev/null || need+=(protobuf-compiler)
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx)
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
   if [ ${#need[@]} -eq 0 ]; then
     return 0
   fi

@@ -135,3 +135,55 @@ fn a_node_exits_when_the_harness_goes_away() {
     };
     assert!(status.success());
 }
+
+/// PostgreSQL servers started from a data directory of the harness's.
+fn postgres_servers() -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains("postgres -D ") && cmdline.contains("stratbench-postgres-") {
+            found.push(cmdline);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_postgres_row_runs_beside_ours_with_conflicts_and_leaves_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("pg.toml");
+    std::fs::write(
+        &scenario,
+        r#"
+[[scenario]]
+name = "pg"
+family = "commit"
+strategies = ["2pc-fsync", "engine:postgres-2pc"]
+mode = "net"
+duration = "1500ms"
+warmup = "300ms"
+keys = 200
+dist = "zipfian"
+mix = { read = 0.1, update = 0.9 }
+concurrency = 4
+[scenario.params]
+participants = 2
+keys_per_txn = 3
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    let rows = summary(&out);
+    assert_eq!(rows.len(), 2);
+    for row in &rows {
+        assert_eq!(row["status"], "ok", "{row:?}");
+        assert_eq!(row["violations"], "0", "{row:?}");
+        assert!(row["throughput_ops_s"].parse::<f64>().unwrap() > 0.0, "{row:?}");
+    }
+    let engine = rows.iter().find(|r| r["strategy"] == "engine:postgres-2pc").unwrap();
+    assert!(engine["txns"].parse::<u64>().unwrap() > 0, "{engine:?}");
+    assert!(postgres_servers().is_empty(), "postgres left behind: {:?}", postgres_servers());
+}

@@ -53,6 +53,7 @@ fn params(seed: u64) -> CommitParams {
         vote_timeout: Duration::from_millis(40),
         decision_timeout: Duration::from_millis(25),
         client_timeout: Duration::from_millis(300),
+        ..CommitParams::default()
     }
 }
 

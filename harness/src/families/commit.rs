@@ -4,7 +4,10 @@
 //!
 //! - `2pc`: in memory (in-process only): the protocol's own cost;
 //! - `2pc-file`: a file per node, written but not fsynced;
-//! - `2pc-fsync`: a file per node, fsynced at every forced write (group commit per turn).
+//! - `2pc-fsync`: a file per node, fsynced at every forced write (group commit per turn);
+//! - `engine:postgres-2pc` (networked only): the same transactions as PostgreSQL prepared
+//!   transactions across P databases of a server the harness starts, fsync as
+//!   `params.engine_fsync` says.
 //!
 //! Logs go under `RUN_DIR/data/<run_id>/` and are removed after a run whose checkers found
 //! nothing (kept for inspection otherwise). Each operation is one transaction, timed by the
@@ -20,6 +23,7 @@ use targets::commit::CommitError;
 use targets::commit::cluster::{InprocCluster, LogKind};
 use targets::commit::net::{NetCluster, NetConfig};
 use targets::commit::params::CommitParams;
+use targets::commit::postgres::PostgresSystem;
 use targets::commit::system::CommitSystem;
 use workloads::Workload;
 use workloads::scenario::Mode;
@@ -42,6 +46,11 @@ pub fn strategies() -> Vec<StrategyInfo> {
             about: "two-phase commit with a log file per node, fsynced at every forced write",
             modes: &[Mode::Inproc, Mode::Net],
         },
+        StrategyInfo {
+            name: "engine:postgres-2pc",
+            about: "PostgreSQL prepared transactions across P databases of a local server (the real-engine row)",
+            modes: &[Mode::Net],
+        },
     ]
 }
 
@@ -60,6 +69,10 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let timing = timing_for(&spec.workload, 1);
     let fsync = spec.strategy == "2pc-fsync";
     let record = match (spec.mode, spec.strategy.as_str()) {
+        (_, "engine:postgres-2pc") => match PostgresSystem::start(params, &spec.workload) {
+            Ok(system) => measure(std::sync::Arc::new(system), spec, timing, None, session, progress),
+            Err(error) => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+        },
         (Mode::Net, _) => match net_config(&dir, fsync, spec.workload.seed)
             .and_then(|c| NetCluster::start(params, c).map_err(Into::into))
         {

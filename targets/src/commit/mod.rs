@@ -35,6 +35,7 @@ pub mod coordinator;
 pub mod net;
 pub mod params;
 pub mod participant;
+pub mod postgres;
 pub mod system;
 pub mod workload;
 

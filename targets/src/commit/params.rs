@@ -8,6 +8,7 @@
 //! | `vote_timeout` | `"500ms"` | a coordinator aborts a transaction whose votes are not in by then |
 //! | `decision_timeout` | `"200ms"` | a prepared participant is in doubt after this and asks the coordinator |
 //! | `client_timeout` | `"2s"` | a client gives up on a transaction after this (counted as `failure`) |
+//! | `engine_fsync` | `true` | `engine:postgres-2pc`: the server's fsync and synchronous commit (compare with `2pc-fsync`; `false` compares with `2pc-file`) |
 
 use super::CommitError;
 use crate::transport::NodeId;
@@ -29,6 +30,7 @@ pub struct CommitParams {
     pub vote_timeout: Duration,
     pub decision_timeout: Duration,
     pub client_timeout: Duration,
+    pub engine_fsync: bool,
 }
 
 impl Default for CommitParams {
@@ -40,6 +42,7 @@ impl Default for CommitParams {
             vote_timeout: Duration::from_millis(500),
             decision_timeout: Duration::from_millis(200),
             client_timeout: Duration::from_secs(2),
+            engine_fsync: true,
         }
     }
 }
@@ -56,11 +59,15 @@ impl CommitParams {
                 "vote_timeout" => params.vote_timeout = duration(name, value)?,
                 "decision_timeout" => params.decision_timeout = duration(name, value)?,
                 "client_timeout" => params.client_timeout = duration(name, value)?,
+                "engine_fsync" => {
+                    params.engine_fsync =
+                        value.as_bool().ok_or_else(|| invalid(name, format!("must be true or false, got {value}")))?;
+                }
                 other => {
                     return Err(invalid(
                         other,
                         "unknown parameter (commit parameters: participants, keys_per_txn, coordinators, \
-                         vote_timeout, decision_timeout, client_timeout)",
+                         vote_timeout, decision_timeout, client_timeout, engine_fsync)",
                     ));
                 }
             }

@@ -19,8 +19,10 @@
 //!   [`redis::start_many`] for the N masters of Redlock.
 //! - [`zookeeper::ZooKeeperServer`]: a standalone ZooKeeper from the Debian package.
 //! - [`etcd::EtcdCluster`]: one etcd member or a cluster of three.
+//! - [`postgres::PostgresServer`]: a fresh PostgreSQL cluster, for prepared transactions.
 
 pub mod etcd;
+pub mod postgres;
 pub mod redis;
 pub mod zookeeper;
 
