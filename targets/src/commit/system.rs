@@ -166,7 +166,8 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::RemoveLast
             | EventAction::PauseHolder { .. }
             | EventAction::KillHolder
-            | EventAction::RestartServer { .. }) => Err(CommitError::Unsupported(other.label())),
+            | EventAction::RestartServer { .. }
+            | EventAction::KillServer { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
 }

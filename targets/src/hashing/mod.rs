@@ -37,6 +37,7 @@ pub mod jump;
 pub mod maglev;
 pub mod modulo;
 pub mod multi_probe;
+pub mod net;
 pub mod rendezvous;
 pub mod ring;
 mod strategy;

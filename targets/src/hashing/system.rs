@@ -66,6 +66,11 @@ impl<P: Placement> HashingSystem<P> {
         HashingSystem { shared, control, initial }
     }
 
+    /// The current structure (the networked version routes keys with it).
+    pub fn placement(&self) -> Arc<P> {
+        self.shared.current.load_full()
+    }
+
     fn resize(&self, action: EventAction) -> Result<ResizeReport, HashingError> {
         let mut control = self.control.lock().expect("the controller never panics while holding the lock");
         let mut next = control.placement.clone();
