@@ -2,7 +2,9 @@
 //!
 //! - [`closed_loop`]: each worker issues its next unit of work when the previous one ends.
 //!   A unit is one operation (timed alone, latency in µs) or a batch of operations that cost
-//!   nanoseconds (generated before the clock starts, then timed together).
+//!   nanoseconds (generated before the clock starts, then timed together through
+//!   [`Worker::call_batch`], which a networked target may pipeline); every failed operation
+//!   of a batch is counted, under the kind of the batch's first failure.
 //! - [`open_loop`]: operations are due at times fixed by the arrival schedule; the worker
 //!   sleeps until each is due, and latency counts from when it was due, not from when the
 //!   worker got to it (coordinated-omission correction). A worker that falls behind issues
@@ -20,7 +22,7 @@ use crate::recorder::WorkerRecorder;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use targets::target::{Op, OpError, PhaseMark, Worker};
+use targets::target::{Op, PhaseMark, Worker};
 use workloads::ArrivalSchedule;
 
 /// Closed loop: `batch` operations per timed unit.
@@ -37,18 +39,21 @@ pub async fn closed_loop<W: Worker>(
         worker.prepare_batch();
         let mut marked = Marked(None);
         let start = Instant::now();
-        let mut failure: Option<OpError> = None;
-        if batch == 1 {
-            failure = worker.call_marked(ops[0], &mut marked).await.err();
+        let (failure, failed) = if batch == 1 {
+            let failure = worker.call_marked(ops[0], &mut marked).await.err();
+            let failed = u32::from(failure.is_some());
+            (failure, failed)
         } else {
-            for op in &ops {
-                if let Err(error) = worker.call(*op).await {
-                    failure.get_or_insert(error);
-                }
-            }
-        }
+            let outcome = worker.call_batch(&ops).await;
+            (outcome.first_error, outcome.failed)
+        };
         let end = Instant::now();
-        if !recorder.record_phased(start, marked.0, end, batch, failure) || stop.load(Ordering::Relaxed) {
+        let kind = failure.as_ref().map(|f| f.kind);
+        let go_on = recorder.record_phased(start, marked.0, end, batch, failure);
+        if let Some(kind) = kind.filter(|_| failed > 1) {
+            recorder.add_failures(kind, u64::from(failed - 1));
+        }
+        if !go_on || stop.load(Ordering::Relaxed) {
             break;
         }
         // Lets other tasks on this thread run now and then: the budget only yields after a

@@ -1,9 +1,11 @@
 //! Copying the keys that move on a resize, while traffic goes on.
 //!
-//! Each server of the old placement is drained at once: `SCAN` finds its keys, the new
-//! placement says which no longer belong there, and `MIGRATE host port "" 0 timeout KEYS ...`
-//! moves them to their new owner in batches of `migrate_batch`, at most `migrate_rate` keys per
-//! second over all sources. `MIGRATE` without `REPLACE` copies a key only if the target lacks it
+//! The servers of the old placement are drained one after the other: `SCAN` finds a server's
+//! keys, the new placement says which no longer belong there, and `MIGRATE host port "" 0
+//! timeout KEYS ...` moves them to their new owner in batches of `migrate_batch`, at most
+//! `migrate_rate` keys per second. One source at a time, because `MIGRATE` blocks its source
+//! while it waits on the target: two servers migrating to each other at once (modulo moves
+//! keys every way) would each wait for the other until `MIGRATE`'s timeout. `MIGRATE` without `REPLACE` copies a key only if the target lacks it
 //! and deletes it from the source once copied; a key the target already has — a client wrote it
 //! there after the resize — is refused (`BUSYKEY`) and stays on the source, where it is stale,
 //! so it is deleted there. A batch that fails otherwise (a dead server, an I/O error) is retried
@@ -23,8 +25,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// `MIGRATE`'s own timeout for talking to the target, in milliseconds.
-const MIGRATE_TIMEOUT_MS: u64 = 5000;
+/// `MIGRATE`'s own timeout for talking to the target, in milliseconds (the source is blocked
+/// meanwhile, so it is short).
+const MIGRATE_TIMEOUT_MS: u64 = 1000;
 /// Tries per batch before its keys are left where they are.
 const MIGRATE_ATTEMPTS: u32 = 3;
 /// Pause between tries.
@@ -89,12 +92,11 @@ impl<'a, P: Placement> Copier<'a, P> {
         }
     }
 
-    /// Drains every source at once.
+    /// Drains every source, one after the other.
     pub async fn run(&self, sources: Vec<(NodeId, ConnectionManager)>) -> CopyOutcome {
-        let drains = sources.into_iter().map(|(node, conn)| self.drain(node, conn));
         let mut total = CopyOutcome::default();
-        for outcome in futures_util::future::join_all(drains).await {
-            total.merge(outcome);
+        for (node, conn) in sources {
+            total.merge(self.drain(node, conn).await);
         }
         total
     }

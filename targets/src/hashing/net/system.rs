@@ -116,6 +116,11 @@ impl<P: Placement> NetSystem<P> {
         }
     }
 
+    /// What happened outside the workers so far (shards that did not answer, restarts).
+    pub fn notes(&self) -> Vec<String> {
+        lock(&self.log).notes.clone()
+    }
+
     fn note(&self, note: String) {
         tracing::info!("{note}");
         lock(&self.log).notes.push(note);
