@@ -19,15 +19,16 @@ pub const SCAN_COUNT: usize = 1000;
 /// Upper bound on `SCAN` rounds over one server (a billion keys at `SCAN_COUNT` per round).
 const SCAN_ROUNDS: usize = 1_000_000;
 
-/// The connection manager's settings: a dead server fails requests fast (one quick retry),
-/// and a restarted one is reconnected to on the next request.
+/// The connection manager's settings: a dead server fails requests at once (one connection
+/// attempt, no retry with back-off, so that a worker is not held up and the outage shows as
+/// errors rather than as latency), and a restarted one is reconnected to on the next request.
 pub fn config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_response_timeout(Some(RESPONSE_TIMEOUT))
         .set_connection_timeout(Some(CONNECT_TIMEOUT))
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(5))
-        .set_max_delay(Duration::from_millis(50))
+        .set_number_of_retries(0)
+        .set_min_delay(Duration::from_millis(1))
+        .set_max_delay(Duration::from_millis(10))
 }
 
 /// A failure of a command to `shard`, by kind: `timeout`, `connect` (refused, dropped, any

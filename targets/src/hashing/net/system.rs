@@ -399,16 +399,23 @@ impl<P: Placement> NetSystem<P> {
     }
 
     /// Removes the run's keys from every server (for servers given by address); returns how
-    /// many there were.
+    /// many there were, or what failed (the other servers are still cleaned).
     pub async fn cleanup(&self) -> Result<u64, String> {
         let mut removed = 0;
+        let mut failures = Vec::new();
         for shard in self.shards() {
-            let mut conn = connect(&shard).await?;
-            removed += super::client::unlink_all(&mut conn, &self.shared.names.pattern())
-                .await
-                .map_err(|e| format!("{shard}: {e}"))?;
+            let unlinked = match connect(&shard).await {
+                Ok(mut conn) => super::client::unlink_all(&mut conn, &self.shared.names.pattern())
+                    .await
+                    .map_err(|e| format!("{shard}: {e}")),
+                Err(error) => Err(error),
+            };
+            match unlinked {
+                Ok(count) => removed += count,
+                Err(error) => failures.push(error),
+            }
         }
-        Ok(removed)
+        if failures.is_empty() { Ok(removed) } else { Err(failures.join("; ")) }
     }
 
     /// Whether the servers were started by the harness.
