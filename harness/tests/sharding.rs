@@ -26,10 +26,8 @@ fn run_scenario(tmp: &Path, name: &str, scenario: &str, extra: &[&str]) -> (Vec<
     let file = tmp.join(format!("{name}.toml"));
     std::fs::write(&file, scenario).unwrap();
     let out = tmp.join(name);
-    let output = stratbench(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()], tmp)
-        .args(extra)
-        .output()
-        .unwrap();
+    let output =
+        stratbench(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()], tmp).args(extra).output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
     (summary_rows(&out), out.to_str().unwrap().to_string())
 }
@@ -95,7 +93,7 @@ fn a_killed_shard_loses_exactly_its_keys_unless_they_were_fsynced() {
     assert!(kill["error_kinds"].contains("connect="), "operations on the dead shard fail: {}", kill["error_kinds"]);
     assert!(kill["message"].contains("shard 1 ("), "the error names the shard: {}", kill["message"]);
     let recovery: f64 = kill["recovery_ms_max"].parse().unwrap();
-    assert!(recovery >= 300.0 && recovery < 1500.0, "answers again soon after its restart: {recovery} ms");
+    assert!((300.0..1500.0).contains(&recovery), "answers again soon after its restart: {recovery} ms");
     let lost = num(kill, "keys_lost");
     assert!(lost > 300 && lost < 1500, "about a third of the keys, those on shard 1 not rewritten since: {lost}");
     assert!(kill["message"].contains(&format!("{lost} lost")), "{}", kill["message"]);
@@ -147,7 +145,8 @@ fn bad_networked_input_exits_2_naming_the_field() {
         (&["--nodes", "100"][..], "nodes"),
         (&["--keys", "20000000"][..], "keys"),
     ] {
-        let output = stratbench(&["run", "--family", "hashing", "--mode", "net"], tmp.path()).args(args).output().unwrap();
+        let output =
+            stratbench(&["run", "--family", "hashing", "--mode", "net"], tmp.path()).args(args).output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
         assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
     }

@@ -10,7 +10,8 @@
 //!
 //! Families:
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
-//!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
+//!   bounded-load, anchor) and adapters over crates that implement the same algorithms; in
+//!   process, and as client-side sharding over Redis servers (`hashing::net`).
 //! - [`locks`]: distributed locks (in-process lease table, Redis, Redlock, ZooKeeper, etcd)
 //!   with a fencing-token resource and a safety checker.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.

@@ -68,7 +68,7 @@ struct Log {
 pub struct NetSystem<P: Placement> {
     shared: Arc<Shared<P>>,
     slots: Vec<Arc<ActiveSlot>>,
-    model: HashingSystem<P>,
+    model: Arc<HashingSystem<P>>,
     pool: Arc<Mutex<ShardPool>>,
     keys: u64,
     params: NetParams,
@@ -107,7 +107,7 @@ impl<P: Placement> NetSystem<P> {
         NetSystem {
             shared: Arc::new(shared),
             slots: (0..workers).map(|_| Arc::default()).collect(),
-            model,
+            model: Arc::new(model),
             pool: Arc::new(Mutex::new(pool)),
             keys,
             params,
@@ -227,7 +227,14 @@ impl<P: Placement> NetSystem<P> {
                 return EventReport { status: EventStatus::Error, message: Some(message), resize: None };
             }
         }
-        let predicted = self.model.apply_event(event).await;
+        let (model, action) = (Arc::clone(&self.model), event.action);
+        let predicted = match tokio::task::spawn_blocking(move || model.apply(action)).await {
+            Ok(predicted) => predicted,
+            Err(error) => {
+                let message = format!("the in-process prediction failed: {error}");
+                return EventReport { status: EventStatus::Error, message: Some(message), resize: None };
+            }
+        };
         let Some(mut resize) = predicted.resize.clone() else { return predicted };
         let after = self.model.placement();
         let report = self.migrate(before, after, &resize).await;
