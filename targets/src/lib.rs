@@ -9,6 +9,8 @@
 //! family.
 //!
 //! Families:
+//! - [`balancing`]: load-balancing strategies (round robin to P2C with peak-EWMA), in front of
+//!   simulated backends under virtual time and as an HTTP reverse proxy.
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
 //!   bounded-load, anchor) and adapters over crates that implement the same algorithms; in
 //!   process, and as client-side sharding over Redis servers (`hashing::net`).
@@ -19,10 +21,12 @@
 //! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
 //! networked versions run against.
 
+pub mod balancing;
 pub mod commit;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
+mod registry;
 pub mod servers;
 pub mod target;
 pub mod transport;

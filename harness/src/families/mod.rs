@@ -5,12 +5,14 @@
 //! module builds its [`System`](targets::target::System) (with static dispatch on the
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
+pub mod balancing;
 pub mod commit;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
 
 use crate::driver;
+use crate::driver::clock::{Clock, RealClock};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -37,12 +39,13 @@ pub enum Family {
     Hashing,
     Locks,
     Commit,
+    Balancing,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 4] = [Family::Hashing, Family::Locks, Family::Commit, Family::Noop];
+    pub const ALL: [Family; 5] = [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Family {
             Family::Hashing => "hashing",
             Family::Locks => "locks",
             Family::Commit => "commit",
+            Family::Balancing => "balancing",
             Family::Noop => "noop",
         }
     }
@@ -67,6 +71,7 @@ impl Family {
             Family::Commit => {
                 "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
             }
+            Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -87,6 +92,7 @@ impl Family {
             Family::Hashing => hashing::strategies(),
             Family::Locks => locks::strategies(),
             Family::Commit => commit::strategies(),
+            Family::Balancing => balancing::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -102,6 +108,7 @@ impl Family {
             Family::Hashing => hashing::check(workload),
             Family::Locks => locks::check(workload),
             Family::Commit => commit::check(workload),
+            Family::Balancing => balancing::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -112,6 +119,7 @@ impl Family {
             Family::Hashing => hashing::run(spec, session, progress),
             Family::Locks => locks::run(spec, session, progress),
             Family::Commit => commit::run(spec, session, progress),
+            Family::Balancing => balancing::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -129,10 +137,33 @@ pub fn measure<'a, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
+    measure_on::<RealClock, S>(system, spec, timing, build_time, session, progress)
+}
+
+/// [`measure`] on clock `C` (real or virtual time).
+pub fn measure_on<'a, C: Clock, S: System>(
+    system: Arc<S>,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+) -> RunRecord<'a> {
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
-        driver::drive_at(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
+        driver::drive_with::<C, S>(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
     });
+    record(spec, timing, build_time, drive, system.metrics())
+}
+
+/// The record of a run that the driver (or another load generator) measured.
+pub fn record<'a>(
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    drive: anyhow::Result<driver::DriveReport>,
+    family: targets::target::FamilyMetrics,
+) -> RunRecord<'a> {
     match drive {
         Ok(drive) => {
             let (status, message) = match (drive.interrupted, drive.abandoned_workers) {
@@ -146,7 +177,6 @@ pub fn measure<'a, S: System>(
                     )),
                 ),
             };
-            let family = system.metrics();
             let message = join_messages(message, drive.totals.measured_errors.details());
             let message = join_messages(message, family.notes.clone());
             RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family }

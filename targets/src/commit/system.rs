@@ -167,7 +167,10 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::PauseHolder { .. }
             | EventAction::KillHolder
             | EventAction::RestartServer { .. }
-            | EventAction::KillServer { .. }) => Err(CommitError::Unsupported(other.label())),
+            | EventAction::KillServer { .. }
+            | EventAction::SlowNode { .. }
+            | EventAction::RestoreNode { .. }
+            | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
 }
