@@ -14,31 +14,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CLIENTS=("${@:-1 50}")
 read -r -a CLIENTS <<< "${CLIENTS[*]}"
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5s}
 KEYS=100000
 VALUE_BYTES=100
-STRATBENCH=${STRATBENCH:-${CARGO_TARGET_DIR:-target}/release/stratbench}
-for program in redis-server redis-cli redis-benchmark python3; do
-  command -v "$program" >/dev/null || { echo "needs $program (apt-get install redis-server redis-tools python3)" >&2; exit 2; }
-done
-[ -x "$STRATBENCH" ] || { echo "build the release binary first (cargo build --release): $STRATBENCH" >&2; exit 2; }
-
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
-server_pid=$!
-for _ in $(seq 1 200); do
-  redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && break
-  sleep 0.05
-done
+. scripts/redis-bench-lib.sh
+redis_bench_setup
 python3 - "$KEYS" "$VALUE_BYTES" <<'PY' | redis-cli -p "$port" --pipe >/dev/null
 import sys
 keys, size = int(sys.argv[1]), int(sys.argv[2])
@@ -65,8 +44,6 @@ stratbench_ops() {
     --warmup 1s --out "$out" > /dev/null 2>&1
   python3 -c 'import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(r["throughput_ops_s"], r["errors"], r["status"])' "$out/summary.csv"
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '| clients | command | stratbench ops/s (rounds) | redis-benchmark req/s (rounds) | ratio |\n'
 printf '|---|---|---|---|---|\n'

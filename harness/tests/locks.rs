@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{processes_under, servers_under, text};
+use common::{interrupt_once_servers_run, processes_under, text};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn stratbench(args: &[&str], tmp: &Path, path: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stratbench"));
@@ -153,15 +152,7 @@ fn ctrl_c_during_a_networked_run_stops_every_server() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let start = Instant::now();
-    while servers_under(tmp.path()).len() < 3 && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(servers_under(tmp.path()).len(), 3, "three redis masters started");
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(interrupt_once_servers_run(&mut child, tmp.path(), 3).code(), Some(130));
     assert_eq!(summary(&out)[0]["status"], "interrupted");
     assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
 }

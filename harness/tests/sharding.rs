@@ -8,11 +8,10 @@
 
 mod common;
 
-use common::{processes_under, servers_under, summary_rows, text};
+use common::{interrupt_once_servers_run, processes_under, summary_rows, text};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// `stratbench` with `TMPDIR` under the test's directory, so its servers can be found.
 fn stratbench(args: &[&str], tmp: &Path) -> Command {
@@ -168,14 +167,7 @@ fn ctrl_c_during_a_networked_run_stops_every_server() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    while servers_under(tmp.path()).len() < 3 && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(servers_under(tmp.path()).len(), 3, "three redis servers started");
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(interrupt_once_servers_run(&mut child, tmp.path(), 3).code(), Some(130));
     assert_eq!(summary_rows(&out)[0]["status"], "interrupted");
     assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
 }

@@ -2,7 +2,8 @@
 //! crate uses some of them).
 #![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// Runs the binary with `args` and waits for it.
 pub fn stratbench(args: &[&str]) -> Output {
@@ -48,4 +49,17 @@ fn processes_where(dir: &std::path::Path, or_inherited: bool) -> Vec<String> {
         }
     }
     found
+}
+
+/// Waits (at most 20 s) until `servers` servers of the run whose `TMPDIR` is `dir` are up, lets
+/// the run go on for 1.5 s, then sends it Ctrl-C (SIGINT) and returns its exit status.
+pub fn interrupt_once_servers_run(child: &mut Child, dir: &std::path::Path, servers: usize) -> ExitStatus {
+    let start = Instant::now();
+    while servers_under(dir).len() < servers && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(servers_under(dir).len(), servers, "the run's servers started");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap()
 }
