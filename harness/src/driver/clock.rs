@@ -30,6 +30,11 @@ pub trait Clock: Copy + Send + Sync + 'static {
 
     /// The runtime a run with `workers` workers uses.
     fn runtime(workers: u32) -> std::io::Result<Runtime>;
+
+    /// Completes at `deadline` on this clock. Real time uses the precise timer
+    /// ([`super::timer`]), because tokio's wakes up to a millisecond late; virtual time uses
+    /// tokio's, which is exact there.
+    fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send;
 }
 
 /// Wall-clock time, on a multi-threaded runtime.
@@ -49,6 +54,10 @@ impl Clock for RealClock {
         // Time for the schedule, I/O for the workers of networked targets.
         Builder::new_multi_thread().worker_threads((workers as usize).min(cores) + 1).enable_all().build()
     }
+
+    fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send {
+        super::timer::sleep_until(deadline)
+    }
 }
 
 /// Tokio's paused clock, on a current-thread runtime: simulated time.
@@ -65,6 +74,10 @@ impl Clock for VirtualClock {
 
     fn runtime(_workers: u32) -> std::io::Result<Runtime> {
         Builder::new_current_thread().enable_time().start_paused(true).build()
+    }
+
+    fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send {
+        tokio::time::sleep_until(deadline.into())
     }
 }
 

@@ -144,6 +144,6 @@ pub async fn sleep_until<C: Clock>(deadline: Instant, stop: &AtomicBool) -> bool
         if stop.load(Ordering::Relaxed) {
             return false;
         }
-        tokio::time::sleep_until(deadline.min(now + STOP_CHECK).into()).await;
+        C::sleep_until(deadline.min(now + STOP_CHECK)).await;
     }
 }
