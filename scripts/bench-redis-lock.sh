@@ -14,29 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CONCURRENCY=("${@:-1 16 64}")
 read -r -a CONCURRENCY <<< "${CONCURRENCY[*]}"
-ROUNDS=${ROUNDS:-3}
-DURATION=${DURATION:-5s}
-STRATBENCH=${STRATBENCH:-${CARGO_TARGET_DIR:-target}/release/stratbench}
-for program in redis-server redis-cli redis-benchmark python3; do
-  command -v "$program" >/dev/null || { echo "needs $program (apt-get install redis-server redis-tools python3)" >&2; exit 2; }
-done
-[ -x "$STRATBENCH" ] || { echo "build the release binary first (cargo build --release): $STRATBENCH" >&2; exit 2; }
-
-work=$(mktemp -d)
-server_pid=
-cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" --logfile "$work/redis.log" &
-server_pid=$!
-for _ in $(seq 1 200); do
-  redis-cli -p "$port" PING 2>/dev/null | grep -q PONG && break
-  sleep 0.05
-done
+. scripts/redis-bench-lib.sh
+redis_bench_setup
 acquire_sha=$(redis-cli -p "$port" SCRIPT LOAD "$(cat targets/src/locks/acquire.lua)")
 release_sha=$(redis-cli -p "$port" SCRIPT LOAD "$(cat targets/src/locks/release.lua)")
 
@@ -56,8 +35,6 @@ stratbench_cycles() {
     --out "$out" > /dev/null 2>&1
   python3 -c 'import csv,sys; r=next(csv.DictReader(open(sys.argv[1]))); print(r["throughput_ops_s"], r["acquire_latency_us_p50"], r["latency_us_p50"], r["status"])' "$out/summary.csv"
 }
-
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 printf '| clients | stratbench cycles/s | redis-benchmark acquire req/s | release req/s | reference cycles/s | ratio |\n'
 printf '|---|---|---|---|---|---|\n'

@@ -10,9 +10,9 @@
 #               the rest of the harness (`cargo bench -p stratbench --bench driver`).
 #               Always runs: needs only Rust.
 #   2. redis    redis-benchmark (SET/GET, 1 and 50 clients) against a redis-server started
-#               here on 127.0.0.1; stratbench's side runs when its build lists a networked
-#               Redis strategy (`stratbench list`): the locks family (issue 4) or networked
-#               partitioning (issue 7). Until then the peer's figures are printed alone.
+#               here on 127.0.0.1; then stratbench's GET/SET over one shard (networked
+#               hashing) beside redis-benchmark at the same client counts on another server of
+#               its own, with the ratios (scripts/bench-redis-getset.sh, one round each).
 #   3. http     wrk (1 and 50 connections) against an nginx started here on 127.0.0.1 that
 #               answers 200 itself; stratbench's side runs when its build lists a networked
 #               balancing strategy (issue 3). Until then the peer's figures are printed alone.
@@ -110,12 +110,11 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
         line "redis-benchmark $clients client(s) $op" "$rate requests/s"
       done
   done
-  if has_net_strategy redis; then
-    echo "  stratbench lists a networked Redis strategy: run it against 127.0.0.1:$port with the" \
-      "same client counts and compare with the lines above (see its family's README section)"
+  if has_net_strategy jump; then
+    echo "  stratbench GET/SET over one shard beside redis-benchmark (same server, same clients):"
+    STRATBENCH="$BIN" ROUNDS=1 DURATION="${SECONDS_EACH}s" scripts/bench-redis-getset.sh 1 50 | sed 's/^/  /'
   else
-    echo "  stratbench side skipped: this build has no networked Redis strategy yet" \
-      "(locks, issue 4; networked partitioning, issue 7)"
+    echo "  stratbench side skipped: this build has no networked hashing"
   fi
 else
   echo "  skipped: redis-server or redis-benchmark is not installed"

@@ -35,7 +35,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
-use targets::target::OpError;
+use targets::target::{OpError, Sample};
 
 /// Significant digits of every histogram.
 pub const HISTOGRAM_SIGFIG: u8 = 3;
@@ -186,7 +186,8 @@ impl ErrorCounts {
         self.add_count(error.kind, 1, error.detail);
     }
 
-    fn add_count(&mut self, kind: &'static str, count: u64, detail: Option<String>) {
+    /// Counts `count` failures of `kind`.
+    pub fn add_count(&mut self, kind: &'static str, count: u64, detail: Option<String>) {
         match self.kinds.iter_mut().find(|(k, _, _)| *k == kind) {
             Some(entry) => {
                 entry.1 += count;
@@ -355,6 +356,13 @@ impl WorkerRecorder {
         self.should_continue(end)
     }
 
+    /// Counts `count` more failed operations of `kind` in the unit just recorded: a batch in
+    /// which several operations failed (the record counted the first).
+    #[cold]
+    pub fn add_failures(&mut self, kind: &'static str, count: u64) {
+        self.errors.add_count(kind, count, None);
+    }
+
     #[cold]
     fn record_failure(&mut self, elapsed: Duration, ops: u32, error: OpError) {
         let value = self.timing.value(elapsed, ops);
@@ -457,6 +465,8 @@ pub struct FlushedInterval {
     pub errors: ErrorCounts,
     /// The driver's resident memory when the interval was written (filled by the driver).
     pub driver_rss_bytes: Option<u64>,
+    /// The system's running counters when the interval was written (filled by the driver).
+    pub sample: Sample,
 }
 
 /// One interval's operations per node, by the interval they started in.
@@ -649,6 +659,7 @@ impl Aggregator {
             ops: pending.ops,
             errors: pending.errors,
             driver_rss_bytes: None,
+            sample: Sample::default(),
         }
     }
 

@@ -122,7 +122,7 @@ fn bad_flags_exit_2_naming_the_problem() {
     assert_bad_input(&["run", "--concurrency", "0"], &["--concurrency"]);
     assert_bad_input(&["run", "--family", "hashing", "--param", "vnodes=0"], &["vnodes"]);
     assert_bad_input(&["run", "--family", "hashing", "--param", "maglev_table=1000"], &["maglev_table", "prime"]);
-    assert_bad_input(&["run", "--family", "hashing", "--mode", "net"], &["nothing to run", "net"]);
+    assert_bad_input(&["run", "--family", "noop", "--mode", "net"], &["nothing to run", "net"]);
     assert_bad_input(&["run", "no-such-preset"], &["no-such-preset", "quick"]);
     assert_bad_input(&["run", "/no/such/file.toml"], &["/no/such/file.toml"]);
     assert_bad_input(&["locate", "--strategy", "nope", "--nodes", "3", "k"], &["nope"]);

@@ -223,3 +223,74 @@ fn virtual_clock_simulates_the_timeline_exactly() {
     let fired_at = report.events[0].fired_at.unwrap();
     assert!(fired_at >= Duration::from_secs(90) && fired_at < Duration::from_millis(90_002), "{fired_at:?}");
 }
+
+/// Fails every operation on an odd key, and exposes how many calls it has served as a running
+/// counter (in the `misses` slot of the sharding sample, for want of a generic one).
+#[derive(Default)]
+struct OddFailing {
+    calls: Arc<std::sync::atomic::AtomicU64>,
+    failures: Arc<std::sync::atomic::AtomicU64>,
+}
+
+struct OddFailingWorker {
+    calls: Arc<std::sync::atomic::AtomicU64>,
+    failures: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Worker for OddFailingWorker {
+    async fn call(&mut self, op: Op) -> OpResult {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        if op.key % 2 == 1 {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(targets::target::OpError::new("odd"));
+        }
+        Ok(())
+    }
+}
+
+impl System for OddFailing {
+    type Worker = OddFailingWorker;
+    fn worker(&self, _: u32) -> OddFailingWorker {
+        OddFailingWorker { calls: Arc::clone(&self.calls), failures: Arc::clone(&self.failures) }
+    }
+    async fn apply_event(&self, _: &Event) -> EventReport {
+        EventReport::unsupported("no events")
+    }
+    fn metrics(&self) -> FamilyMetrics {
+        FamilyMetrics::default()
+    }
+    fn sample(&self) -> targets::target::Sample {
+        let misses = self.calls.load(Ordering::Relaxed);
+        targets::target::Sample {
+            sharding: Some(targets::hashing::net::ShardingSample { misses, ..Default::default() }),
+        }
+    }
+}
+
+/// In a batch, each failed operation counts as one error (not one per batch), and every
+/// interval carries the system's counters, sampled as it ended.
+#[test]
+fn batches_count_every_failed_operation_and_intervals_carry_samples() {
+    let workload = workload("ops = 12800\nduration = \"20s\"\nwarmup = \"0s\"\ninterval = \"10ms\"\nkeys = 1000");
+    let system = OddFailing::default();
+    let failures = Arc::clone(&system.failures);
+    struct Samples(Vec<u64>);
+    impl IntervalSink for Samples {
+        fn begin(&mut self, _: SystemTime) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
+            self.0.push(interval.sample.sharding.expect("the system samples").misses);
+            Ok(())
+        }
+    }
+    let mut sink = Samples(Vec::new());
+    let report =
+        driver::drive(Arc::new(system), &workload, Timing::Batch(64), &mut sink, &ProgressBar::hidden()).unwrap();
+    let failed = failures.load(Ordering::Relaxed);
+    assert_eq!(report.totals.measured_ops, 12_800);
+    assert!(failed > 1000, "about half the keys are odd: {failed}");
+    assert_eq!(report.totals.measured_errors.count("odd"), failed, "one error per failed operation");
+    assert!(sink.0.windows(2).all(|w| w[0] <= w[1]), "the counter only grows: {:?}", sink.0);
+    assert_eq!(sink.0.last().copied(), Some(12_800), "the last interval sees every call");
+}

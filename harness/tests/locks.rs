@@ -4,10 +4,12 @@
 //! parameters exit 2 naming the field; faults show up in the safety columns; and no server
 //! process outlives the run, even one stopped by Ctrl-C.
 
+mod common;
+
+use common::{interrupt_once_servers_run, processes_under, text};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 fn stratbench(args: &[&str], tmp: &Path, path: Option<&str>) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_stratbench"));
@@ -18,44 +20,8 @@ fn stratbench(args: &[&str], tmp: &Path, path: Option<&str>) -> Command {
     command
 }
 
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// Every summary row, as column → value.
 fn summary(dir: &Path) -> Vec<HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
-}
-
-/// Processes of a run whose `TMPDIR` is `dir`: servers run in their data directories, which
-/// the harness creates under `TMPDIR` (their command lines are no guide: redis-server rewrites
-/// its own), and lock client processes inherit `TMPDIR`.
-fn processes_under(dir: &Path) -> Vec<String> {
-    processes_where(dir, true)
-}
-
-/// The servers of a run whose `TMPDIR` is `dir` (processes running in a directory under it).
-fn servers_under(dir: &Path) -> Vec<String> {
-    processes_where(dir, false)
-}
-
-fn processes_where(dir: &Path, or_inherited: bool) -> Vec<String> {
-    let dir = dir.canonicalize().unwrap();
-    let tmpdir = format!("TMPDIR={}", dir.display());
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) else { continue };
-        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
-        let inherited = String::from_utf8_lossy(&environ).split('\0').any(|v| v == tmpdir);
-        if cwd.starts_with(&dir) || (or_inherited && inherited) {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
-        }
-    }
-    found
+    common::summary_rows(dir)
 }
 
 #[test]
@@ -186,15 +152,7 @@ fn ctrl_c_during_a_networked_run_stops_every_server() {
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
-    let start = Instant::now();
-    while servers_under(tmp.path()).len() < 3 && start.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert_eq!(servers_under(tmp.path()).len(), 3, "three redis masters started");
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(interrupt_once_servers_run(&mut child, tmp.path(), 3).code(), Some(130));
     assert_eq!(summary(&out)[0]["status"], "interrupted");
     assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
 }

@@ -12,7 +12,8 @@
 //! - [`balancing`]: load-balancing strategies (round robin to P2C with peak-EWMA), in front of
 //!   simulated backends under virtual time and as an HTTP reverse proxy.
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
-//!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
+//!   bounded-load, anchor) and adapters over crates that implement the same algorithms; in
+//!   process, and as client-side sharding over Redis servers (`hashing::net`).
 //! - [`locks`]: distributed locks (in-process lease table, Redis, Redlock, ZooKeeper, etcd)
 //!   with a fencing-token resource and a safety checker.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.

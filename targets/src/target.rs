@@ -35,6 +35,24 @@ impl OpError {
 /// The result of one operation.
 pub type OpResult = Result<(), OpError>;
 
+/// The result of a batch of operations timed together: how many failed, and the first
+/// failure (its kind names them all in the counts; a batch's failures are rarely of two kinds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    pub failed: u32,
+    pub first_error: Option<OpError>,
+}
+
+impl BatchOutcome {
+    /// Counts one operation's result.
+    pub fn add(&mut self, result: OpResult) {
+        if let Err(error) = result {
+            self.failed += 1;
+            self.first_error.get_or_insert(error);
+        }
+    }
+}
+
 /// A boundary between two phases of one operation (a lock acquired, before it is held and
 /// released), signalled by the worker and timestamped by the driver, which records the time
 /// from the operation's start to the mark in a second histogram.
@@ -63,6 +81,19 @@ pub trait Worker: Send + 'static {
         self.call(op)
     }
 
+    /// Performs a batch of operations timed together (a closed loop with `batch` above 1).
+    /// The default calls [`Worker::call`] for each in turn; a networked worker may pipeline
+    /// them instead.
+    fn call_batch<'a>(&'a mut self, ops: &'a [Op]) -> impl Future<Output = BatchOutcome> + Send + 'a {
+        async move {
+            let mut outcome = BatchOutcome::default();
+            for op in ops {
+                outcome.add(self.call(*op).await);
+            }
+            outcome
+        }
+    }
+
     /// The node that served the last call (successful or not), for families whose operations
     /// go to one of several nodes (a balancer's backends); the driver counts operations per
     /// node and interval. `None`, the default, for the others.
@@ -84,6 +115,20 @@ pub trait System: Send + Sync + 'static {
 
     /// Family-specific results, read once after the run.
     fn metrics(&self) -> FamilyMetrics;
+
+    /// Family-specific running counters, read by the driver each time it writes an interval
+    /// of the time series. Families without any keep the default.
+    fn sample(&self) -> Sample {
+        Sample::default()
+    }
+}
+
+/// Running counters of a system, sampled as each interval is written; the time series shows
+/// their change over the interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sample {
+    /// The networked hashing family's counters.
+    pub sharding: Option<crate::hashing::net::ShardingSample>,
 }
 
 /// Whether an event could be applied.
@@ -192,6 +237,8 @@ pub struct FamilyMetrics {
     pub locks: Option<crate::locks::system::LockMetrics>,
     /// The commit family's protocol figures.
     pub commit: Option<CommitMetrics>,
+    /// The networked hashing family's measurements (loading, migration, verification).
+    pub sharding: Option<crate::hashing::net::ShardingMetrics>,
 }
 
 /// What a commit protocol cost and how long participants stayed blocked, over a run.

@@ -50,6 +50,10 @@ pub enum EventAction {
     /// Fault: server `node` (of the servers the harness started) is killed and started again
     /// on the same port; with persistence off it comes back empty.
     RestartServer { node: u32 },
+    /// Fault: server `node` (of the servers the harness started) is killed (SIGKILL) and, if
+    /// `restart_after` is given, started again on the same port that long after (empty, with
+    /// persistence off); without it, it stays down to the end of the run.
+    KillServer { node: u32, restart_after: Option<Duration> },
     /// Coordinator `node` (an index among the coordinators) crashes when the protocol next
     /// reaches `point`, and restarts from its log `restart_after` later (or at the end of the
     /// run, when the checkers recover everything).
@@ -138,6 +142,7 @@ impl EventAction {
             EventAction::PauseHolder { duration } => format!("pause-holder({})", HumanDuration(*duration)),
             EventAction::KillHolder => "kill-holder".into(),
             EventAction::RestartServer { node } => format!("restart-server({node})"),
+            EventAction::KillServer { node, .. } => format!("kill-server({node})"),
             EventAction::CrashCoordinator { node, point, .. } => {
                 format!("crash-coordinator({node},{})", point.as_str())
             }
@@ -187,14 +192,15 @@ pub struct EventSpec {
     /// Number of measured operations after which the event fires.
     pub after_ops: Option<u64>,
     /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder`,
-    /// `restart-server`, `crash-coordinator`, `crash-participant`, `message-loss`,
+    /// `restart-server`, `kill-server`, `crash-coordinator`, `crash-participant`, `message-loss`,
     /// `message-delay`, `partition`, `heal`, `slow-node`, `restore-node` or `kill-node`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
     /// Crashes: where in the protocol (default `now`).
     pub point: Option<CrashPoint>,
-    /// Crashes: restart from the log this long after the crash.
+    /// Crashes: restart from the log this long after the crash. `kill-server`: start the
+    /// server again this long after the kill.
     pub restart_after: Option<HumanDuration>,
     /// Pauses: how long the holder stops. Message faults and partitions: how long they last
     /// (default: to the end of the run).
@@ -230,6 +236,9 @@ impl EventSpec {
             "kill-holder" if self.node.is_none() => EventAction::KillHolder,
             "kill-holder" => return Err("`kill-holder` takes no `node`".into()),
             "restart-server" => EventAction::RestartServer { node: self.node.unwrap_or(0) },
+            "kill-server" => {
+                EventAction::KillServer { node: self.node.unwrap_or(0), restart_after: self.restart_after.map(|d| d.0) }
+            }
             "remove-node" => match self.node {
                 Some(node) => EventAction::RemoveNode { node },
                 None => return Err("`remove-node` needs `node = <id>`".into()),
@@ -271,7 +280,7 @@ impl EventSpec {
             other => {
                 return Err(format!(
                     "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
-                     kill-holder, restart-server, crash-coordinator, crash-participant, message-loss, \
+                     kill-holder, restart-server, kill-server, crash-coordinator, crash-participant, message-loss, \
                      message-delay, partition, heal, slow-node, restore-node, kill-node)"
                 ));
             }
@@ -287,6 +296,7 @@ impl EventSpec {
     fn check_fields(&self) -> Result<(), String> {
         let allowed: &[&str] = match self.action.as_str() {
             "crash-coordinator" | "crash-participant" => &["point", "restart_after"],
+            "kill-server" => &["restart_after"],
             "message-loss" => &["loss", "duration"],
             "message-delay" => &["delay", "jitter", "duration"],
             "partition" | "pause-holder" => &["duration"],
@@ -356,6 +366,15 @@ mod tests {
             spec(Some("1s"), None, "restart-server", Some(2)).resolve().unwrap().action,
             EventAction::RestartServer { node: 2 }
         );
+        let mut kill = spec(Some("1s"), None, "kill-server", Some(1));
+        assert_eq!(kill.resolve().unwrap().action, EventAction::KillServer { node: 1, restart_after: None });
+        kill.restart_after = Some(HumanDuration::parse("500ms").unwrap());
+        let event = kill.resolve().unwrap();
+        assert_eq!(event.action, EventAction::KillServer { node: 1, restart_after: Some(Duration::from_millis(500)) });
+        assert_eq!(event.action.label(), "kill-server(1)");
+        assert!(event.action.is_fault());
+        kill.duration = Some(HumanDuration::parse("1s").unwrap());
+        assert!(kill.resolve().unwrap_err().contains("duration"));
         let mut bad = spec(Some("1s"), None, "kill-holder", None);
         bad.duration = Some(HumanDuration::parse("1s").unwrap());
         assert!(bad.resolve().unwrap_err().contains("duration"));

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::balancing::net::{BACKEND_HEADER, PROXY_ERROR_HEADER};
-use targets::target::{OpError, System};
+use targets::target::{OpError, Sample, System};
 use workloads::{LoadShape, Workload};
 
 /// How often the watcher updates progress and checks for Ctrl-C and the end.
@@ -242,7 +242,7 @@ pub fn drive_http<S: System>(
     let rss_bytes = std::sync::atomic::AtomicU64::new(0);
     let outcome = std::thread::scope(|scope| {
         let rss = &rss_bytes;
-        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss));
+        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss, &|_| Sample::default()));
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
         let attack = runtime.block_on(attack(system, config, workload, timeline, counters, progress));
         context.finish();

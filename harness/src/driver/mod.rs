@@ -23,7 +23,9 @@ pub mod sampler;
 pub mod timer;
 pub mod worker;
 
-use crate::recorder::{Aggregator, FlushedInterval, PaddedCounter, Report, Timeline, Timing, Totals, WorkerRecorder};
+use crate::recorder::{
+    Aggregator, FlushedInterval, PaddedCounter, Report, Slot, Timeline, Timing, Totals, WorkerRecorder,
+};
 use anyhow::Context as _;
 use clock::{Clock, RealClock};
 use controller::FiredEvent;
@@ -33,7 +35,7 @@ use sampler::ResourceUsage;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, SystemTime};
-use targets::target::System;
+use targets::target::{Sample, System};
 use workloads::{ArrivalSchedule, LoadShape, Workload};
 
 /// Time given to spawn the workers before the run starts, so that they all start together.
@@ -119,9 +121,12 @@ pub fn drive_with<C: Clock, S: System>(
     let rss_bytes = AtomicU64::new(0);
     std::thread::scope(|scope| {
         let rss = &rss_bytes;
-        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss));
+        let samples = Arc::new(Samples::default());
+        let (sampled, boundary_samples) = (Arc::clone(&system), Arc::clone(&samples));
+        let sample = move |slot| boundary_samples.take(slot).unwrap_or_else(|| sampled.sample());
+        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss, &sample));
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
-        let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender };
+        let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender, samples };
         let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute::<C>(progress));
         drop(sampler_stop);
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))??;
@@ -140,6 +145,41 @@ struct Run<'a, S: System> {
     timeline: Timeline,
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<Report>,
+    samples: Arc<Samples>,
+}
+
+/// The system's running counters as each interval ended, kept until the aggregator writes the
+/// interval: it writes one only once every worker has moved past it, which a stalled worker
+/// delays, so counters read then would be late.
+#[derive(Default)]
+struct Samples(std::sync::Mutex<std::collections::BTreeMap<Slot, Sample>>);
+
+impl Samples {
+    fn put(&self, slot: Slot, sample: Sample) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(slot, sample);
+    }
+
+    fn take(&self, slot: Slot) -> Option<Sample> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot)
+    }
+}
+
+/// Samples `system` at the end of every interval, until the hard deadline or `stop`.
+async fn sample_at_boundaries<C: Clock, S: System>(
+    system: Arc<S>,
+    timeline: Timeline,
+    samples: Arc<Samples>,
+    stop: Arc<AtomicBool>,
+) {
+    let mut slot = timeline.first();
+    loop {
+        let end = timeline.bounds(slot).1;
+        if end > timeline.measure_end + DRAIN_TIMEOUT || !worker::sleep_until::<C>(end, &stop).await {
+            break;
+        }
+        samples.put(slot, system.sample());
+        slot = timeline.next(slot);
+    }
 }
 
 impl<S: System> Run<'_, S> {
@@ -157,6 +197,12 @@ impl<S: System> Run<'_, S> {
             self.workload.events.clone(),
             self.timeline.measure_start,
             Arc::clone(&counters),
+            Arc::clone(&self.stop),
+        ));
+        let sampling = tokio::spawn(sample_at_boundaries::<C, S>(
+            Arc::clone(&self.system),
+            self.timeline,
+            Arc::clone(&self.samples),
             Arc::clone(&self.stop),
         ));
         let hard_deadline = self.timeline.measure_end + DRAIN_TIMEOUT;
@@ -186,6 +232,7 @@ impl<S: System> Run<'_, S> {
             let _ = handle.await;
         }
         self.stop.store(true, Ordering::Relaxed);
+        sampling.abort();
         let events = controller.await.unwrap_or_default();
         (events, interrupted, abandoned)
     }
@@ -250,19 +297,22 @@ fn start_delay(start_at: Option<SystemTime>) -> (SystemTime, Duration) {
 }
 
 /// The aggregator thread: merges reports until every worker has hung up, writing each
-/// finished interval to `sink`, stamped with the driver's resident memory at that moment.
+/// finished interval to `sink`, stamped with the driver's resident memory and the system's
+/// running counters at that moment.
 pub(crate) fn aggregate(
     receiver: mpsc::Receiver<Report>,
     timeline: Timeline,
     workers: u32,
     sink: &mut dyn IntervalSink,
     rss_bytes: &AtomicU64,
+    sample: &dyn Fn(Slot) -> Sample,
 ) -> anyhow::Result<Totals> {
     let mut aggregator = Aggregator::new(timeline, workers);
     let mut sink_error = None;
     let mut write = |intervals: Vec<FlushedInterval>| {
         for mut interval in intervals {
             interval.driver_rss_bytes = Some(rss_bytes.load(Ordering::Relaxed)).filter(|b| *b > 0);
+            interval.sample = sample(interval.slot);
             if sink_error.is_none()
                 && let Err(error) = sink.interval(&interval)
             {

@@ -2,7 +2,9 @@
 //!
 //! - [`closed_loop`]: each worker issues its next unit of work when the previous one ends.
 //!   A unit is one operation (timed alone, latency in µs) or a batch of operations that cost
-//!   nanoseconds (generated before the clock starts, then timed together).
+//!   nanoseconds (generated before the clock starts, then timed together through
+//!   [`Worker::call_batch`], which a networked target may pipeline); every failed operation
+//!   of a batch is counted, under the kind of the batch's first failure.
 //! - [`open_loop`]: operations are due at times fixed by the arrival schedule; the worker
 //!   sleeps until each is due, and latency counts from when it was due, not from when the
 //!   worker got to it (coordinated-omission correction). A worker that falls behind issues
@@ -26,7 +28,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-use targets::target::{Op, OpError, PhaseMark, Worker};
+use targets::target::{Op, PhaseMark, Worker};
 use workloads::ArrivalSchedule;
 
 /// Closed loop: `batch` operations per timed unit.
@@ -43,18 +45,20 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         worker.prepare_batch();
         let mut marked = Marked::<C>::new();
         let start = C::now();
-        let mut failure: Option<OpError> = None;
-        if batch == 1 {
-            failure = worker.call_marked(ops[0], &mut marked).await.err();
+        let (failure, failed) = if batch == 1 {
+            let failure = worker.call_marked(ops[0], &mut marked).await.err();
+            let failed = u32::from(failure.is_some());
+            (failure, failed)
         } else {
-            for op in &ops {
-                if let Err(error) = worker.call(*op).await {
-                    failure.get_or_insert(error);
-                }
-            }
-        }
+            let outcome = worker.call_batch(&ops).await;
+            (outcome.first_error, outcome.failed)
+        };
         let end = C::now();
+        let kind = failure.as_ref().map(|f| f.kind);
         let go_on = recorder.record_phased(start, marked.at, end, batch, failure);
+        if let Some(kind) = kind.filter(|_| failed > 1) {
+            recorder.add_failures(kind, u64::from(failed - 1));
+        }
         if let Some(node) = worker.served_by() {
             recorder.count_node(node, start);
         }

@@ -1,18 +1,33 @@
-//! The `hashing` family, in-process: lookups against a placement structure, timed in batches
-//! (a lookup costs nanoseconds), with resize events whose key movement is measured over the
-//! whole key set. The structure is built (and, for `bounded-load`, the keys placed) before the
-//! run, and the time that takes is the row's `build_time_us`.
+//! The `hashing` family.
+//!
+//! In-process (`inproc`): lookups against a placement structure, timed in batches (a lookup
+//! costs nanoseconds), with resize events whose key movement is measured over the whole key
+//! set. The structure is built (and, for `bounded-load`, the keys placed) before the run, and
+//! the time that takes is the row's `build_time_us`.
+//!
+//! Networked (`net`): client-side sharding over N redis-server instances (started on loopback,
+//! or given with `--redis`) with the same strategies (`targets::hashing::net`). Before the run
+//! every key is loaded; `read` is `GET`, `update` is `SET`, each operation timed alone (or
+//! pipelined `batch` at a time). Resize events migrate the keys that move while traffic goes
+//! on, and the servers' count of keys moved is set against the in-process prediction; after
+//! the run a verification pass reads every key back. The run's interval log is then cut at the
+//! migrations into throughput and p99 before, during and after them.
 
 use super::{StrategyInfo, measure, timing_for};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
+use crate::rundir::{IntervalLog, add};
 use indicatif::ProgressBar;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use targets::hashing::net::shards::ShardPool;
+use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
 use targets::hashing::system::{HashingSystem, key_set};
-use targets::hashing::{HashingError, HashingParams, Placement, Strategy, StrategyVisitor};
-use workloads::Workload;
+use targets::hashing::{HashingError, HashingParams, NodeId, Placement, Strategy, StrategyVisitor};
+use targets::target::EventStatus;
 use workloads::scenario::Mode;
+use workloads::{OpKind, Workload};
 
 /// Lookups per timed batch unless the scenario says otherwise: long enough (tens of
 /// microseconds) that two clock reads are noise, short enough for many samples per second.
@@ -23,21 +38,53 @@ pub const DEFAULT_BATCH: u32 = 1024;
 pub const MAX_KEYS: u64 = 50_000_000;
 /// 100,000 nodes is 16 million ring points.
 pub const MAX_NODES: u64 = 100_000;
+/// Networked: keys live in Redis (about 100 bytes of overhead each) and are loaded before
+/// every run.
+pub const MAX_NET_KEYS: u64 = 10_000_000;
+/// Networked: one redis-server per node.
+pub const MAX_NET_NODES: u32 = 64;
+/// Networked: values carry an 8-byte write id; a megabyte is plenty.
+pub const NET_VALUE_SIZE_BYTES: std::ops::RangeInclusive<u64> = 8..=1 << 20;
+/// How long loading, verification and cleanup may each take.
+const OFFLINE_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// Every hashing strategy, ours then the crate adapters.
+/// Every hashing strategy, ours then the crate adapters, in-process and over Redis.
 pub fn strategies() -> Vec<StrategyInfo> {
-    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: &[Mode::Inproc] }).collect()
+    Strategy::ALL
+        .iter()
+        .map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: &[Mode::Inproc, Mode::Net] })
+        .collect()
 }
 
-/// Checks `[params]` and the key and node counts.
+/// Checks `[params]` and the key and node counts (and, for the networked version, the value
+/// size and the mix).
 pub fn check(workload: &Workload) -> Result<(), (String, String)> {
-    let params = HashingParams::from_table(&workload.params).map_err(param_error)?;
+    let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params)).map_err(param_error)?;
     params.node_set(workload.nodes).map_err(param_error)?;
+    NetParams::from_table(&workload.params).map_err(param_error)?;
     if workload.keys > u64::from(u32::MAX) {
         return Err((
             "keys".into(),
             format!("the hashing family measures at most {} keys, got {}", u32::MAX, workload.keys),
         ));
+    }
+    if workload.mode.includes(Mode::Net) { check_net(workload) } else { Ok(()) }
+}
+
+fn check_net(workload: &Workload) -> Result<(), (String, String)> {
+    let net = |field: &str, message: String| Err((field.to_string(), format!("networked hashing: {message}")));
+    if workload.keys > MAX_NET_KEYS {
+        return net("keys", format!("loads at most {MAX_NET_KEYS} keys, got {}", workload.keys));
+    }
+    if workload.nodes > MAX_NET_NODES {
+        return net("nodes", format!("runs at most {MAX_NET_NODES} servers, got {}", workload.nodes));
+    }
+    if !NET_VALUE_SIZE_BYTES.contains(&workload.value_size_bytes) {
+        let (low, high) = (NET_VALUE_SIZE_BYTES.start(), NET_VALUE_SIZE_BYTES.end());
+        return net("value_size", format!("must be from {low} to {high} bytes, got {}", workload.value_size_bytes));
+    }
+    if workload.mix.share(OpKind::Scan) > 0.0 {
+        return net("mix", "has no scans (keys are hashed across shards): remove `scan`".into());
     }
     Ok(())
 }
@@ -52,7 +99,30 @@ fn param_error(error: HashingError) -> (String, String) {
 /// Runs one hashing strategy.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
-    strategy.visit(HashingRun { spec, session, progress })
+    let run = HashingRun { spec, session, progress };
+    match spec.mode {
+        Mode::Net => strategy.visit(NetRun(run)),
+        _ => strategy.visit(run),
+    }
+}
+
+/// The strategy's structure over the workload's nodes, with the run's keys placed, and the
+/// key set's hashes; and how long building took.
+fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), HashingError> {
+    let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params))?;
+    let nodes = params.node_set(workload.nodes)?;
+    let keys = key_set(workload.keys);
+    let start = Instant::now();
+    let mut placement = P::build(nodes, &params)?;
+    placement.place_keys(&keys);
+    Ok((placement, keys, start.elapsed()))
+}
+
+fn build_failed(spec: &RunSpec, error: HashingError) -> RunRecord<'_> {
+    match error {
+        HashingError::Unsupported(message) => RunRecord::failed(spec, RunStatus::Unsupported, message),
+        error => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+    }
 }
 
 struct HashingRun<'s, 'a> {
@@ -66,22 +136,203 @@ impl<'a> StrategyVisitor for HashingRun<'_, 'a> {
 
     fn visit<P: Placement>(self, _strategy: Strategy) -> RunRecord<'a> {
         let workload = &self.spec.workload;
-        let built = HashingParams::from_table(&workload.params).and_then(|params| {
-            let nodes = params.node_set(workload.nodes)?;
-            let keys = key_set(workload.keys);
-            let start = Instant::now();
-            let mut placement = P::build(nodes, &params)?;
-            placement.place_keys(&keys);
-            Ok((placement, keys, start.elapsed()))
-        });
-        match built {
+        match build::<P>(workload) {
             Ok((placement, keys, build_time)) => {
                 let system = HashingSystem::new(placement, keys);
                 let timing = timing_for(workload, DEFAULT_BATCH);
-                measure(std::sync::Arc::new(system), self.spec, timing, Some(build_time), self.session, self.progress)
+                measure(Arc::new(system), self.spec, timing, Some(build_time), self.session, self.progress)
             }
-            Err(HashingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
-            Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),
+            Err(error) => build_failed(self.spec, error),
         }
+    }
+}
+
+/// The networked version of a run.
+struct NetRun<'s, 'a>(HashingRun<'s, 'a>);
+
+impl<'a> StrategyVisitor for NetRun<'_, 'a> {
+    type Output = RunRecord<'a>;
+
+    fn visit<P: Placement>(self, _strategy: Strategy) -> RunRecord<'a> {
+        let HashingRun { spec, session, progress } = self.0;
+        let workload = &spec.workload;
+        let (placement, keys, build_time) = match build::<P>(workload) {
+            Ok(built) => built,
+            Err(error) => return build_failed(spec, error),
+        };
+        let params = NetParams::from_table(&workload.params).expect("checked by the plan");
+        let nodes: Vec<NodeId> = placement.nodes().nodes().iter().map(|n| n.id).collect();
+        let pool = match spec.servers.redis.as_slice() {
+            [] => ShardPool::managed(&nodes, params.persistence).map_err(|e| e.to_string()),
+            given => ShardPool::given(given, &nodes),
+        };
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+        };
+        let system = Arc::new(NetSystem::new(
+            HashingSystem::new(placement, keys),
+            pool,
+            workload.keys,
+            workload.shape.workers(),
+            workload.value_size_bytes as usize,
+            &targets::locks::run_namespace(),
+            params,
+            crate::interrupt::interrupted,
+        ));
+        let offline = match Offline::new() {
+            Ok(offline) => offline,
+            Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+        };
+        let loaded = offline.block_on(system.load()).map_or(0, |(loaded, _)| loaded);
+        if loaded == 0 {
+            let notes = system.notes().join("; ");
+            return RunRecord::failed(spec, RunStatus::Error, format!("no key could be loaded: {notes}"));
+        }
+        let timing = timing_for(workload, 1);
+        let mut record = measure(Arc::clone(&system), spec, timing, Some(build_time), session, progress);
+        finish(&mut record, &system, &offline, session);
+        record
+    }
+}
+
+/// After the run: the verification pass, the phases cut at the migrations, the removal of the
+/// run's keys from servers given by address.
+fn finish<P: Placement>(record: &mut RunRecord<'_>, system: &NetSystem<P>, offline: &Offline, session: &Session) {
+    let verification = offline.block_on(system.verify());
+    let cleanup = if system.managed() { None } else { offline.block_on(system.cleanup()) };
+    let phases = record.drive.as_ref().and_then(|drive| {
+        let windows = migration_windows(&drive.events);
+        let log = IntervalLog::read(&session.dir().join("hlog").join(format!("{}.hlog", record.spec.run_id)));
+        log.ok().and_then(|log| phases(&log, &windows))
+    });
+    let mut notes = Vec::new();
+    match &verification {
+        Some(verification) => notes.push(verification.describe()),
+        None => notes.push(format!("the verification pass did not finish within {OFFLINE_TIMEOUT:?}")),
+    }
+    if let Some(Err(error)) = cleanup {
+        notes.push(format!("removing the run's keys failed: {error}"));
+    }
+    if let Some(sharding) = record.family.sharding.as_mut() {
+        sharding.verification = verification;
+        sharding.phases = phases;
+    }
+    let message = record.message.take().into_iter().chain(notes).collect::<Vec<_>>().join("; ");
+    record.message = Some(message);
+}
+
+/// A small runtime of its own for what happens outside the driver's run (loading,
+/// verification, cleanup), each bounded in time.
+struct Offline(tokio::runtime::Runtime);
+
+impl Offline {
+    fn new() -> Result<Self, String> {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map(Offline)
+            .map_err(|e| format!("cannot start a runtime: {e}"))
+    }
+
+    fn block_on<T>(&self, future: impl Future<Output = T>) -> Option<T> {
+        self.0.block_on(async { tokio::time::timeout(OFFLINE_TIMEOUT, future).await.ok() })
+    }
+}
+
+/// When each migration ran, from the start of the measured phase: the span of each resize
+/// event applied.
+fn migration_windows(events: &[crate::driver::controller::FiredEvent]) -> Vec<(Duration, Duration)> {
+    events
+        .iter()
+        .filter(|e| e.report.status == EventStatus::Ok && e.report.resize.is_some())
+        .filter_map(|e| Some((e.fired_at?, e.fired_at? + e.apply_duration?)))
+        .collect()
+}
+
+/// Throughput and p99 over the measured intervals before the first migration, overlapping
+/// any, and after the last; `None` without migrations.
+fn phases(log: &IntervalLog, windows: &[(Duration, Duration)]) -> Option<PhaseFigures> {
+    let first = windows.iter().map(|w| w.0).min()?;
+    let last = windows.iter().map(|w| w.1).max()?;
+    let origin = log.intervals.first()?.start_epoch;
+    let mut parts = [Part::default(), Part::default(), Part::default()];
+    for interval in &log.intervals {
+        let start = interval.start_epoch.saturating_sub(origin);
+        let end = start + interval.length;
+        let part = if windows.iter().any(|(a, b)| start < *b && *a < end) {
+            1
+        } else if end <= first {
+            0
+        } else if start >= last {
+            2
+        } else {
+            continue;
+        };
+        parts[part].add(&interval.histogram, interval.length);
+    }
+    let [before, during, after] = parts.map(Part::stats);
+    Some(PhaseFigures { before, during, after })
+}
+
+/// Intervals added together.
+#[derive(Default)]
+struct Part {
+    histogram: Option<hdrhistogram::Histogram<u64>>,
+    length: Duration,
+}
+
+impl Part {
+    fn add(&mut self, histogram: &hdrhistogram::Histogram<u64>, length: Duration) {
+        add(self.histogram.get_or_insert_with(crate::recorder::new_histogram), histogram);
+        self.length += length;
+    }
+
+    fn stats(self) -> Option<PhaseStats> {
+        let histogram = self.histogram?;
+        let seconds = self.length.as_secs_f64();
+        Some(PhaseStats {
+            throughput_ops_s: if seconds > 0.0 { histogram.len() as f64 / seconds } else { 0.0 },
+            p99: (!histogram.is_empty()).then(|| histogram.value_at_quantile(0.99)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rundir::LoggedInterval;
+
+    fn interval(start_ms: u64, values: &[u64]) -> LoggedInterval {
+        let mut histogram = crate::recorder::new_histogram();
+        values.iter().for_each(|v| histogram.record(*v).unwrap());
+        LoggedInterval {
+            start_epoch: Duration::from_secs(1_000) + Duration::from_millis(start_ms),
+            length: Duration::from_millis(100),
+            histogram,
+        }
+    }
+
+    #[test]
+    fn intervals_split_at_the_migrations() {
+        let log = IntervalLog {
+            comments: Vec::new(),
+            intervals: vec![
+                interval(0, &[10, 10]),
+                interval(100, &[10, 12]),
+                interval(200, &[50, 900]),
+                interval(300, &[60]),
+                interval(400, &[11]),
+            ],
+        };
+        let windows = [(Duration::from_millis(250), Duration::from_millis(320))];
+        let figures = phases(&log, &windows).unwrap();
+        let (before, during, after) = (figures.before.unwrap(), figures.during.unwrap(), figures.after.unwrap());
+        assert_eq!(before.throughput_ops_s, 20.0, "four operations over 200 ms");
+        assert_eq!(during.throughput_ops_s, 15.0, "three operations over the two intervals the migration touched");
+        assert!(during.p99.unwrap() >= 899, "the slow one is in the tail: {during:?}");
+        assert_eq!(after.throughput_ops_s, 10.0);
+        assert!(phases(&log, &[]).is_none(), "no migration, no phases");
     }
 }

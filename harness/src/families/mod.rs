@@ -61,7 +61,10 @@ impl Family {
     /// One line on what the family measures.
     pub fn about(self) -> &'static str {
         match self {
-            Family::Hashing => "partitioning: which node owns a key; lookup cost, balance, key movement on resize",
+            Family::Hashing => {
+                "partitioning: which node owns a key; lookup cost, balance, key movement on resize; sharding over Redis \
+                 with live migration"
+            }
             Family::Locks => {
                 "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
             }

@@ -31,6 +31,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use targets::target::Sample;
 
 /// A CSV file whose header is written on creation and whose rows are flushed one by one.
 pub struct CsvFile {
@@ -129,6 +130,7 @@ impl Session {
             intervals: &mut self.pending_intervals,
             hlog: file,
             serializer: V2DeflateSerializer::new(),
+            last_sample: Sample::default(),
         })
     }
 
@@ -164,6 +166,8 @@ pub struct RunSink<'a> {
     intervals: &'a mut Vec<TimeseriesRow>,
     hlog: BufWriter<File>,
     serializer: V2DeflateSerializer,
+    /// The system's counters as of the previous interval.
+    last_sample: Sample,
 }
 
 impl IntervalSink for RunSink<'_> {
@@ -189,7 +193,10 @@ impl IntervalSink for RunSink<'_> {
     }
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
-        self.intervals.push(TimeseriesRow::new(interval, self.timing));
+        let mut row = TimeseriesRow::new(interval, self.timing);
+        row.fill_sharding(self.last_sample.sharding, interval.sample.sharding);
+        self.last_sample = interval.sample;
+        self.intervals.push(row);
         if interval.slot.phase == Phase::Measure {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
             IntervalLogWriterBuilder::new()

@@ -11,6 +11,7 @@ use crate::recorder::{FlushedInterval, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
+use targets::hashing::net::{ShardingMetrics, ShardingSample};
 use targets::locks::system::LockMetrics;
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
 use workloads::LoadShape;
@@ -218,6 +219,27 @@ pub struct SummaryRow {
     pub requests_cv: Option<f64>,
     pub traffic_drain_s: Option<f64>,
     pub traffic_return_s: Option<f64>,
+    pub keys_loaded: Option<u64>,
+    pub load_ms: Option<f64>,
+    pub keys_moved: Option<u64>,
+    pub keys_moved_predicted: Option<u64>,
+    pub keys_moved_ideal: Option<f64>,
+    pub keys_superseded: Option<u64>,
+    pub migration_ms: Option<f64>,
+    pub throughput_before_ops_s: Option<f64>,
+    pub throughput_during_ops_s: Option<f64>,
+    pub throughput_after_ops_s: Option<f64>,
+    pub latency_us_p99_before: Option<u64>,
+    pub latency_us_p99_during: Option<u64>,
+    pub latency_us_p99_after: Option<u64>,
+    pub latency_us_p99_during_to_before: Option<f64>,
+    pub misses: Option<u64>,
+    pub misses_during_migration: Option<u64>,
+    pub keys_verified: Option<u64>,
+    pub keys_lost: Option<u64>,
+    pub keys_unreadable: Option<u64>,
+    pub keys_stray: Option<u64>,
+    pub recovery_ms_max: Option<f64>,
 }
 
 impl SummaryRow {
@@ -293,7 +315,49 @@ impl SummaryRow {
         if let (Some(_), Some(drive)) = (&record.family.commit, &record.drive) {
             row.fill_aborts(drive);
         }
+        if let Some(sharding) = &record.family.sharding {
+            row.fill_sharding(sharding, record.drive.as_ref(), record.timing);
+        }
         row
+    }
+
+    /// Networked hashing: loading, the migrations summed over the resizes, the phases they cut
+    /// the run into, misses, the verification pass and recovery from server kills.
+    fn fill_sharding(&mut self, sharding: &ShardingMetrics, drive: Option<&DriveReport>, timing: Timing) {
+        let ms = |d: Duration| round3(d.as_secs_f64() * 1e3);
+        self.keys_loaded = Some(sharding.keys_loaded);
+        self.load_ms = Some(ms(sharding.load_time));
+        let migrations = &sharding.migrations;
+        if !migrations.is_empty() {
+            self.keys_moved = Some(migrations.iter().map(|m| m.keys_moved).sum());
+            self.keys_moved_predicted = Some(migrations.iter().map(|m| m.keys_moved_predicted).sum());
+            self.keys_moved_ideal = Some(round3(migrations.iter().map(|m| m.keys_moved_ideal).sum()));
+            self.keys_superseded = Some(migrations.iter().map(|m| m.keys_superseded).sum());
+            self.migration_ms = Some(ms(migrations.iter().map(|m| m.duration).sum()));
+        }
+        if let Some(phases) = &sharding.phases {
+            self.throughput_before_ops_s = phases.before.map(|p| round3(p.throughput_ops_s));
+            self.throughput_during_ops_s = phases.during.map(|p| round3(p.throughput_ops_s));
+            self.throughput_after_ops_s = phases.after.map(|p| round3(p.throughput_ops_s));
+            if timing == Timing::PerOp {
+                self.latency_us_p99_before = phases.before.and_then(|p| p.p99);
+                self.latency_us_p99_during = phases.during.and_then(|p| p.p99);
+                self.latency_us_p99_after = phases.after.and_then(|p| p.p99);
+                self.latency_us_p99_during_to_before = match (self.latency_us_p99_during, self.latency_us_p99_before) {
+                    (Some(during), Some(before)) if before > 0 => Some(round6(during as f64 / before as f64)),
+                    _ => None,
+                };
+            }
+        }
+        self.misses = drive.map(|d| d.totals.measured_errors.count("miss"));
+        self.misses_during_migration = Some(sharding.misses_during_migration);
+        if let Some(verification) = &sharding.verification {
+            self.keys_verified = Some(verification.keys_checked);
+            self.keys_lost = Some(verification.keys_lost());
+            self.keys_unreadable = Some(verification.keys_unreadable);
+            self.keys_stray = verification.keys_stray;
+        }
+        self.recovery_ms_max = sharding.recoveries.iter().max().map(|d| ms(*d));
     }
 
     /// Commit family: the fraction of transactions that aborted, by cause.
@@ -504,9 +568,25 @@ pub struct TimeseriesRow {
     pub acquire_latency_us_p50: Option<u64>,
     pub acquire_latency_us_p99: Option<u64>,
     pub backend_requests_share: Option<String>,
+    pub migrating: Option<bool>,
+    pub keys_migrated: Option<u64>,
+    pub misses: Option<u64>,
 }
 
 impl TimeseriesRow {
+    /// Networked hashing: what changed between the counters sampled at the end of the
+    /// previous interval (`before`) and at the end of this one (`now`).
+    pub fn fill_sharding(&mut self, before: Option<ShardingSample>, now: Option<ShardingSample>) {
+        let Some(now) = now else { return };
+        let before = before.unwrap_or_default();
+        self.migrating = Some(
+            before.migrations_started > before.migrations_finished
+                || now.migrations_started > before.migrations_started,
+        );
+        self.keys_migrated = Some(now.keys_migrated.saturating_sub(before.keys_migrated));
+        self.misses = Some(now.misses.saturating_sub(before.misses));
+    }
+
     /// The row for `interval` (backend shares are filled at the end of the run, by
     /// [`TimeseriesRow::fill_shares`]).
     pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {

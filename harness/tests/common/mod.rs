@@ -1,6 +1,9 @@
-//! Helpers shared by the integration tests that drive the `stratbench` binary.
+//! Helpers shared by the integration tests that drive the `stratbench` binary (each test
+//! crate uses some of them).
+#![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 /// Runs the binary with `args` and waits for it.
 pub fn stratbench(args: &[&str]) -> Output {
@@ -10,4 +13,53 @@ pub fn stratbench(args: &[&str]) -> Output {
 /// Stdout and stderr together, for assertion messages.
 pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
+/// Every row of `dir/summary.csv`, as column → value.
+pub fn summary_rows(dir: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+/// Processes of a run whose `TMPDIR` is `dir`: servers run in their data directories, which
+/// the harness creates under `TMPDIR` (their command lines are no guide: redis-server rewrites
+/// its own), and client processes inherit `TMPDIR`.
+pub fn processes_under(dir: &std::path::Path) -> Vec<String> {
+    processes_where(dir, true)
+}
+
+/// The servers of a run whose `TMPDIR` is `dir` (processes running in a directory under it).
+pub fn servers_under(dir: &std::path::Path) -> Vec<String> {
+    processes_where(dir, false)
+}
+
+fn processes_where(dir: &std::path::Path, or_inherited: bool) -> Vec<String> {
+    let dir = dir.canonicalize().unwrap();
+    let tmpdir = format!("TMPDIR={}", dir.display());
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(cwd) = std::fs::read_link(entry.path().join("cwd")) else { continue };
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        let inherited = String::from_utf8_lossy(&environ).split('\0').any(|v| v == tmpdir);
+        if cwd.starts_with(&dir) || (or_inherited && inherited) {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            found.push(format!("{}: {cmdline}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+/// Waits (at most 20 s) until `servers` servers of the run whose `TMPDIR` is `dir` are up, lets
+/// the run go on for 1.5 s, then sends it Ctrl-C (SIGINT) and returns its exit status.
+pub fn interrupt_once_servers_run(child: &mut Child, dir: &std::path::Path, servers: usize) -> ExitStatus {
+    let start = Instant::now();
+    while servers_under(dir).len() < servers && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(servers_under(dir).len(), servers, "the run's servers started");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    child.wait().unwrap()
 }

@@ -167,6 +167,7 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::PauseHolder { .. }
             | EventAction::KillHolder
             | EventAction::RestartServer { .. }
+            | EventAction::KillServer { .. }
             | EventAction::SlowNode { .. }
             | EventAction::RestoreNode { .. }
             | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),

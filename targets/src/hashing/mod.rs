@@ -16,7 +16,9 @@
 //!
 //! and [`adapters`] wraps crates that implement the same algorithms (`crate:hashring`,
 //! `crate:jumphash`, `crate:maglev`, `crate:anchorhash`, `crate:mpchash`) so that a user sees
-//! ours beside what they would otherwise pick.
+//! ours beside what they would otherwise pick. [`system`] measures them in-process; [`net`]
+//! runs the same strategies as client-side sharding over real Redis servers, with live
+//! resizes that migrate the keys that move.
 //!
 //! All strategies place a *key hash*: xxh3-64 of the key's bytes ([`key_hash`]), computed
 //! once by the caller. Nodes are identified by a stable [`NodeId`] and named `node-<id>` where
@@ -37,6 +39,7 @@ pub mod jump;
 pub mod maglev;
 pub mod modulo;
 pub mod multi_probe;
+pub mod net;
 pub mod rendezvous;
 pub mod ring;
 mod strategy;

@@ -66,6 +66,21 @@ impl<P: Placement> HashingSystem<P> {
         HashingSystem { shared, control, initial }
     }
 
+    /// Applies a resize and measures it, synchronously (the networked version runs this on a
+    /// blocking thread: it goes over the whole key set).
+    pub fn apply(&self, action: EventAction) -> EventReport {
+        match self.resize(action) {
+            Ok(report) => EventReport { status: EventStatus::Ok, message: None, resize: Some(report) },
+            Err(HashingError::Unsupported(message)) => EventReport::unsupported(message),
+            Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
+        }
+    }
+
+    /// The current structure (the networked version routes keys with it).
+    pub fn placement(&self) -> Arc<P> {
+        self.shared.current.load_full()
+    }
+
     fn resize(&self, action: EventAction) -> Result<ResizeReport, HashingError> {
         let mut control = self.control.lock().expect("the controller never panics while holding the lock");
         let mut next = control.placement.clone();
@@ -168,11 +183,7 @@ impl<P: Placement> System for HashingSystem<P> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        match self.resize(event.action) {
-            Ok(report) => EventReport { status: EventStatus::Ok, message: None, resize: Some(report) },
-            Err(HashingError::Unsupported(message)) => EventReport::unsupported(message),
-            Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
-        }
+        self.apply(event.action)
     }
 
     fn metrics(&self) -> FamilyMetrics {

@@ -59,8 +59,14 @@ impl RedisServer {
         self.process.pid()
     }
 
-    /// Kills the server (SIGKILL, as a crash) and starts it again on the same port and data
-    /// directory; with persistence off it comes back empty.
+    /// Kills the server (SIGKILL, as a crash) and leaves it down; [`RedisServer::restart`]
+    /// brings it back.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
+    /// Kills the server (SIGKILL, as a crash; nothing if it is already down) and starts it
+    /// again on the same port and data directory; with persistence off it comes back empty.
     pub fn restart(&mut self) -> Result<(), ServerError> {
         self.process.kill();
         let program = find_program(PROGRAM).ok_or(ServerError::NotInstalled {
