@@ -320,28 +320,3 @@ impl<E: Endpoint<Msg>> Drop for CommitWorker<E> {
         }
     }
 }
-
-/// Asks nodes `ids` for their statistics over `endpoint`; those that do not answer within
-/// `timeout` are missing from the answer.
-pub async fn poll_stats<E: Endpoint<Msg>>(
-    endpoint: &mut E,
-    ids: &[NodeId],
-    timeout: Duration,
-) -> BTreeMap<NodeId, NodeStats> {
-    while endpoint.try_recv().is_some() {}
-    for id in ids {
-        endpoint.send(*id, Msg::StatsRequest);
-    }
-    let mut stats = BTreeMap::new();
-    let deadline = tokio::time::Instant::now() + timeout;
-    while stats.len() < ids.len() {
-        match tokio::time::timeout_at(deadline, endpoint.recv()).await {
-            Ok(Some(Incoming::Message { from, msg: Msg::Stats(s), .. })) => {
-                stats.insert(from, s);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => break,
-        }
-    }
-    stats
-}
