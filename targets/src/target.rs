@@ -181,6 +181,8 @@ pub struct FamilyMetrics {
     pub locks: Option<crate::locks::system::LockMetrics>,
     /// The commit family's protocol figures.
     pub commit: Option<CommitMetrics>,
+    /// The consensus family's protocol figures and checkers' verdicts.
+    pub consensus: Option<crate::consensus::system::ConsensusMetrics>,
 }
 
 /// What a commit protocol cost and how long participants stayed blocked, over a run.
