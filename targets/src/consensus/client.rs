@@ -14,7 +14,7 @@
 //! higher ballot ends the unavailability window ([`Failover`]).
 
 use super::history::{Access, HistoryOp, NO_ANSWER, Recorder};
-use super::{Ballot, CmdResult, KvOp, Msg};
+use super::{Ballot, CmdResult, Data, KvOp, Msg};
 use crate::target::{Op, OpError, OpResult, Worker};
 use crate::transport::{Endpoint, Incoming, NodeId};
 use std::sync::Mutex;
@@ -27,10 +27,10 @@ use workloads::OpKind;
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(2);
 
 /// The value a write puts: its unique id, then zeros up to `size` bytes (at least 8).
-pub fn value_bytes(id: u64, size: usize) -> Vec<u8> {
+pub fn value_bytes(id: u64, size: usize) -> Data {
     let mut value = id.to_le_bytes().to_vec();
     value.resize(size.max(8), 0);
-    value
+    value.into()
 }
 
 /// The unique id in a value read back.
@@ -200,7 +200,7 @@ impl<E: Endpoint<Msg>> Worker for ConsensusWorker<E> {
             Ok((result, ballot)) => {
                 let ret_ns = self.history.now_ns();
                 let access = match (access, result) {
-                    (Access::Read(_), CmdResult::Read(value)) => Access::Read(value.as_deref().map(value_id)),
+                    (Access::Read(_), CmdResult::Read(value)) => Access::Read(value.as_ref().map(|v| value_id(v.bytes()))),
                     (access, _) => access,
                 };
                 self.history.record(HistoryOp { key: op.key, access, call_ns, ret_ns });
@@ -224,9 +224,9 @@ mod tests {
     #[test]
     fn values_carry_their_unique_id() {
         let value = value_bytes(0x0102_0304_0506, 100);
-        assert_eq!(value.len(), 100);
-        assert_eq!(value_id(&value), 0x0102_0304_0506);
-        assert_eq!(value_bytes(5, 2).len(), 8, "ids need 8 bytes");
+        assert_eq!(value.bytes().len(), 100);
+        assert_eq!(value_id(value.bytes()), 0x0102_0304_0506);
+        assert_eq!(value_bytes(5, 2).bytes().len(), 8, "ids need 8 bytes");
         let mut writes = 0;
         let (a, _) = request_of(Op { kind: OpKind::Update, key: 1 }, 0, &mut writes, 16);
         let (b, access) = request_of(Op { kind: OpKind::Insert, key: 1 }, 1, &mut writes, 16);

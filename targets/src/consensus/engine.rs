@@ -165,7 +165,7 @@ impl EtcdWorker {
         let client = self.client().await.map_err(|e| e.detail.unwrap_or_default())?;
         let call = async {
             match request {
-                KvOp::Put { value, .. } => client.put(key, value, None).await.map(|_| None),
+                KvOp::Put { value, .. } => client.put(key, value.bytes(), None).await.map(|_| None),
                 KvOp::Get { .. } => {
                     let reply = client.get(key, None).await?;
                     Ok(reply.kvs().first().map(|kv| value_id(kv.value())))

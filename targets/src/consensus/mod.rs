@@ -75,10 +75,54 @@ pub enum Mode {
     Paxos,
 }
 
+/// A value of the store: immutable bytes shared by every copy (a command's value is held by
+/// its proposal, every replica's log entry and state machine, and the messages between
+/// them), encoded as one length-prefixed run of bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Data(std::sync::Arc<[u8]>);
+
+impl Data {
+    /// The bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Data {
+    fn from(bytes: Vec<u8>) -> Self {
+        Data(bytes.into())
+    }
+}
+
+impl Serialize for Data {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes;
+        impl<'de> serde::de::Visitor<'de> for Bytes {
+            type Value = Data;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<Data, E> {
+                Ok(Data(bytes.into()))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, bytes: Vec<u8>) -> Result<Data, E> {
+                Ok(Data(bytes.into()))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
+    }
+}
+
 /// An operation on the key-value store.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KvOp {
-    Put { key: u64, value: Vec<u8> },
+    Put { key: u64, value: Data },
     Get { key: u64 },
 }
 
@@ -123,7 +167,7 @@ impl Value {
 pub enum CmdResult {
     Written,
     /// A read: the value, if the key was ever written.
-    Read(Option<Vec<u8>>),
+    Read(Option<Data>),
 }
 
 /// Which slots a prepare is about.
@@ -150,7 +194,7 @@ pub struct Entry {
 pub struct Snapshot {
     /// Every slot up to this one is applied in it.
     pub applied: Slot,
-    pub kv: Vec<(u64, Vec<u8>)>,
+    pub kv: Vec<(u64, Data)>,
     /// Each client's last applied request.
     pub sessions: Vec<(NodeId, u64)>,
 }
@@ -305,6 +349,14 @@ mod tests {
         let c = Ballot { round: 2, node: 1 };
         assert!(a < b && b < c);
         assert_eq!(c.to_string(), "2.1");
+    }
+
+    #[test]
+    fn data_round_trips_as_bytes() {
+        let data = Data::from(vec![1, 2, 3]);
+        let bytes = crate::transport::codec::encode(&data).unwrap();
+        assert_eq!(bytes, vec![3, 1, 2, 3], "a length, then the bytes");
+        assert_eq!(crate::transport::codec::decode::<Data>(&bytes).unwrap(), data);
     }
 
     #[test]

@@ -256,7 +256,6 @@ impl Replica {
             runtime,
             counters,
         };
-        let mut scratch = Vec::new();
         let mut replaying = true;
         for bytes in records {
             match crate::transport::codec::decode::<Record>(bytes)? {
@@ -272,7 +271,7 @@ impl Replica {
                     }
                 }
                 Record::Decided { first, digests } if replaying => {
-                    replaying = replica.replay_decided(first, &digests, &mut scratch);
+                    replaying = replica.replay_decided(first, &digests);
                 }
                 Record::Decided { .. } => {}
             }
@@ -287,7 +286,7 @@ impl Replica {
 
     /// Applies the slots of a `Decided` record whose values this replica accepted; `false`
     /// once one is missing (nothing after a gap can be applied).
-    fn replay_decided(&mut self, first: Slot, digests: &[u64], scratch: &mut Vec<u8>) -> bool {
+    fn replay_decided(&mut self, first: Slot, digests: &[u64]) -> bool {
         for (slot, expected) in (first..).zip(digests) {
             if slot <= self.sm.applied() {
                 continue;
@@ -295,7 +294,7 @@ impl Replica {
             let held = self
                 .accepted
                 .get(&slot)
-                .filter(|(_, v)| slot == self.sm.applied() + 1 && digest(v, scratch) == *expected);
+                .filter(|(_, v)| slot == self.sm.applied() + 1 && digest(v) == *expected);
             if held.is_none() {
                 return false;
             }

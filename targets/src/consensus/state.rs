@@ -10,32 +10,75 @@
 //! The machine keeps the decided values of its last [`RETAIN_SLOTS`] slots, for replicas that
 //! catch up (and for a new leader's phase 1); a replica further behind gets a [`Snapshot`].
 
-use super::{CmdResult, Command, KvOp, Slot, Snapshot, Value};
+use super::{CmdResult, Command, Data, KvOp, Slot, Snapshot, Value};
 use crate::transport::NodeId;
 use std::collections::{HashMap, VecDeque};
-use xxhash_rust::xxh3::xxh3_64;
+use std::hash::{BuildHasherDefault, Hasher};
+use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 /// Decided values kept for catching up.
 pub const RETAIN_SLOTS: usize = 512;
 
-/// The digest of a decided value, as the agreement checker compares them: xxh3 of its
-/// encoding.
-pub fn digest(value: &Value, scratch: &mut Vec<u8>) -> u64 {
-    scratch.clear();
-    let bytes = postcard::to_extend(value, std::mem::take(scratch)).expect("values always encode");
-    let hash = xxh3_64(&bytes);
-    *scratch = bytes;
-    hash
+/// Hashes integers with one multiply and a fold: keys of the store are small integers, which
+/// the default (SipHash) spends far longer on. Not for keys an adversary chooses.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IntHasher(u64);
+
+impl Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        let x = (self.0.rotate_left(23) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 29);
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+}
+
+/// A hash map with integer keys.
+pub type IntMap<K, V> = HashMap<K, V, BuildHasherDefault<IntHasher>>;
+
+/// The digest of a decided value, as the agreement checker compares them: xxh3 over every
+/// field of every command, in order.
+pub fn digest(value: &Value) -> u64 {
+    let mut hash = Xxh3::new();
+    let Value::Batch(commands) = value else { return xxh3_64(b"noop") };
+    for command in commands {
+        hash.update(&command.client.to_le_bytes());
+        hash.update(&command.req.to_le_bytes());
+        match &command.op {
+            KvOp::Put { key, value } => {
+                hash.update(&[0]);
+                hash.update(&key.to_le_bytes());
+                hash.update(&(value.bytes().len() as u64).to_le_bytes());
+                hash.update(value.bytes());
+            }
+            KvOp::Get { key } => {
+                hash.update(&[1]);
+                hash.update(&key.to_le_bytes());
+            }
+        }
+    }
+    hash.digest()
 }
 
 /// A replica's key-value state.
 #[derive(Debug, Default)]
 pub struct StateMachine {
-    kv: HashMap<u64, Vec<u8>>,
-    sessions: HashMap<NodeId, u64>,
+    kv: IntMap<u64, Data>,
+    sessions: IntMap<NodeId, u64>,
     applied: Slot,
     retained: VecDeque<Value>,
-    scratch: Vec<u8>,
 }
 
 impl StateMachine {
@@ -45,7 +88,7 @@ impl StateMachine {
     }
 
     /// The value of `key` now.
-    pub fn get(&self, key: u64) -> Option<&Vec<u8>> {
+    pub fn get(&self, key: u64) -> Option<&Data> {
         self.kv.get(&key)
     }
 
@@ -57,7 +100,7 @@ impl StateMachine {
     /// Applies `value`, decided at slot `applied + 1`, and returns its digest. `reply` is told
     /// the result of every command that takes effect or repeats its client's last request.
     pub fn apply(&mut self, value: Value, mut reply: impl FnMut(&Command, CmdResult)) -> u64 {
-        let digest = digest(&value, &mut self.scratch);
+        let digest = digest(&value);
         if let Value::Batch(commands) = &value {
             for command in commands {
                 if let Some(result) = self.execute(command) {
@@ -104,7 +147,7 @@ impl StateMachine {
 
     /// The whole state, for a replica too far behind.
     pub fn snapshot(&self) -> Snapshot {
-        let mut kv: Vec<(u64, Vec<u8>)> = self.kv.iter().map(|(k, v)| (*k, v.clone())).collect();
+        let mut kv: Vec<(u64, Data)> = self.kv.iter().map(|(k, v)| (*k, v.clone())).collect();
         kv.sort_unstable_by_key(|(k, _)| *k);
         let mut sessions: Vec<(NodeId, u64)> = self.sessions.iter().map(|(c, r)| (*c, *r)).collect();
         sessions.sort_unstable();
@@ -122,7 +165,7 @@ impl StateMachine {
 
     /// A digest of the key-value state (independent of insertion order).
     pub fn state_digest(&self) -> u64 {
-        self.kv.iter().fold(0u64, |acc, (k, v)| acc ^ xxh3_64(&k.to_le_bytes()).wrapping_mul(xxh3_64(v) | 1))
+        self.kv.iter().fold(0u64, |acc, (k, v)| acc ^ xxh3_64(&k.to_le_bytes()).wrapping_mul(xxh3_64(v.bytes()) | 1))
     }
 }
 
@@ -131,7 +174,7 @@ mod tests {
     use super::*;
 
     fn put(client: NodeId, req: u64, key: u64, value: u8) -> Command {
-        Command { client, req, op: KvOp::Put { key, value: vec![value] } }
+        Command { client, req, op: KvOp::Put { key, value: vec![value].into() } }
     }
 
     fn get(client: NodeId, req: u64, key: u64) -> Command {
@@ -146,13 +189,13 @@ mod tests {
         // Client 1's first write decided again after client 2's: answered, not applied.
         sm.apply(Value::Batch(vec![put(1, 1, 7, 10), get(3, 1, 7)]), |c, r| replies.push((c.client, r)));
         assert_eq!(replies[2], (1, CmdResult::Written));
-        assert_eq!(replies[3], (3, CmdResult::Read(Some(vec![20]))));
+        assert_eq!(replies[3], (3, CmdResult::Read(Some(vec![20].into()))));
         // An older request than the last one is stale.
         sm.apply(Value::Batch(vec![put(1, 2, 8, 1)]), |_, _| {});
         let mut stale = 0;
         sm.apply(Value::Batch(vec![put(1, 1, 8, 2)]), |_, _| stale += 1);
         assert_eq!(stale, 0);
-        assert_eq!(sm.get(8), Some(&vec![1]));
+        assert_eq!(sm.get(8), Some(&vec![1].into()));
         assert_eq!(sm.applied(), 4);
     }
 
@@ -175,10 +218,11 @@ mod tests {
 
     #[test]
     fn digests_tell_values_apart() {
-        let mut scratch = Vec::new();
-        let a = digest(&Value::Batch(vec![put(1, 1, 1, 1)]), &mut scratch);
-        assert_eq!(a, digest(&Value::Batch(vec![put(1, 1, 1, 1)]), &mut scratch));
-        assert_ne!(a, digest(&Value::Batch(vec![put(1, 1, 1, 2)]), &mut scratch));
-        assert_ne!(a, digest(&Value::Noop, &mut scratch));
+        let a = digest(&Value::Batch(vec![put(1, 1, 1, 1)]));
+        assert_eq!(a, digest(&Value::Batch(vec![put(1, 1, 1, 1)])));
+        assert_ne!(a, digest(&Value::Batch(vec![put(1, 1, 1, 2)])));
+        assert_ne!(a, digest(&Value::Batch(vec![put(1, 2, 1, 1)])));
+        assert_ne!(a, digest(&Value::Noop));
+        assert_ne!(digest(&Value::Noop), digest(&Value::Batch(Vec::new())));
     }
 }

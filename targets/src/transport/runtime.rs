@@ -200,7 +200,7 @@ async fn execute<M, R: serde::Serialize, E: Endpoint<M>, L: Log>(
     for effect in out.drain() {
         match effect {
             Effect::Append { record, force } => {
-                log.append(&codec::encode(&record).expect("log records always encode"));
+                log.append_owned(codec::encode(&record).expect("log records always encode"));
                 counters.records.fetch_add(1, Ordering::Relaxed);
                 if force {
                     counters.forced_records.fetch_add(1, Ordering::Relaxed);

@@ -30,7 +30,8 @@ use crate::consensus::history::{Access, HistoryOp, NO_ANSWER};
 use rand::{Rng as _, SeedableRng as _};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use crate::consensus::state::IntHasher;
+use std::hash::BuildHasherDefault;
 use std::time::Instant;
 
 /// The most configurations cached for one key (~24 bytes each, plus the table's overhead).
@@ -125,25 +126,7 @@ fn impossible_read(key: u64, ops: &[HistoryOp]) -> Option<String> {
 
 const NIL: u32 = u32::MAX;
 
-/// Hashes the cache's keys, which are already random bits.
-#[derive(Default)]
-struct MixHasher(u64);
-
-impl Hasher for MixHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Cache = HashSet<(u64, u64, Option<u64>), BuildHasherDefault<MixHasher>>;
+type Cache = HashSet<(u64, u64, Option<u64>), BuildHasherDefault<IntHasher>>;
 
 /// The search over one key: a doubly linked list of call and return entries, in time order,
 /// with a sentinel head at index `2n`.
