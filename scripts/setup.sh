@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the release binary (target/release/stratbench). The default in-process suite needs
-# nothing beyond a Rust toolchain; the networked strategies need redis-server, zookeeper and
-# etcd, and the build needs protoc: they are installed with apt-get when missing (pass
-# --no-packages to skip that).
+# nothing beyond a Rust toolchain; the networked strategies need redis-server, zookeeper,
+# etcd and nginx (the balancing family's comparison rows), and the build needs protoc: they are
+# installed with apt-get when missing (pass --no-packages to skip that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v cargo >/dev/null; then

@@ -2,7 +2,8 @@
 # Installs, with apt-get and only when missing, the system packages the networked targets and
 # their tests need: redis-server (and redis-tools for redis-benchmark), zookeeper (with Java),
 # etcd-server, etcd-client, protobuf-compiler (protoc, for etcd-client's build script), and
-# chromium (the report test renders report.html in it).
+# chromium (the report test renders report.html in it), and nginx (the balancing family's
+# comparison rows run it beside our proxy).
 # Runs `apt-get update` only if something must be installed. Sourced by setup.sh and test.sh.
 install_missing_system_packages() {
   local need=()
@@ -13,6 +14,7 @@ install_missing_system_packages() {
   command -v etcdctl >/dev/null || need+=(etcd-client)
   command -v protoc >/dev/null || need+=(protobuf-compiler)
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
+  command -v nginx >/dev/null || need+=(nginx)
   if [ ${#need[@]} -eq 0 ]; then
     return 0
   fi

@@ -9,6 +9,7 @@ use std::hint::black_box;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
+use stratbench::driver::clock::RealClock;
 use stratbench::driver::ops::OpSource;
 use stratbench::driver::worker::closed_loop;
 use stratbench::recorder::{PaddedCounter, Timeline, Timing, WorkerRecorder};
@@ -41,7 +42,7 @@ fn closed_loop_noop(c: &mut Criterion) {
             let source = OpSource::new(&workload, 0, 1);
             let stop = Arc::new(AtomicBool::new(false));
             let start = Instant::now();
-            runtime.block_on(closed_loop(NoopWorker, source, recorder, 1, stop));
+            runtime.block_on(closed_loop::<RealClock, _>(NoopWorker, source, recorder, 1, stop));
             let elapsed = start.elapsed();
             drain.join().unwrap();
             elapsed

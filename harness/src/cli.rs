@@ -70,7 +70,7 @@ pub struct ServeArgs {
     pub role: ServeRole,
 }
 
-/// The roles a node process can serve; each family with networked nodes adds its own.
+/// The roles a `serve` process can play; each family with networked nodes adds its own.
 #[derive(Debug, Subcommand)]
 pub enum ServeRole {
     /// A two-phase-commit participant: holds accounts, votes, applies decisions.
@@ -79,6 +79,10 @@ pub enum ServeRole {
     Coordinator(CoordinatorArgs),
     /// A replica of the Paxos-replicated key-value store.
     Replica(ReplicaArgs),
+    /// An HTTP backend that answers after a simulated latency (balancing family).
+    Backend(BackendArgs),
+    /// An HTTP reverse proxy in front of backends, with a balancing strategy.
+    Proxy(ProxyArgs),
 }
 
 /// Flags every node process takes.
@@ -183,6 +187,56 @@ fn parse_peer(text: &str) -> Result<(u32, std::net::SocketAddr), String> {
     let id = id.trim().parse().map_err(|_| format!("`{id}` is not a node id"))?;
     let address = address.trim().parse().map_err(|_| format!("`{address}` is not an address like 127.0.0.1:7000"))?;
     Ok((id, address))
+}
+
+/// Flags every serve role shares.
+#[derive(Debug, Args, Clone)]
+pub struct ServeCommon {
+    /// Address to listen on (loopback only; port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// Seed of the node's random choices.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Exit when standard input closes (how the harness makes sure its children never
+    /// outlive it).
+    #[arg(long)]
+    pub exit_on_stdin_close: bool,
+}
+
+/// Flags of `stratbench serve backend`.
+#[derive(Debug, Args)]
+pub struct BackendArgs {
+    #[command(flatten)]
+    pub common: ServeCommon,
+    /// Latency model: 5ms, constant:5ms, uniform:0ms..10ms, exp:5ms, lognormal:5ms,0.5.
+    #[arg(long, default_value = "0")]
+    pub latency: String,
+    /// The backend's index, reported in the x-backend header.
+    #[arg(long, default_value_t = 0)]
+    pub id: u32,
+    /// Requests served at once (more wait); unlimited if absent.
+    #[arg(long, value_parser = parse_positive)]
+    pub capacity: Option<Positive>,
+    /// Fraction of requests answered with a 500.
+    #[arg(long, default_value_t = 0.0)]
+    pub error_rate: f64,
+}
+
+/// Flags of `stratbench serve proxy`.
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub common: ServeCommon,
+    /// A balancing strategy (see `stratbench list`).
+    #[arg(long)]
+    pub strategy: String,
+    /// Backend addresses, comma-separated: 127.0.0.1:8001,127.0.0.1:8002.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub backends: Vec<String>,
+    /// A balancing parameter, NAME=VALUE (weights=[1,2,4], ewma_decay="10s"); may be repeated.
+    #[arg(long = "param", value_parser = parse_param)]
+    pub params: Vec<(String, toml::Value)>,
 }
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.

@@ -7,7 +7,8 @@
 //! schedule, takes every timestamp and records latencies into HdrHistograms through the
 //! [`recorder`]; [`output`] writes `summary.csv`, `timeseries.csv`, `events.csv`, `hlog/` and
 //! `host.json` as each run ends, so an interrupted session still leaves valid files.
-//! [`serve`] runs one networked node as its own process (`stratbench serve ROLE`).
+//! [`serve`] runs one networked node as its own process (`stratbench serve ROLE`: a
+//! two-phase-commit participant or coordinator, an HTTP backend or proxy).
 
 pub mod cli;
 pub mod commands;

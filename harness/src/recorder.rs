@@ -8,6 +8,14 @@
 //! every worker has moved past it, so memory stays flat however long the run. Warm-up
 //! intervals are kept apart from the measured ones and never enter the summary.
 //!
+//! Families whose operations are served by one of several nodes (a balancer's backends) also
+//! count the operations each node served ([`WorkerRecorder::count_node`]), so that the time
+//! series shows how the traffic moved. Those counts go to the interval in which the operation
+//! *started* — where the balancer sent it — not the one in which it ended: a request queued
+//! for seconds at a slow backend still counts against the moment it was routed there. Since
+//! such an interval may already be written, node counts are kept apart and complete only at
+//! the end of the run ([`Totals::node_series`]).
+//!
 //! Values are microseconds for per-operation timing and nanoseconds per operation for batch
 //! timing (see [`Timing`]), always with 3 significant digits.
 //!
@@ -232,6 +240,9 @@ pub enum Report {
         failed: Option<Box<Histogram<u64>>>,
         ops: u64,
         errors: ErrorCounts,
+        /// Operations per node (index = node id) by the interval they started in, counted
+        /// since the previous report; empty if the family does not say.
+        node_ops: Vec<(Slot, Vec<u64>)>,
     },
     /// The worker has stopped; `last_end` is when its last operation ended.
     Done { worker: u32, last_end: Option<Instant> },
@@ -262,6 +273,7 @@ pub struct WorkerRecorder {
     failed: Option<Box<Histogram<u64>>>,
     ops: u64,
     errors: ErrorCounts,
+    node_ops: Vec<(Slot, Vec<u64>)>,
     measured_ops: u64,
     quota: Option<u64>,
     last_end: Option<Instant>,
@@ -292,6 +304,7 @@ impl WorkerRecorder {
             failed: None,
             ops: 0,
             errors: ErrorCounts::default(),
+            node_ops: Vec::new(),
             measured_ops: 0,
             quota,
             last_end: None,
@@ -349,6 +362,26 @@ impl WorkerRecorder {
         self.errors.add(error);
     }
 
+    /// Counts one operation that `node` served, in the interval of `started` (when it was
+    /// sent there).
+    #[inline]
+    pub fn count_node(&mut self, node: u32, started: Instant) {
+        let slot = self.timeline.slot(started);
+        let index = match self.node_ops.iter().rposition(|(s, _)| *s == slot) {
+            Some(index) => index,
+            None => {
+                self.node_ops.push((slot, Vec::new()));
+                self.node_ops.len() - 1
+            }
+        };
+        let counts = &mut self.node_ops[index].1;
+        let node = node as usize;
+        if node >= counts.len() {
+            counts.resize(node + 1, 0);
+        }
+        counts[node] += 1;
+    }
+
     /// Whether the worker should start another operation, judged at `now`.
     #[inline]
     pub fn should_continue(&self, now: Instant) -> bool {
@@ -369,7 +402,7 @@ impl WorkerRecorder {
     }
 
     fn send_interval(&mut self) {
-        if self.ops == 0 && self.errors.total() == 0 {
+        if self.ops == 0 && self.errors.total() == 0 && self.node_ops.is_empty() {
             return;
         }
         let histogram = std::mem::replace(&mut self.histogram, Box::new(new_histogram()));
@@ -382,6 +415,7 @@ impl WorkerRecorder {
             failed: self.failed.take(),
             ops: std::mem::take(&mut self.ops),
             errors: std::mem::take(&mut self.errors),
+            node_ops: std::mem::take(&mut self.node_ops),
         };
         // The aggregator outlives the workers; if it is gone the run is failing anyway.
         let _ = self.sender.send(report);
@@ -425,6 +459,16 @@ pub struct FlushedInterval {
     pub driver_rss_bytes: Option<u64>,
 }
 
+/// One interval's operations per node, by the interval they started in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeInterval {
+    pub slot: Slot,
+    /// Start, from the start of the measured phase (negative in warm-up).
+    pub start_s: f64,
+    pub length_s: f64,
+    pub node_ops: Vec<u64>,
+}
+
 /// Totals over the whole run.
 #[derive(Debug)]
 pub struct Totals {
@@ -438,6 +482,12 @@ pub struct Totals {
     pub warmup_ops: u64,
     /// When the last operation ended (the measured phase's real end).
     pub last_end: Option<Instant>,
+    /// Measured operations per node (those that started in the measured phase); empty if the
+    /// family does not say.
+    pub node_ops: Vec<u64>,
+    /// Every interval's operations per node, warm-up included; empty if the family does not
+    /// say.
+    pub node_series: Vec<NodeInterval>,
 }
 
 struct Pending {
@@ -454,6 +504,16 @@ impl Pending {
     }
 }
 
+/// Adds `more` into `sum` element by element, growing `sum` as needed.
+pub fn add_counts(sum: &mut Vec<u64>, more: &[u64]) {
+    if more.len() > sum.len() {
+        sum.resize(more.len(), 0);
+    }
+    for (total, count) in sum.iter_mut().zip(more) {
+        *total += count;
+    }
+}
+
 /// Merges the workers' interval reports. Pure: it returns intervals ready to be written.
 pub struct Aggregator {
     timeline: Timeline,
@@ -463,6 +523,8 @@ pub struct Aggregator {
     done: Vec<bool>,
     next_slot: Slot,
     totals: Totals,
+    /// Operations per node by the slot they started in.
+    node_counts: BTreeMap<Slot, Vec<u64>>,
 }
 
 impl Aggregator {
@@ -482,14 +544,17 @@ impl Aggregator {
                 measured_errors: ErrorCounts::default(),
                 warmup_ops: 0,
                 last_end: None,
+                node_ops: Vec::new(),
+                node_series: Vec::new(),
             },
+            node_counts: BTreeMap::new(),
         }
     }
 
     /// Takes one report; returns the intervals that every worker has now moved past.
     pub fn push(&mut self, report: Report) -> Vec<FlushedInterval> {
         match report {
-            Report::Interval { worker, slot, histogram, phase, failed, ops, errors } => {
+            Report::Interval { worker, slot, histogram, phase, failed, ops, errors, node_ops } => {
                 let pending = self.pending.entry(slot).or_insert_with(Pending::new);
                 pending.histogram.add(&*histogram).expect("histograms share bounds");
                 if let Some(phase) = phase {
@@ -500,6 +565,9 @@ impl Aggregator {
                 }
                 pending.ops += ops;
                 pending.errors.merge(&errors);
+                for (started, counts) in node_ops {
+                    add_counts(self.node_counts.entry(started).or_default(), &counts);
+                }
                 self.progress[worker as usize] = Some(slot);
             }
             Report::Done { worker, last_end } => {
@@ -566,6 +634,12 @@ impl Aggregator {
             Some(last) if last > start && last < end && slot.phase == Phase::Measure => last - start,
             _ => end - start,
         };
+        self.totals.node_series.push(NodeInterval {
+            slot,
+            start_s: start_offset_s,
+            length_s: length.as_secs_f64(),
+            node_ops: Vec::new(),
+        });
         FlushedInterval {
             slot,
             start_offset_s,
@@ -582,6 +656,15 @@ impl Aggregator {
     pub fn finish(mut self) -> (Vec<FlushedInterval>, Totals) {
         let end = self.pending.keys().next_back().map_or(self.next_slot, |s| self.timeline.next(*s));
         let flushed = self.flush_before(end);
+        if self.node_counts.is_empty() {
+            self.totals.node_series.clear();
+        }
+        for interval in &mut self.totals.node_series {
+            interval.node_ops = self.node_counts.remove(&interval.slot).unwrap_or_default();
+            if interval.slot.phase == Phase::Measure {
+                add_counts(&mut self.totals.node_ops, &interval.node_ops);
+            }
+        }
         (flushed, self.totals)
     }
 }

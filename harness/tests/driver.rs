@@ -1,12 +1,14 @@
 //! The driver against in-process systems with known behaviour: operation quotas are exact,
 //! an open loop charges a stall to every operation that was due during it (the
 //! coordinated-omission correction) while a closed loop hides it, count-triggered events
-//! fire, and the time series covers the run with warm-up apart.
+//! fire, the time series covers the run with warm-up apart, and on the virtual clock a run's
+//! timeline is simulated: exact, and not held back by the driver's real-time helpers.
 
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
+use stratbench::driver::clock::VirtualClock;
 use stratbench::driver::{self, DriveReport, IntervalSink};
 use stratbench::recorder::{FlushedInterval, Phase, Timing};
 use targets::noop::NoopSystem;
@@ -160,4 +162,64 @@ fn events_fire_by_time_and_by_count_and_late_ones_are_reported() {
     assert_eq!(statuses, vec![EventStatus::Ok, EventStatus::Ok, EventStatus::NotReached]);
     let fired_at = report.events[0].fired_at.unwrap();
     assert!(fired_at >= Duration::from_millis(100) && fired_at < Duration::from_millis(300), "{fired_at:?}");
+}
+
+/// A system whose operations take exactly 100 ms, by tokio's clock.
+struct Sleepy;
+
+struct SleepyWorker;
+
+impl Worker for SleepyWorker {
+    async fn call(&mut self, _op: Op) -> OpResult {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Ok(())
+    }
+}
+
+impl System for Sleepy {
+    type Worker = SleepyWorker;
+    fn worker(&self, _: u32) -> SleepyWorker {
+        SleepyWorker
+    }
+    async fn apply_event(&self, _: &Event) -> EventReport {
+        EventReport::unsupported("no events")
+    }
+    fn metrics(&self) -> FamilyMetrics {
+        FamilyMetrics::default()
+    }
+}
+
+/// Twenty minutes of 100 ms operations on the virtual clock: every operation takes exactly
+/// 100 ms of simulated time, there are exactly as many as fit, an event fires on time, and
+/// the whole run takes a small fraction of its simulated length in real time (the sampler
+/// thread and the supervisor, which wait in real or virtual time, do not hold it back).
+#[test]
+fn virtual_clock_simulates_the_timeline_exactly() {
+    let workload = workload(
+        "duration = \"20m\"\nwarmup = \"0s\"\nconcurrency = 2\ninterval = \"1m\"\n\
+         [[scenario.events]]\nat = \"90s\"\naction = \"add-node\"",
+    );
+    let mut sink = Collect::default();
+    let started = std::time::Instant::now();
+    let report = driver::drive_with::<VirtualClock, _>(
+        Arc::new(Sleepy),
+        &workload,
+        Timing::PerOp,
+        None,
+        &mut sink,
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(60), "20 simulated minutes took {:?}", started.elapsed());
+    // Two workers, 1200 s, 10 operations a second each; tokio's timers tick in whole
+    // milliseconds, so allow one per operation.
+    assert!((23_700..=24_002).contains(&report.totals.measured_ops), "{}", report.totals.measured_ops);
+    let histogram = &report.totals.measured;
+    let (low, high) = (histogram.lowest_equivalent(100_000), histogram.highest_equivalent(101_000));
+    assert!(histogram.min() >= low && histogram.max() <= high, "{}..{}", histogram.min(), histogram.max());
+    // One interval a minute, and one more for the operations in flight at the end.
+    assert!((20..=21).contains(&sink.0.len()), "{} intervals", sink.0.len());
+    assert!(sink.0[..20].iter().all(|(_, _, ops)| (1190..=1200).contains(ops)), "{:?}", sink.0);
+    let fired_at = report.events[0].fired_at.unwrap();
+    assert!(fired_at >= Duration::from_secs(90) && fired_at < Duration::from_millis(90_002), "{fired_at:?}");
 }

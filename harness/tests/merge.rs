@@ -131,16 +131,17 @@ fn two_drivers_merge_like_one_driver_carrying_both_loads() {
     let intervals: Vec<f64> = reader.records().map(|r| r.unwrap()[ops_column].parse().unwrap()).collect();
     assert_eq!(intervals.iter().sum::<f64>(), number(&m, "ops"));
 
-    // One driver carrying both loads: the same run, the same count within the schedule's
-    // rounding (the count is set by the schedule, not by the machine's speed), the same
-    // intervals.
+    // One driver carrying both loads: the same run, the same count within 2% (the count is
+    // set by the schedule, not by the machine's speed; but an operation due at the end of the
+    // warm-up that finishes after it counts as measured, and on a loaded machine there are a
+    // few more of those), the same intervals.
     let one = dir.path().join("one");
     let output = stratbench(&load_args(2 * RATE_PER_DRIVER, 2, &one).iter().map(String::as_str).collect::<Vec<_>>());
     assert!(output.status.success(), "{}", text(&output));
     let o = summary(&one);
     let expected = f64::from(2 * RATE_PER_DRIVER) * 2.0;
     for ops in [number(&m, "ops"), number(&o, "ops")] {
-        assert!((ops - expected).abs() <= 8.0, "{ops} operations, {expected} scheduled");
+        assert!((ops - expected).abs() <= 0.02 * expected, "{ops} operations, {expected} scheduled");
     }
     let (one_intervals, _) = histograms(&one);
     // An operation due just before the end may end just after it, in one more interval.

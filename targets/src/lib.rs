@@ -9,6 +9,8 @@
 //! family.
 //!
 //! Families:
+//! - [`balancing`]: load-balancing strategies (round robin to P2C with peak-EWMA), in front of
+//!   simulated backends under virtual time and as an HTTP reverse proxy.
 //! - [`hashing`]: partitioning strategies (modulo, ring, jump, rendezvous, maglev, multi-probe,
 //!   bounded-load, anchor) and adapters over crates that implement the same algorithms.
 //! - [`locks`]: distributed locks (in-process lease table, Redis, Redlock, ZooKeeper, etcd)
@@ -23,11 +25,13 @@
 //! networked versions run against; [`transport`] runs the protocol families' sans-IO nodes
 //! in-process or over TCP.
 
+pub mod balancing;
 pub mod commit;
 pub mod consensus;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
+mod registry;
 pub mod servers;
 pub mod target;
 pub mod transport;

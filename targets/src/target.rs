@@ -62,6 +62,14 @@ pub trait Worker: Send + 'static {
         let _ = mark;
         self.call(op)
     }
+
+    /// The node that served the last call (successful or not), for families whose operations
+    /// go to one of several nodes (a balancer's backends); the driver counts operations per
+    /// node and interval. `None`, the default, for the others.
+    #[inline(always)]
+    fn served_by(&self) -> Option<u32> {
+        None
+    }
 }
 
 /// The system under test for one run.
@@ -169,6 +177,9 @@ pub struct FamilyMetrics {
     pub load: Option<LoadStats>,
     /// Per-node share of the key set at the start of the run (node id, fraction).
     pub node_shares: Vec<(u32, f64)>,
+    /// Each node's weight (index = node id), for families whose fair share of operations is
+    /// weight-proportional; empty means equal shares.
+    pub node_weights: Vec<f64>,
     /// Safety families: violations the checkers found after the run (accepted unsafe lock
     /// writes, atomicity or balance violations).
     pub violations: Option<u64>,

@@ -1,6 +1,7 @@
 //! Event schedules: things that happen to the system under test during a run, at a time or
-//! after a number of operations — a node added or removed now; faults (kill, pause, partition)
-//! in the families that check safety.
+//! after a number of operations — a node added or removed; faults: a node slowed down by a
+//! factor and restored (a transient degradation), a node killed (a crashed backend); later
+//! faults (pause, partition) in the families that check safety.
 //!
 //! Times count from the start of the measured phase (after warm-up), and operation counts
 //! count measured operations, so an event lands at the same place in the measurement whatever
@@ -79,6 +80,13 @@ pub enum EventAction {
     PartitionLeader { duration: Option<Duration> },
     /// Consensus: replica `node`, or every replica that is down, starts again from its log.
     Restart { node: Option<u32> },
+    /// Node `node` becomes `factor` times slower (a degraded backend).
+    SlowNode { node: u32, factor: Factor },
+    /// Node `node` is back to normal: its slowdown ends, and a killed node comes back.
+    RestoreNode { node: u32 },
+    /// Node `node` crashes: its process is killed (networked) or it refuses every request
+    /// (in-process).
+    KillNode { node: u32 },
 }
 
 /// Where in a commit protocol a node crashes.
@@ -112,6 +120,26 @@ impl CrashPoint {
     }
 }
 
+/// A slowdown factor: finite and at least 1.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Serialize)]
+#[serde(transparent)]
+pub struct Factor(f64);
+
+impl Factor {
+    /// A factor, if `value` is finite and at least 1.
+    pub fn new(value: f64) -> Option<Self> {
+        (value.is_finite() && value >= 1.0).then_some(Factor(value))
+    }
+
+    /// The value.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+// Never NaN (checked by `new`), so equality is an equivalence.
+impl Eq for Factor {}
+
 impl EventAction {
     /// A short label for CSV rows: `add-node`, `remove-node(3)`, `remove-last`.
     pub fn label(&self) -> String {
@@ -139,6 +167,19 @@ impl EventAction {
             EventAction::PartitionLeader { .. } => "partition-leader".into(),
             EventAction::Restart { node: None } => "restart".into(),
             EventAction::Restart { node: Some(node) } => format!("restart({node})"),
+            EventAction::SlowNode { node, factor } => format!("slow-node({node},x{})", factor.get()),
+            EventAction::RestoreNode { node } => format!("restore-node({node})"),
+            EventAction::KillNode { node } => format!("kill-node({node})"),
+        }
+    }
+
+    /// The node a fault applies to (slow, restore, kill).
+    pub fn fault_node(&self) -> Option<u32> {
+        match *self {
+            EventAction::SlowNode { node, .. } | EventAction::RestoreNode { node } | EventAction::KillNode { node } => {
+                Some(node)
+            }
+            _ => None,
         }
     }
 
@@ -166,8 +207,8 @@ pub struct EventSpec {
     pub after_ops: Option<u64>,
     /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder`,
     /// `restart-server`, `crash-coordinator`, `crash-participant`, `message-loss`,
-    /// `message-delay`, `partition`, `heal`, `kill-leader`, `kill-follower`,
-    /// `partition-leader` or `restart`.
+    /// `message-delay`, `partition`, `heal`, `slow-node`, `restore-node`, `kill-node`,
+    /// `kill-leader`, `kill-follower`, `partition-leader` or `restart`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
@@ -184,6 +225,8 @@ pub struct EventSpec {
     pub delay: Option<HumanDuration>,
     /// `message-delay`: up to this much more, drawn per message.
     pub jitter: Option<HumanDuration>,
+    /// `slow-node`: how many times slower the node becomes (at least 1).
+    pub factor: Option<f64>,
 }
 
 impl EventSpec {
@@ -213,6 +256,14 @@ impl EventSpec {
             },
             "remove-last" if self.node.is_none() => EventAction::RemoveLast,
             "remove-last" => return Err("`remove-last` takes no `node`".into()),
+            "slow-node" => {
+                let factor = self.factor.ok_or("`slow-node` needs `factor = <times slower>`")?;
+                let factor = Factor::new(factor)
+                    .ok_or_else(|| format!("`factor` must be a number of at least 1, got {factor}"))?;
+                EventAction::SlowNode { node: self.fault_node()?, factor }
+            }
+            "restore-node" => EventAction::RestoreNode { node: self.fault_node()? },
+            "kill-node" => EventAction::KillNode { node: self.fault_node()? },
             "crash-coordinator" => EventAction::CrashCoordinator {
                 node: self.node.unwrap_or(0),
                 point: self.crash_point(&[CrashPoint::Now, CrashPoint::AfterVotes, CrashPoint::AfterDecision])?,
@@ -255,10 +306,14 @@ impl EventSpec {
                 return Err(format!(
                     "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
                      kill-holder, restart-server, crash-coordinator, crash-participant, message-loss, \
-                     message-delay, partition, heal, kill-leader, kill-follower, partition-leader, restart)"
+                     message-delay, partition, heal, slow-node, restore-node, kill-node, kill-leader, \
+                     kill-follower, partition-leader, restart)"
                 ));
             }
         };
+        if self.factor.is_some() && !matches!(action, EventAction::SlowNode { .. }) {
+            return Err("only `slow-node` takes a `factor`".into());
+        }
         Ok(Event { trigger, action })
     }
 
@@ -271,6 +326,7 @@ impl EventSpec {
             "message-loss" => &["loss", "duration"],
             "message-delay" => &["delay", "jitter", "duration"],
             "partition" | "pause-holder" | "partition-leader" => &["duration"],
+            "slow-node" => &["factor"],
             _ => &[],
         };
         let given = [
@@ -280,6 +336,7 @@ impl EventSpec {
             ("loss", self.loss.is_some()),
             ("delay", self.delay.is_some()),
             ("jitter", self.jitter.is_some()),
+            ("factor", self.factor.is_some()),
         ];
         match given.iter().find(|(name, set)| *set && !allowed.contains(name)) {
             Some((name, _)) => Err(format!("`{}` takes no `{name}`", self.action)),
@@ -294,6 +351,10 @@ impl EventSpec {
         }
         let names: Vec<_> = allowed.iter().map(|p| p.as_str()).collect();
         Err(format!("`{}` cannot crash at `{}` (points: {})", self.action, point.as_str(), names.join(", ")))
+    }
+
+    fn fault_node(&self) -> Result<u32, String> {
+        self.node.ok_or_else(|| format!("`{}` needs `node = <id>`", self.action))
     }
 }
 
@@ -313,6 +374,7 @@ mod tests {
             loss: None,
             delay: None,
             jitter: None,
+            factor: None,
         }
     }
 
@@ -403,5 +465,25 @@ mod tests {
         assert!(spec(Some("1s"), Some(1), "add-node", None).resolve().unwrap_err().contains("not both"));
         assert!(spec(Some("1s"), None, "remove-node", None).resolve().unwrap_err().contains("node"));
         assert!(spec(Some("1s"), None, "explode", None).resolve().unwrap_err().contains("explode"));
+        assert!(spec(Some("1s"), None, "slow-node", Some(1)).resolve().unwrap_err().contains("factor"));
+        assert!(spec(Some("1s"), None, "kill-node", None).resolve().unwrap_err().contains("node"));
+        let mut slow = spec(Some("1s"), None, "slow-node", Some(1));
+        slow.factor = Some(0.5);
+        assert!(slow.resolve().unwrap_err().contains("at least 1"));
+        let mut kill = spec(Some("1s"), None, "kill-node", Some(1));
+        kill.factor = Some(2.0);
+        assert!(kill.resolve().unwrap_err().contains("factor"));
+    }
+
+    #[test]
+    fn faults_name_their_node() {
+        let mut slow = spec(Some("2s"), None, "slow-node", Some(4));
+        slow.factor = Some(10.0);
+        let event = slow.resolve().unwrap();
+        assert_eq!(event.action.label(), "slow-node(4,x10)");
+        assert_eq!(event.action.fault_node(), Some(4));
+        let restore = spec(Some("3s"), None, "restore-node", Some(4)).resolve().unwrap();
+        assert_eq!(restore.action, EventAction::RestoreNode { node: 4 });
+        assert_eq!(spec(None, Some(5), "kill-node", Some(0)).resolve().unwrap().action.label(), "kill-node(0)");
     }
 }

@@ -4,6 +4,7 @@
 //! as they fall due (in file order when several are due at once); count triggers are checked
 //! every millisecond.
 
+use super::clock::Clock;
 use super::worker::sleep_until;
 use crate::recorder::PaddedCounter;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ pub struct FiredEvent {
 
 /// Fires `events` against `system` until they are all done or `stop` is raised; events
 /// not reached are reported as such.
-pub async fn run_events<S: System>(
+pub async fn run_events<C: Clock, S: System>(
     system: Arc<S>,
     events: Vec<Event>,
     measure_start: Instant,
@@ -39,18 +40,18 @@ pub async fn run_events<S: System>(
     let mut fired = Vec::with_capacity(events.len());
     let mut pending: Vec<(usize, Event)> = events.into_iter().enumerate().collect();
     while !pending.is_empty() {
-        let due = pending.iter().position(|(_, event)| is_due(event.trigger, measure_start, &counters));
+        let due = pending.iter().position(|(_, event)| is_due::<C>(event.trigger, measure_start, &counters));
         let Some(position) = due else {
-            let wake = next_wake(&pending, measure_start);
-            if !sleep_until(wake, &stop).await {
+            let wake = next_wake::<C>(&pending, measure_start);
+            if !sleep_until::<C>(wake, &stop).await {
                 break;
             }
             continue;
         };
         let (index, event) = pending.remove(position);
-        let started = Instant::now();
+        let started = C::now();
         let report = system.apply_event(&event).await;
-        let finished = Instant::now();
+        let finished = C::now();
         fired.push(FiredEvent {
             index,
             event,
@@ -68,21 +69,21 @@ pub async fn run_events<S: System>(
     fired
 }
 
-fn is_due(trigger: Trigger, measure_start: Instant, counters: &[Arc<PaddedCounter>]) -> bool {
+fn is_due<C: Clock>(trigger: Trigger, measure_start: Instant, counters: &[Arc<PaddedCounter>]) -> bool {
     match trigger {
-        Trigger::At(at) => Instant::now() >= measure_start + at,
+        Trigger::At(at) => C::now() >= measure_start + at,
         Trigger::AfterOps(ops) => counters.iter().map(|c| c.get()).sum::<u64>() >= ops,
     }
 }
 
 /// When to look again: the earliest time trigger, or soon if a count trigger is pending.
-fn next_wake(pending: &[(usize, Event)], measure_start: Instant) -> Instant {
+fn next_wake<C: Clock>(pending: &[(usize, Event)], measure_start: Instant) -> Instant {
     pending
         .iter()
         .map(|(_, event)| match event.trigger {
             Trigger::At(at) => measure_start + at,
-            Trigger::AfterOps(_) => Instant::now() + COUNT_POLL,
+            Trigger::AfterOps(_) => C::now() + COUNT_POLL,
         })
         .min()
-        .unwrap_or_else(Instant::now)
+        .unwrap_or_else(C::now)
 }

@@ -7,21 +7,31 @@
 //! watches the driver's own CPU and memory. A supervisor loop updates the progress bar,
 //! watches for Ctrl-C, and enforces a hard deadline so that no run outlives its schedule by
 //! more than [`DRAIN_TIMEOUT`].
+//!
+//! The run's [`clock::Clock`] is a type parameter: [`drive`] uses real time; [`drive_with`]
+//! takes [`clock::VirtualClock`] for simulations under tokio's paused time. Only the async
+//! side (workers, controller, supervisor) reads the run's clock; the sampler and aggregator
+//! threads work in real time and never compare their instants with it, so neither can hold a
+//! virtual run back: the sampler stops the moment the run ends, and the aggregator only
+//! waits for reports.
 
+pub mod clock;
 pub mod controller;
+pub mod http_load;
 pub mod ops;
 pub mod sampler;
 pub mod worker;
 
 use crate::recorder::{Aggregator, FlushedInterval, PaddedCounter, Report, Timeline, Timing, Totals, WorkerRecorder};
 use anyhow::Context as _;
+use clock::{Clock, RealClock};
 use controller::FiredEvent;
 use indicatif::ProgressBar;
 use ops::OpSource;
 use sampler::ResourceUsage;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use targets::target::System;
 use workloads::{ArrivalSchedule, LoadShape, Workload};
 
@@ -65,7 +75,7 @@ pub fn drive<S: System>(
     sink: &mut dyn IntervalSink,
     progress: &ProgressBar,
 ) -> anyhow::Result<DriveReport> {
-    drive_at(system, workload, timing, None, sink, progress)
+    drive_with::<RealClock, S>(system, workload, timing, None, sink, progress)
 }
 
 /// [`drive`], starting the run (its warm-up) at the wall-clock instant `start_at` if given:
@@ -79,29 +89,40 @@ pub fn drive_at<S: System>(
     sink: &mut dyn IntervalSink,
     progress: &ProgressBar,
 ) -> anyhow::Result<DriveReport> {
+    drive_with::<RealClock, S>(system, workload, timing, start_at, sink, progress)
+}
+
+/// Runs `workload` against `system` on clock `C`, starting at `start_at` if given (real time
+/// only: a virtual clock has no wall-clock instant to meet).
+pub fn drive_with<C: Clock, S: System>(
+    system: Arc<S>,
+    workload: &Workload,
+    timing: Timing,
+    start_at: Option<SystemTime>,
+    sink: &mut dyn IntervalSink,
+    progress: &ProgressBar,
+) -> anyhow::Result<DriveReport> {
     let workers = workload.shape.workers();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads((workers as usize).min(cores) + 1)
-        // Time for the schedule, I/O for the workers of networked targets.
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let (started_at, run_start) = start_instants(start_at);
+    let runtime = C::runtime(workers).context("cannot start the async runtime")?;
+    let (started_at, delay) = start_delay(start_at);
+    // A virtual clock only reads inside its runtime.
+    let run_start = {
+        let _inside = runtime.enter();
+        C::now() + delay
+    };
     let timeline = Timeline::new(run_start, workload.length.warmup, workload.length.duration, workload.interval);
     sink.begin(started_at + workload.length.warmup)?;
     let stop = Arc::new(AtomicBool::new(false));
-    let sampler_stop = AtomicBool::new(false);
+    let (sampler_stop, sampler_stopped) = mpsc::channel::<()>();
     let (sender, receiver) = mpsc::channel::<Report>();
     let rss_bytes = AtomicU64::new(0);
     std::thread::scope(|scope| {
         let rss = &rss_bytes;
         let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss));
-        let sampler = scope.spawn(|| sampler::sample_until(&sampler_stop, &rss_bytes));
+        let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
         let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender };
-        let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute(progress));
-        sampler_stop.store(true, Ordering::Relaxed);
-        sampler.thread().unpark();
+        let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute::<C>(progress));
+        drop(sampler_stop);
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))??;
         let resources = sampler.join().unwrap_or_default();
         let measured_span =
@@ -123,14 +144,14 @@ struct Run<'a, S: System> {
 impl<S: System> Run<'_, S> {
     /// Spawns workers and the controller, supervises them, and returns the events, whether
     /// the run was interrupted, and how many workers were abandoned.
-    async fn execute(self, progress: &ProgressBar) -> (Vec<FiredEvent>, bool, u32) {
+    async fn execute<C: Clock>(self, progress: &ProgressBar) -> (Vec<FiredEvent>, bool, u32) {
         let workers = self.workload.shape.workers();
         let counters: Arc<Vec<Arc<PaddedCounter>>> =
             Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
         let mut handles: Vec<_> =
-            (0..workers).map(|w| tokio::spawn(self.worker_task(w, Arc::clone(&counters[w as usize])))).collect();
+            (0..workers).map(|w| tokio::spawn(self.worker_task::<C>(w, Arc::clone(&counters[w as usize])))).collect();
         drop(self.sender);
-        let controller = tokio::spawn(controller::run_events(
+        let controller = tokio::spawn(controller::run_events::<C, S>(
             Arc::clone(&self.system),
             self.workload.events.clone(),
             self.timeline.measure_start,
@@ -141,14 +162,14 @@ impl<S: System> Run<'_, S> {
         let mut interrupted = false;
         while !handles.iter().all(|h| h.is_finished()) {
             tokio::time::sleep(SUPERVISE_EVERY).await;
-            let elapsed = Instant::now().saturating_duration_since(self.timeline.run_start);
+            let elapsed = C::now().saturating_duration_since(self.timeline.run_start);
             progress.set_position(elapsed.as_millis() as u64);
             progress.set_message(format!("{} ops", counters.iter().map(|c| c.get()).sum::<u64>()));
             if crate::interrupt::interrupted() && !interrupted {
                 interrupted = true;
                 self.stop.store(true, Ordering::Relaxed);
             }
-            if Instant::now() > hard_deadline {
+            if C::now() > hard_deadline {
                 self.stop.store(true, Ordering::Relaxed);
                 break;
             }
@@ -170,7 +191,7 @@ impl<S: System> Run<'_, S> {
 
     /// The task of worker `w`: waits for the common start, then runs the loop of the
     /// schedule kind.
-    fn worker_task(
+    fn worker_task<C: Clock>(
         &self,
         w: u32,
         counter: Arc<PaddedCounter>,
@@ -190,25 +211,26 @@ impl<S: System> Run<'_, S> {
         let seed = workload.seed;
         let batch = self.timing.batch_size();
         async move {
-            if !worker::sleep_until(run_start, &stop).await {
+            if !worker::sleep_until::<C>(run_start, &stop).await {
                 recorder.finish();
                 return;
             }
             match shape {
-                LoadShape::Closed { .. } => worker::closed_loop(target, source, recorder, batch, stop).await,
+                LoadShape::Closed { .. } => worker::closed_loop::<C, _>(target, source, recorder, batch, stop).await,
                 LoadShape::Open { rate_ops_s, arrivals, workers } => {
                     let schedule = ArrivalSchedule::new(arrivals, rate_ops_s, w, workers, seed);
-                    worker::open_loop(target, source, recorder, schedule, run_start, stop).await
+                    worker::open_loop::<C, _>(target, source, recorder, schedule, run_start, stop).await
                 }
             }
         }
     }
 }
 
-/// The wall-clock and monotonic instants at which a run starts: [`START_DELAY`] from now, or
-/// `start_at` (after sleeping until shortly before it; a `start_at` already past starts now).
-fn start_instants(start_at: Option<SystemTime>) -> (SystemTime, Instant) {
-    let Some(at) = start_at else { return (SystemTime::now() + START_DELAY, Instant::now() + START_DELAY) };
+/// When a run starts: the wall-clock instant, and how long from now that is — [`START_DELAY`],
+/// or until `start_at` (after sleeping until shortly before it; a `start_at` already past
+/// starts now).
+fn start_delay(start_at: Option<SystemTime>) -> (SystemTime, Duration) {
+    let Some(at) = start_at else { return (SystemTime::now() + START_DELAY, START_DELAY) };
     let wake = at.checked_sub(START_DELAY).unwrap_or(at);
     while let Ok(left) = wake.duration_since(SystemTime::now()) {
         if crate::interrupt::interrupted() || left.is_zero() {
@@ -216,19 +238,19 @@ fn start_instants(start_at: Option<SystemTime>) -> (SystemTime, Instant) {
         }
         std::thread::sleep(left.min(SUPERVISE_EVERY));
     }
-    let (now_wall, now) = (SystemTime::now(), Instant::now());
+    let now_wall = SystemTime::now();
     match at.duration_since(now_wall) {
-        Ok(ahead) => (at, now + ahead),
+        Ok(ahead) => (at, ahead),
         Err(late) => {
             tracing::warn!("--start-at passed {:.3}s ago: starting now", late.duration().as_secs_f64());
-            (now_wall, now)
+            (now_wall, Duration::ZERO)
         }
     }
 }
 
 /// The aggregator thread: merges reports until every worker has hung up, writing each
 /// finished interval to `sink`, stamped with the driver's resident memory at that moment.
-fn aggregate(
+pub(crate) fn aggregate(
     receiver: mpsc::Receiver<Report>,
     timeline: Timeline,
     workers: u32,

@@ -1,7 +1,13 @@
 //! Samples the driver process's own CPU use and memory while a run goes on, so a row shows
 //! whether the driver, rather than the target, was the bottleneck.
+//!
+//! The sampler is a thread that looks every [`SAMPLE_EVERY`] of *real* time. It waits on a
+//! channel rather than sleeping, so that stopping it is immediate — a virtual-time run may
+//! last a few milliseconds of real time, and must not wait for the sampler's next wake-up —
+//! and it takes one last sample when stopped, so even such a run gets a figure.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 use sysinfo::{ProcessRefreshKind, ProcessesToUpdate, System};
 
@@ -17,9 +23,10 @@ pub struct ResourceUsage {
     pub rss_bytes_peak: Option<u64>,
 }
 
-/// Samples until `stop` is set (and the thread unparked), then returns the summary. Each
-/// sample's resident set size is also stored in `rss_bytes_now`, for the time series.
-pub fn sample_until(stop: &AtomicBool, rss_bytes_now: &AtomicU64) -> ResourceUsage {
+/// Samples until `stop` receives a message or hangs up (at once: the driver does not wait a
+/// sampling period for it), then returns the summary; the last sample is taken on the way
+/// out. Each sample's resident set size is also stored in `rss_bytes_now`, for the time series.
+pub fn sample_until(stop: Receiver<()>, rss_bytes_now: &AtomicU64) -> ResourceUsage {
     let Ok(pid) = sysinfo::get_current_pid() else { return ResourceUsage::default() };
     let Ok(mut system) = System::new() else { return ResourceUsage::default() };
     let refresh = ProcessRefreshKind::nothing().with_cpu().with_memory();
@@ -31,14 +38,16 @@ pub fn sample_until(stop: &AtomicBool, rss_bytes_now: &AtomicU64) -> ResourceUsa
         rss_bytes_now.store(rss, Ordering::Relaxed);
     }
     let (mut cpu_sum, mut samples, mut rss_peak) = (0.0f64, 0u32, 0u64);
-    while !stop.load(Ordering::Relaxed) {
-        // Parked rather than asleep, so the driver can wake it the moment the run ends.
-        std::thread::park_timeout(SAMPLE_EVERY);
+    loop {
+        let stopping = !matches!(stop.recv_timeout(SAMPLE_EVERY), Err(RecvTimeoutError::Timeout));
         if let Some((cpu, rss)) = update(&mut system) {
             cpu_sum += f64::from(cpu);
             samples += 1;
             rss_peak = rss_peak.max(rss);
             rss_bytes_now.store(rss, Ordering::Relaxed);
+        }
+        if stopping {
+            break;
         }
     }
     ResourceUsage {

@@ -5,6 +5,7 @@
 //! module builds its [`System`](targets::target::System) (with static dispatch on the
 //! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
 
+pub mod balancing;
 pub mod commit;
 pub mod consensus;
 pub mod hashing;
@@ -12,6 +13,7 @@ pub mod locks;
 pub mod noop;
 
 use crate::driver;
+use crate::driver::clock::{Clock, RealClock};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -39,12 +41,14 @@ pub enum Family {
     Locks,
     Commit,
     Consensus,
+    Balancing,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 5] = [Family::Hashing, Family::Locks, Family::Commit, Family::Consensus, Family::Noop];
+    pub const ALL: [Family; 6] =
+        [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Consensus, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Family {
             Family::Locks => "locks",
             Family::Commit => "commit",
             Family::Consensus => "consensus",
+            Family::Balancing => "balancing",
             Family::Noop => "noop",
         }
     }
@@ -71,6 +76,7 @@ impl Family {
                 "replicated key-value store (Multi-Paxos, Paxos, etcd): commits/s, latency, failover; agreement and \
                  linearizability"
             }
+            Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
             Family::Noop => "a target that does nothing: the driver's own ceiling",
         }
     }
@@ -92,6 +98,7 @@ impl Family {
             Family::Locks => locks::strategies(),
             Family::Commit => commit::strategies(),
             Family::Consensus => consensus::strategies(),
+            Family::Balancing => balancing::strategies(),
             Family::Noop => noop::strategies(),
         }
     }
@@ -108,6 +115,7 @@ impl Family {
             Family::Locks => locks::check(workload),
             Family::Commit => commit::check(workload),
             Family::Consensus => consensus::check(workload),
+            Family::Balancing => balancing::check(workload),
             Family::Noop => noop::check(workload),
         }
     }
@@ -119,6 +127,7 @@ impl Family {
             Family::Locks => locks::run(spec, session, progress),
             Family::Commit => commit::run(spec, session, progress),
             Family::Consensus => consensus::run(spec, session, progress),
+            Family::Balancing => balancing::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
     }
@@ -136,10 +145,33 @@ pub fn measure<'a, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
+    measure_on::<RealClock, S>(system, spec, timing, build_time, session, progress)
+}
+
+/// [`measure`] on clock `C` (real or virtual time).
+pub fn measure_on<'a, C: Clock, S: System>(
+    system: Arc<S>,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+) -> RunRecord<'a> {
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
-        driver::drive_at(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
+        driver::drive_with::<C, S>(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
     });
+    record(spec, timing, build_time, drive, system.metrics())
+}
+
+/// The record of a run that the driver (or another load generator) measured.
+pub fn record<'a>(
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    drive: anyhow::Result<driver::DriveReport>,
+    family: targets::target::FamilyMetrics,
+) -> RunRecord<'a> {
     match drive {
         Ok(drive) => {
             let (status, message) = match (drive.interrupted, drive.abandoned_workers) {
@@ -153,7 +185,6 @@ pub fn measure<'a, S: System>(
                     )),
                 ),
             };
-            let family = system.metrics();
             let message = join_messages(message, drive.totals.measured_errors.details());
             let message = join_messages(message, family.notes.clone());
             RunRecord { spec, status, message, timing, build_time, drive: Some(drive), family }

@@ -15,6 +15,7 @@
 pub mod format;
 pub mod host;
 pub mod rows;
+pub mod spread;
 pub mod table;
 
 use crate::driver::IntervalSink;
@@ -72,6 +73,9 @@ pub struct Session {
     nodes: CsvFile,
     rows: Vec<SummaryRow>,
     start_at: Option<SystemTime>,
+    /// The current run's time series, written when the run ends (its backend shares are
+    /// complete only then).
+    pending_intervals: Vec<TimeseriesRow>,
 }
 
 impl Session {
@@ -90,6 +94,7 @@ impl Session {
             nodes: CsvFile::create::<(RunKey, NodeRow)>(&dir.join("nodes.csv"))?,
             rows: Vec::new(),
             start_at: None,
+            pending_intervals: Vec::new(),
         })
     }
 
@@ -117,10 +122,11 @@ impl Session {
     pub fn interval_sink(&mut self, spec: &RunSpec, timing: Timing) -> anyhow::Result<RunSink<'_>> {
         let path = self.dir.join("hlog").join(format!("{}.hlog", spec.run_id));
         let file = BufWriter::new(File::create(&path).with_context(|| format!("cannot create {}", path.display()))?);
+        self.pending_intervals.clear();
         Ok(RunSink {
             key: RunKey::of(spec),
             timing,
-            timeseries: &mut self.timeseries,
+            intervals: &mut self.pending_intervals,
             hlog: file,
             serializer: V2DeflateSerializer::new(),
         })
@@ -130,11 +136,17 @@ impl Session {
     pub fn record(&mut self, record: &RunRecord<'_>) -> anyhow::Result<()> {
         let key = RunKey::of(record.spec);
         if let Some(drive) = &record.drive {
+            TimeseriesRow::fill_shares(&mut self.pending_intervals, drive, record.spec.workload.nodes as usize);
+        }
+        for interval in self.pending_intervals.drain(..) {
+            self.timeseries.append(&(&key, interval))?;
+        }
+        if let Some(drive) = &record.drive {
             for event in &drive.events {
                 self.events.append(&(&key, EventRow::new(event)))?;
             }
         }
-        for node in NodeRow::all(&record.family) {
+        for node in NodeRow::all(&record.family, record.drive.as_ref(), record.spec.workload.nodes) {
             self.nodes.append(&(&key, node))?;
         }
         let row = SummaryRow::new(record, &self.host);
@@ -144,12 +156,12 @@ impl Session {
     }
 }
 
-/// Writes one run's intervals: every interval to `timeseries.csv`, measured ones to the run's
-/// interval log.
+/// Takes one run's intervals: every interval for `timeseries.csv` (written with the run's
+/// summary row), measured ones straight to the run's interval log.
 pub struct RunSink<'a> {
     key: RunKey,
     timing: Timing,
-    timeseries: &'a mut CsvFile,
+    intervals: &'a mut Vec<TimeseriesRow>,
     hlog: BufWriter<File>,
     serializer: V2DeflateSerializer,
 }
@@ -177,7 +189,7 @@ impl IntervalSink for RunSink<'_> {
     }
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
-        self.timeseries.append(&(&self.key, TimeseriesRow::new(interval, self.timing)))?;
+        self.intervals.push(TimeseriesRow::new(interval, self.timing));
         if interval.slot.phase == Phase::Measure {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
             IntervalLogWriterBuilder::new()
@@ -209,7 +221,7 @@ mod tests {
     #[test]
     fn headers_come_from_the_row_types() {
         let header = String::from_utf8(header_of::<(RunKey, NodeRow)>().unwrap()).unwrap();
-        assert_eq!(header, "run_id,scenario,family,strategy,mode,repeat,node,keys_share\n");
+        assert_eq!(header, "run_id,scenario,family,strategy,mode,repeat,node,keys_share,requests_share\n");
         let summary = String::from_utf8(header_of::<SummaryRow>().unwrap()).unwrap();
         assert!(summary.starts_with("run_id,started_at,scenario,family,strategy,mode,status,message,"));
         assert!(summary.contains(",loop,"), "raw identifiers lose their prefix: {summary}");

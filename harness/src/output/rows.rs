@@ -3,6 +3,7 @@
 //! end. Columns a family does not fill stay empty (`None`).
 
 use super::host::HostInfo;
+use super::spread;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
 use crate::plan::RunSpec;
@@ -213,6 +214,11 @@ pub struct SummaryRow {
     pub in_doubt_ms_max: Option<f64>,
     pub in_doubt_ms_total: Option<f64>,
     pub prepared_wait_ms_max: Option<f64>,
+    pub backend_requests_share: Option<String>,
+    pub requests_peak_to_mean: Option<f64>,
+    pub requests_cv: Option<f64>,
+    pub traffic_drain_s: Option<f64>,
+    pub traffic_return_s: Option<f64>,
     pub commands: Option<u64>,
     pub slots: Option<u64>,
     pub batch_size_mean: Option<f64>,
@@ -296,6 +302,7 @@ impl SummaryRow {
         if let Some(drive) = &record.drive {
             row.fill_measurements(drive, record.timing);
             row.fill_resizes(&drive.events);
+            row.fill_spread(drive, &record.family.node_weights, workload.nodes as usize);
         }
         row.fill_family(&record.family);
         if let Some(locks) = &record.family.locks {
@@ -425,6 +432,23 @@ impl SummaryRow {
             (!restored.is_empty()).then(|| restored.iter().sum::<f64>() / restored.len() as f64);
     }
 
+    /// Each node's share of the requests, imbalance, and reaction times, for families whose
+    /// workers say which node served each operation.
+    fn fill_spread(&mut self, drive: &DriveReport, weights: &[f64], nodes: usize) {
+        let shares = spread::shares(&drive.totals.node_ops, nodes);
+        if shares.is_empty() {
+            return;
+        }
+        self.backend_requests_share = Some(spread::describe(&shares));
+        if let Some((peak, cv)) = spread::imbalance(&shares, weights) {
+            self.requests_peak_to_mean = Some(peak);
+            self.requests_cv = Some(cv);
+        }
+        let (drain, back) = spread::reaction_times(&drive.totals.node_series, &drive.events, weights);
+        self.traffic_drain_s = drain;
+        self.traffic_return_s = back;
+    }
+
     fn fill_family(&mut self, family: &FamilyMetrics) {
         self.memory_bytes = family.memory_bytes;
         self.violations = family.violations;
@@ -531,10 +555,12 @@ pub struct TimeseriesRow {
     pub driver_rss_bytes: Option<u64>,
     pub acquire_latency_us_p50: Option<u64>,
     pub acquire_latency_us_p99: Option<u64>,
+    pub backend_requests_share: Option<String>,
 }
 
 impl TimeseriesRow {
-    /// The row for `interval`.
+    /// The row for `interval` (backend shares are filled at the end of the run, by
+    /// [`TimeseriesRow::fill_shares`]).
     pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {
         let errors = interval.errors.total();
         let seconds = interval.length.as_secs_f64();
@@ -569,6 +595,22 @@ impl TimeseriesRow {
             row.acquire_latency_us_p99 = Some(p.p99);
         }
         row
+    }
+}
+
+impl TimeseriesRow {
+    /// Fills each row's backend shares from the run's node counts (by the interval requests
+    /// started in), for a run over `nodes` nodes.
+    pub fn fill_shares(rows: &mut [TimeseriesRow], drive: &DriveReport, nodes: usize) {
+        for interval in &drive.totals.node_series {
+            let row = rows
+                .iter_mut()
+                .find(|r| r.phase == interval.slot.phase.as_str() && r.interval_index == interval.slot.index);
+            if let Some(row) = row {
+                let shares = spread::shares(&interval.node_ops, nodes);
+                row.backend_requests_share = (!shares.is_empty()).then(|| spread::describe(&shares));
+            }
+        }
     }
 }
 
@@ -624,16 +666,29 @@ impl EventRow {
 }
 
 /// The columns of `nodes.csv` after the [`RunKey`]: one node's share of the key set at the
-/// start of a run.
+/// start of a run (hashing), or of the measured requests (balancing).
 #[derive(Debug, Default, Serialize)]
 pub struct NodeRow {
     pub node: u32,
-    pub keys_share: f64,
+    pub keys_share: Option<f64>,
+    pub requests_share: Option<f64>,
 }
 
 impl NodeRow {
-    /// The rows of every node of `family`.
-    pub fn all(family: &FamilyMetrics) -> Vec<NodeRow> {
-        family.node_shares.iter().map(|(node, share)| NodeRow { node: *node, keys_share: round6(*share) }).collect()
+    /// The rows of every node: from the family's key shares, and from the driver's count of
+    /// the requests each of the run's `nodes` nodes served.
+    pub fn all(family: &FamilyMetrics, drive: Option<&DriveReport>, nodes: u32) -> Vec<NodeRow> {
+        let keys = family.node_shares.iter().map(|(node, share)| NodeRow {
+            node: *node,
+            keys_share: Some(round6(*share)),
+            requests_share: None,
+        });
+        let requests = drive.map(|d| spread::shares(&d.totals.node_ops, nodes as usize)).unwrap_or_default();
+        let requests = requests.into_iter().enumerate().map(|(node, share)| NodeRow {
+            node: node as u32,
+            keys_share: None,
+            requests_share: Some(share),
+        });
+        keys.chain(requests).collect()
     }
 }

@@ -132,7 +132,10 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::KillLeader { .. }
             | EventAction::KillFollower { .. }
             | EventAction::PartitionLeader { .. }
-            | EventAction::Restart { .. }) => Err(CommitError::Unsupported(other.label())),
+            | EventAction::Restart { .. }
+            | EventAction::SlowNode { .. }
+            | EventAction::RestoreNode { .. }
+            | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
 }

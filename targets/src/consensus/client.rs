@@ -200,7 +200,9 @@ impl<E: Endpoint<Msg>> Worker for ConsensusWorker<E> {
             Ok((result, ballot)) => {
                 let ret_ns = self.history.now_ns();
                 let access = match (access, result) {
-                    (Access::Read(_), CmdResult::Read(value)) => Access::Read(value.as_ref().map(|v| value_id(v.bytes()))),
+                    (Access::Read(_), CmdResult::Read(value)) => {
+                        Access::Read(value.as_ref().map(|v| value_id(v.bytes())))
+                    }
                     (access, _) => access,
                 };
                 self.history.record(HistoryOp { key: op.key, access, call_ns, ret_ns });

@@ -291,10 +291,8 @@ impl Replica {
             if slot <= self.sm.applied() {
                 continue;
             }
-            let held = self
-                .accepted
-                .get(&slot)
-                .filter(|(_, v)| slot == self.sm.applied() + 1 && digest(v) == *expected);
+            let held =
+                self.accepted.get(&slot).filter(|(_, v)| slot == self.sm.applied() + 1 && digest(v) == *expected);
             if held.is_none() {
                 return false;
             }

@@ -272,7 +272,10 @@ impl<B: Backend> ConsensusSystem<B> {
             | EventAction::KillHolder
             | EventAction::RestartServer { .. }
             | EventAction::CrashCoordinator { .. }
-            | EventAction::CrashParticipant { .. }) => Err(ConsensusError::Unsupported(other.label())),
+            | EventAction::CrashParticipant { .. }
+            | EventAction::SlowNode { .. }
+            | EventAction::RestoreNode { .. }
+            | EventAction::KillNode { .. }) => Err(ConsensusError::Unsupported(other.label())),
         }
     }
 

@@ -13,35 +13,8 @@ pub trait StrategyVisitor {
     fn visit<P: Placement>(self, strategy: Strategy) -> Self::Output;
 }
 
-macro_rules! strategies {
-    ($($variant:ident => $ty:ty, $name:literal, $about:literal;)*) => {
-        /// A hashing strategy, by name.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Strategy { $($variant,)* }
-
-        impl Strategy {
-            /// Every strategy, ours first, then the crate adapters.
-            pub const ALL: &'static [Strategy] = &[$(Strategy::$variant,)*];
-
-            /// The name used on the command line and in CSV rows.
-            pub fn name(self) -> &'static str {
-                match self { $(Strategy::$variant => $name,)* }
-            }
-
-            /// One line on what it is.
-            pub fn about(self) -> &'static str {
-                match self { $(Strategy::$variant => $about,)* }
-            }
-
-            /// Calls `visitor` with the strategy's concrete type.
-            pub fn visit<V: StrategyVisitor>(self, visitor: V) -> V::Output {
-                match self { $(Strategy::$variant => visitor.visit::<$ty>(self),)* }
-            }
-        }
-    };
-}
-
-strategies! {
+crate::registry::strategy_registry! {
+    StrategyVisitor;
     Modulo => Modulo, "modulo", "hash % N, the baseline";
     Ring => Ring, "ring", "ketama-style ring with virtual nodes (160 per node)";
     Jump => Jump, "jump", "jump consistent hash (Lamping & Veach)";
@@ -58,11 +31,6 @@ strategies! {
 }
 
 impl Strategy {
-    /// Looks a strategy up by name.
-    pub fn from_name(name: &str) -> Option<Strategy> {
-        Self::ALL.iter().copied().find(|s| s.name() == name)
-    }
-
     /// Whether the strategy is an adapter over a third-party crate.
     pub fn is_crate_adapter(self) -> bool {
         self.name().starts_with("crate:")

@@ -27,10 +27,10 @@
 
 use super::MAX_DESCRIBED;
 use crate::consensus::history::{Access, HistoryOp, NO_ANSWER};
+use crate::consensus::state::IntHasher;
 use rand::{Rng as _, SeedableRng as _};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use std::collections::{HashMap, HashSet};
-use crate::consensus::state::IntHasher;
 use std::hash::BuildHasherDefault;
 use std::time::Instant;
 

@@ -1,0 +1,322 @@
+//! The networked load generator: goose, embedded, drives HTTP requests at a target while the
+//! harness times every request itself.
+//!
+//! Goose runs `workers` users, each a closed loop of GET requests to `/k/<key>`, the keys
+//! drawn from the workload's distribution by the user's own seeded [`OpSource`]. Inside each
+//! request's transaction the harness reads the clock before and after (`user.get()` and the
+//! whole body), and records the latency in microseconds into a per-user [`WorkerRecorder`]
+//! — the same recorder, aggregator, time series, events controller and CSV rows as the
+//! in-process driver — together with the backend that answered (`x-backend`). Goose keeps its
+//! own statistics (whole milliseconds) and writes its HTML report into the run directory.
+//!
+//! Goose is configured in code (`initialize_with_config`): no telnet or websocket controller,
+//! quiet, no metrics printed, users launched at once. Ctrl-C stays with the harness (its own
+//! handler is installed first, so goose's fails and is ignored); a watcher task turns the
+//! harness's interrupt, and the end of the measured phase, into goose's killswitch. Requests
+//! that start after the measured phase are not recorded, and goose's own run time ends the
+//! run [`DRAIN_TIMEOUT`] after the measured phase at the latest.
+
+use super::clock::RealClock;
+use super::ops::OpSource;
+use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, aggregate, controller, sampler};
+use crate::recorder::{PaddedCounter, Report, Timeline, Timing, WorkerRecorder};
+use anyhow::Context as _;
+use goose::config::GooseConfiguration;
+use goose::prelude::*;
+use indicatif::ProgressBar;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant, SystemTime};
+use targets::balancing::net::{BACKEND_HEADER, PROXY_ERROR_HEADER};
+use targets::target::{OpError, System};
+use workloads::{LoadShape, Workload};
+
+/// How often the watcher updates progress and checks for Ctrl-C and the end.
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+/// A request that takes longer fails as a timeout.
+const REQUEST_TIMEOUT_S: &str = "10";
+/// Users launched per second: all of them at once, in practice.
+const INCREASE_RATE: &str = "100000";
+
+/// What to load.
+pub struct HttpLoad<'a> {
+    /// `http://127.0.0.1:PORT`.
+    pub target: String,
+    pub workload: &'a Workload,
+    /// Goose's HTML report.
+    pub report_file: PathBuf,
+}
+
+/// One user's recorder and keys, shared with the run context so that the harness can finish
+/// every recorder when goose is done, whatever goose does with its users.
+struct UserState {
+    recorder: WorkerRecorder,
+    source: OpSource,
+}
+
+#[derive(Clone)]
+struct UserSlot(Arc<Mutex<Option<UserState>>>);
+
+/// What the transactions (plain functions, as goose wants them) reach through a global.
+struct Context {
+    timeline: Timeline,
+    workload: Workload,
+    sender: Mutex<Option<mpsc::Sender<Report>>>,
+    counters: Arc<Vec<Arc<PaddedCounter>>>,
+    users: Mutex<Vec<UserSlot>>,
+    next_user: AtomicU32,
+}
+
+static CONTEXT: Mutex<Option<Arc<Context>>> = Mutex::new(None);
+
+fn context() -> Option<Arc<Context>> {
+    CONTEXT.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+impl Context {
+    fn new_user(&self) -> Option<UserSlot> {
+        let workers = self.counters.len() as u32;
+        let index = self.next_user.fetch_add(1, Ordering::Relaxed);
+        let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+        if index >= workers {
+            return None;
+        }
+        let counter = Arc::clone(&self.counters[index as usize]);
+        let recorder = WorkerRecorder::new(index, self.timeline, Timing::PerOp, None, counter, sender);
+        let source = OpSource::new(&self.workload, index, workers);
+        let slot = UserSlot(Arc::new(Mutex::new(Some(UserState { recorder, source }))));
+        self.users.lock().unwrap_or_else(|p| p.into_inner()).push(slot.clone());
+        Some(slot)
+    }
+
+    /// Finishes every user's recorder and hangs up, so the aggregator can end.
+    fn finish(&self) {
+        for slot in self.users.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            if let Some(state) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                state.recorder.finish();
+            }
+        }
+        self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
+}
+
+async fn start_user(user: &mut GooseUser) -> TransactionResult {
+    if let Some(slot) = context().and_then(|c| c.new_user()) {
+        user.set_session_data(slot);
+    }
+    Ok(())
+}
+
+async fn request(user: &mut GooseUser) -> TransactionResult {
+    let Some(slot) = user.get_session_data::<UserSlot>().cloned() else {
+        tokio::time::sleep(WATCH_EVERY).await;
+        return Ok(());
+    };
+    let Some(path) = slot.next_path() else {
+        // The measured phase is over; goose stops at the killswitch.
+        tokio::time::sleep(WATCH_EVERY).await;
+        return Ok(());
+    };
+    let start = Instant::now();
+    let outcome = get(user, &path).await;
+    let end = Instant::now();
+    slot.record(start, end, outcome);
+    Ok(())
+}
+
+impl UserSlot {
+    /// The next request's path, or `None` once the measured phase is over.
+    fn next_path(&self) -> Option<String> {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let state = state.as_mut()?;
+        state.recorder.should_continue(Instant::now()).then(|| format!("/k/{}", state.source.next_op().key))
+    }
+
+    fn record(&self, start: Instant, end: Instant, outcome: Outcome) {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(state) = state.as_mut() {
+            state.recorder.record(start, end, 1, outcome.failure);
+            if let Some(node) = outcome.node {
+                state.recorder.count_node(node, start);
+            }
+        }
+    }
+}
+
+struct Outcome {
+    failure: Option<OpError>,
+    node: Option<u32>,
+}
+
+/// One GET, body included; failures classified by kind.
+async fn get(user: &mut GooseUser, path: &str) -> Outcome {
+    let fail = |kind: &'static str, detail: String| Outcome {
+        failure: Some(OpError { kind, detail: Some(detail) }),
+        node: None,
+    };
+    let goose = match user.get(path).await {
+        Ok(goose) => goose,
+        Err(error) => return fail("request", error.to_string()),
+    };
+    let response = match goose.response {
+        Ok(response) => response,
+        Err(error) if error.is_timeout() => return fail("timeout", error.to_string()),
+        Err(error) if error.is_connect() => return fail("refused", error.to_string()),
+        Err(error) => return fail("io", error.to_string()),
+    };
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let node = header(BACKEND_HEADER).and_then(|v| v.parse().ok());
+    let proxy_error = header(PROXY_ERROR_HEADER);
+    let status = response.status();
+    let body = response.bytes().await;
+    let failure = match (status.as_u16(), proxy_error, body) {
+        (_, _, Err(error)) => Some(OpError { kind: "io", detail: Some(error.to_string()) }),
+        (200..=299, _, Ok(_)) => None,
+        (502, Some(kind), _) => {
+            Some(OpError { kind: proxy_kind(kind.as_str()), detail: Some(format!("proxy: backend {kind}")) })
+        }
+        (500, _, _) => Some(OpError::new("backend-error")),
+        (code, _, _) => Some(OpError { kind: "http-status", detail: Some(format!("status {code}")) }),
+    };
+    Outcome { failure, node }
+}
+
+fn proxy_kind(kind: &str) -> &'static str {
+    match kind {
+        "refused" => "refused",
+        "timeout" => "timeout",
+        _ => "io",
+    }
+}
+
+fn configuration(load: &HttpLoad<'_>, users: u32) -> GooseConfiguration {
+    let length = load.workload.length;
+    let run_time = (length.warmup + length.duration + DRAIN_TIMEOUT).as_secs() + 1;
+    let mut config = GooseConfiguration::default();
+    config.host = Some(load.target.clone());
+    config.users = Some(users as usize);
+    config.increase_rate = Some(INCREASE_RATE.into());
+    config.run_time = Some(format!("{run_time}s"));
+    config.no_telnet = true;
+    config.no_websocket = true;
+    config.quiet = 1;
+    config.no_print_metrics = true;
+    config.no_error_summary = true;
+    config.timeout = Some(REQUEST_TIMEOUT_S.into());
+    config.report_file = vec![load.report_file.display().to_string()];
+    config
+}
+
+/// Loads `load.target` with goose for the workload's warm-up and duration, firing its events
+/// at `system`, and measures every request.
+pub fn drive_http<S: System>(
+    system: Arc<S>,
+    load: HttpLoad<'_>,
+    sink: &mut dyn IntervalSink,
+    progress: &ProgressBar,
+) -> anyhow::Result<DriveReport> {
+    let workload = load.workload;
+    let LoadShape::Closed { workers } = workload.shape else {
+        anyhow::bail!("the networked load is a closed loop of goose users: give `concurrency`, not `rate`");
+    };
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start goose's runtime")?;
+    let started_at = SystemTime::now();
+    let timeline = Timeline::new(Instant::now(), workload.length.warmup, workload.length.duration, workload.interval);
+    sink.begin(started_at + workload.length.warmup)?;
+    let (sender, receiver) = mpsc::channel::<Report>();
+    let counters: Arc<Vec<Arc<PaddedCounter>>> =
+        Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
+    let context = Arc::new(Context {
+        timeline,
+        workload: workload.clone(),
+        sender: Mutex::new(Some(sender)),
+        counters: Arc::clone(&counters),
+        users: Mutex::new(Vec::new()),
+        next_user: AtomicU32::new(0),
+    });
+    *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&context));
+    let config = configuration(&load, workers);
+    let (sampler_stop, sampler_stopped) = mpsc::channel::<()>();
+    let rss_bytes = std::sync::atomic::AtomicU64::new(0);
+    let outcome = std::thread::scope(|scope| {
+        let rss = &rss_bytes;
+        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss));
+        let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
+        let attack = runtime.block_on(attack(system, config, workload, timeline, counters, progress));
+        context.finish();
+        drop(sampler_stop);
+        let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
+        let resources = sampler.join().unwrap_or_default();
+        anyhow::Ok((attack, totals, resources))
+    });
+    *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    let (attack, totals, resources) = outcome?;
+    let (events, interrupted) = attack?;
+    let totals = totals?;
+    let measured_span =
+        totals.last_end.map_or(Duration::ZERO, |end| end.saturating_duration_since(timeline.measure_start));
+    Ok(DriveReport { started_at, totals, measured_span, events, interrupted, abandoned_workers: 0, resources })
+}
+
+/// Runs goose, the events controller and the watcher; returns the events and whether Ctrl-C
+/// stopped the run.
+async fn attack<S: System>(
+    system: Arc<S>,
+    config: GooseConfiguration,
+    workload: &Workload,
+    timeline: Timeline,
+    counters: Arc<Vec<Arc<PaddedCounter>>>,
+    progress: &ProgressBar,
+) -> anyhow::Result<(Vec<controller::FiredEvent>, bool)> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let controller = tokio::spawn(controller::run_events::<RealClock, S>(
+        system,
+        workload.events.clone(),
+        timeline.measure_start,
+        Arc::clone(&counters),
+        Arc::clone(&stop),
+    ));
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let watcher = tokio::spawn(watch(timeline, counters, Arc::clone(&interrupted), progress.clone()));
+    let goose = GooseAttack::initialize_with_config(config)
+        .map(|attack| {
+            attack.register_scenario(
+                scenario!("stratbench")
+                    .register_transaction(transaction!(start_user).set_on_start())
+                    .register_transaction(transaction!(request)),
+            )
+        })
+        .context("cannot configure goose");
+    let result = match goose {
+        Ok(goose) => goose.execute().await.map(|_| ()).context("goose failed"),
+        Err(error) => Err(error),
+    };
+    watcher.abort();
+    stop.store(true, Ordering::Relaxed);
+    let events = controller.await.unwrap_or_default();
+    result.map(|()| (events, interrupted.load(Ordering::Relaxed)))
+}
+
+/// Updates progress; stops goose at the end of the measured phase or on Ctrl-C.
+async fn watch(
+    timeline: Timeline,
+    counters: Arc<Vec<Arc<PaddedCounter>>>,
+    interrupted: Arc<AtomicBool>,
+    progress: ProgressBar,
+) {
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        let now = Instant::now();
+        progress.set_position(now.saturating_duration_since(timeline.run_start).as_millis() as u64);
+        progress.set_message(format!("{} ops", counters.iter().map(|c| c.get()).sum::<u64>()));
+        if crate::interrupt::interrupted() {
+            interrupted.store(true, Ordering::Relaxed);
+            goose::trigger_killswitch("interrupted by Ctrl-C");
+        }
+        if now >= timeline.measure_end {
+            goose::trigger_killswitch("the measured phase is over");
+        }
+    }
+}
