@@ -65,7 +65,7 @@ fn params(seed: u64) -> ConsensusParams {
 }
 
 fn mode(seed: u64) -> Mode {
-    if seed % 3 == 0 { Mode::Paxos } else { Mode::MultiPaxos }
+    if seed.is_multiple_of(3) { Mode::Paxos } else { Mode::MultiPaxos }
 }
 
 /// One fault of a run's schedule.

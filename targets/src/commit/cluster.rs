@@ -16,7 +16,7 @@ use crate::transport::codec::decode_all;
 use crate::transport::inproc::{InprocEndpoint, Network};
 use crate::transport::log::Log;
 use crate::transport::runtime::{self, Stopped, Wiring};
-use crate::transport::{Endpoint, NodeId};
+use crate::transport::{Endpoint, NodeId, NodeRecords};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,7 +91,7 @@ pub fn roles(params: &CommitParams) -> Vec<Role> {
 }
 
 /// Decodes every node's records into the checkers' [`Logs`].
-pub fn logs_of(params: &CommitParams, records: Vec<(NodeId, Vec<Vec<u8>>)>) -> Result<Logs, CommitError> {
+pub fn logs_of(params: &CommitParams, records: NodeRecords) -> Result<Logs, CommitError> {
     let mut logs = Logs::default();
     for (id, bytes) in records {
         if id >= params.coordinator_id(0) {

@@ -16,11 +16,12 @@ use super::{ConsensusError, Mode, Msg, ReplicaStats};
 use crate::transport::cluster::ask_all;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
+
 use crate::transport::log::FileLog;
 use crate::transport::process::NodeProcess;
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
-use crate::transport::{CLIENT_BASE, NodeId, TransportError};
+use crate::transport::{CLIENT_BASE, NodeId, NodeRecords, TransportError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -84,7 +85,7 @@ impl NetReplicas {
         data_dir(&self.config, id)
     }
 
-    fn read_logs(&self) -> Result<Vec<(NodeId, Vec<Vec<u8>>)>, ConsensusError> {
+    fn read_logs(&self) -> Result<NodeRecords, ConsensusError> {
         let mut records = Vec::new();
         for id in self.group.ids() {
             let path = log_path(&self.data_dir(id));

@@ -479,7 +479,7 @@ impl Replica {
     fn apply_ready(&mut self, now: Duration, out: &mut Out) {
         while self.sm.applied() < self.known_commit {
             let slot = self.sm.applied() + 1;
-            if !self.accepted.get(&slot).is_some_and(|(b, _)| *b == self.commit_ballot) {
+            if self.accepted.get(&slot).is_none_or(|(b, _)| *b != self.commit_ballot) {
                 self.request_fetch(now, out);
                 break;
             }

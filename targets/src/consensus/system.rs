@@ -20,7 +20,7 @@ use super::params::ConsensusParams;
 use super::{Ballot, ConsensusError, CounterValues, Msg, ReplicaStats, RoleKind};
 use crate::target::{EventReport, EventStatus, FamilyMetrics, System};
 use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
-use crate::transport::{Endpoint, NodeId};
+use crate::transport::{Endpoint, NodeId, NodeRecords};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -41,7 +41,7 @@ const FIND_LEADER_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug, Default)]
 pub struct Finished {
     /// Every replica's durable log records.
-    pub records: Vec<(NodeId, Vec<Vec<u8>>)>,
+    pub records: NodeRecords,
     /// Every replica's counters.
     pub counters: BTreeMap<NodeId, CounterValues>,
     /// Whether every replica held the same log before the settling deadline.

@@ -15,7 +15,7 @@ use super::inproc::{InprocEndpoint, Network};
 use super::log::{Log, LogError, MemoryStore, Storage};
 use super::node::Message;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
-use super::{CLIENT_BASE, Endpoint, Incoming, NodeId, TransportError};
+use super::{CLIENT_BASE, Endpoint, Incoming, NodeId, NodeRecords, TransportError};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -236,7 +236,7 @@ impl<R: Role> Cluster<R> {
 
     /// Shuts every node down cleanly (logs synced), waits for their tasks, and returns every
     /// node's durable records.
-    pub async fn shutdown(&self) -> Result<Vec<(NodeId, Vec<Vec<u8>>)>, LogError> {
+    pub async fn shutdown(&self) -> Result<NodeRecords, LogError> {
         for slot in &self.slots {
             slot.stopping.store(true, Ordering::SeqCst);
             if !slot.control(Control::Shutdown) {
@@ -251,7 +251,7 @@ impl<R: Role> Cluster<R> {
     }
 
     /// Every node's durable records.
-    pub fn records(&self) -> Result<Vec<(NodeId, Vec<Vec<u8>>)>, LogError> {
+    pub fn records(&self) -> Result<NodeRecords, LogError> {
         self.slots.iter().map(|slot| Ok((slot.id(), slot.storage.records()?))).collect()
     }
 }

@@ -42,6 +42,9 @@ use std::time::Duration;
 /// The address of a node or client on a network.
 pub type NodeId = u32;
 
+/// Every node's log records, as read back after a run (for the checkers), node by node.
+pub type NodeRecords = Vec<(NodeId, Vec<Vec<u8>>)>;
+
 /// Ids from here up are clients (driver workers, the harness), never protocol nodes.
 pub const CLIENT_BASE: NodeId = 1 << 20;
 
