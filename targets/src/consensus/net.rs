@@ -5,14 +5,16 @@
 //! [`ProcessGroup`]: it starts the replicas, kills them (SIGKILL) for `kill-leader` and
 //! `kill-follower`, starts them again on the same port from the same data directory, sends
 //! faults to every process (each applies them to what it sends), and after the run stops them
-//! cleanly and reads their log files. Dropping it kills every process. Counters cover each
-//! process since its last start.
+//! cleanly and reads their log files. Dropping it kills every process. A process's counters
+//! start again from zero when it restarts: the harness keeps what each replica last reported
+//! before it was killed (the leader is polled just before `kill-leader`) and adds it to the
+//! end-of-run figures, so elections, messages and syncs of a killed life still count.
 
 use super::cluster::{ReplicaRole, replica_config};
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::ReplicaConfig;
 use super::system::{Backend, Finished, settle};
-use super::{ConsensusError, Mode, Msg, ReplicaStats};
+use super::{ConsensusError, CounterValues, Mode, Msg, ReplicaStats};
 use crate::transport::cluster::ask_all;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
@@ -25,7 +27,7 @@ use crate::transport::{CLIENT_BASE, NodeId, NodeRecords, TransportError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use workloads::units::HumanDuration;
 
@@ -54,6 +56,10 @@ pub struct NetReplicas {
     params: ConsensusParams,
     config: NetConfig,
     group: ProcessGroup<Msg>,
+    /// Each replica's counters as last polled in its current life.
+    last_polled: Mutex<BTreeMap<NodeId, CounterValues>>,
+    /// What killed lives reported last, summed per replica.
+    killed_lives: Mutex<BTreeMap<NodeId, CounterValues>>,
 }
 
 /// The name of a mode on `serve replica`'s command line.
@@ -78,7 +84,7 @@ impl NetReplicas {
         let launch: Arc<Launch> =
             Arc::new(move |id, listen, peers| spawn_replica(&params, &launch_config, id, listen, peers));
         let group = ProcessGroup::start(&ids, launch, config.seed)?;
-        Ok(NetReplicas { params, config, group })
+        Ok(NetReplicas { params, config, group, last_polled: Mutex::default(), killed_lives: Mutex::default() })
     }
 
     fn data_dir(&self, id: NodeId) -> PathBuf {
@@ -96,9 +102,22 @@ impl NetReplicas {
 
     async fn poll_now(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
         let ids = self.group.ids();
-        self.group
+        let stats = self
+            .group
             .with_control(move |control| async move { poll(&mut *control.lock().await, &ids, timeout).await })
-            .await
+            .await;
+        let mut last = self.last_polled.lock().expect("not poisoned");
+        last.extend(stats.iter().map(|(id, s)| (*id, s.counters)));
+        stats
+    }
+
+    /// Keeps what replica `id`, about to be killed, last reported. Its applied counts are left
+    /// out: a restarted replica applies its log again and counts those itself.
+    fn keep_killed_life(&self, id: NodeId) {
+        let Some(mut life) = self.last_polled.lock().expect("not poisoned").remove(&id) else { return };
+        life.slots_applied = 0;
+        life.commands_applied = 0;
+        self.killed_lives.lock().expect("not poisoned").entry(id).or_default().merge(&life);
     }
 }
 
@@ -189,6 +208,7 @@ impl Backend for NetReplicas {
     }
 
     fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError> {
+        self.keep_killed_life(id);
         Ok(self.group.kill(id, restart_after)?)
     }
 
@@ -215,8 +235,12 @@ impl Backend for NetReplicas {
         });
         let (settled, stats) = settled;
         self.group.stop_all();
-        let counters = stats.into_iter().map(|(id, s)| (id, s.counters)).collect();
-        let notes = vec!["net: message and write counts cover each process since its last start".to_string()];
+        let mut counters: BTreeMap<NodeId, CounterValues> = stats.into_iter().map(|(id, s)| (id, s.counters)).collect();
+        for (id, life) in self.killed_lives.lock().expect("not poisoned").iter() {
+            counters.entry(*id).or_default().merge(life);
+        }
+        let notes =
+            vec!["net: a killed replica's counts cover its lives up to the last poll before each kill".to_string()];
         Ok(Finished { records: self.read_logs()?, counters, settled, notes })
     }
 }
