@@ -31,6 +31,7 @@ pub mod consensus;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
+pub mod param_values;
 mod registry;
 pub mod servers;
 pub mod target;

@@ -18,7 +18,6 @@ use super::ConsensusError;
 use super::replica::MAX_REPLICAS;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use workloads::units::HumanDuration;
 
 /// The most commands in one slot.
 pub const MAX_BATCH: u32 = 65_536;
@@ -119,13 +118,6 @@ fn invalid(param: &str, message: impl Into<String>) -> ConsensusError {
     ConsensusError::InvalidParam { param: param.into(), message: message.into() }
 }
 
-fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, ConsensusError> {
-    match value.as_integer() {
-        Some(n) if n >= 1 && n <= i64::from(max) => Ok(n as u32),
-        _ => Err(invalid(name, format!("must be a whole number from 1 to {max}, got {value}"))),
-    }
-}
-
 fn log_choice(name: &str, value: &toml::Value) -> Result<LogChoice, ConsensusError> {
     match value.as_str() {
         Some("memory") => Ok(LogChoice::Memory),
@@ -135,14 +127,12 @@ fn log_choice(name: &str, value: &toml::Value) -> Result<LogChoice, ConsensusErr
     }
 }
 
+fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, ConsensusError> {
+    crate::param_values::count(value, max).map_err(|message| invalid(name, message))
+}
+
 fn duration(name: &str, value: &toml::Value) -> Result<Duration, ConsensusError> {
-    let text =
-        value.as_str().ok_or_else(|| invalid(name, format!("must be a duration like \"150ms\", got {value}")))?;
-    match HumanDuration::parse(text) {
-        Ok(d) if !d.0.is_zero() && d.0 <= Duration::from_secs(3600) => Ok(d.0),
-        Ok(_) => Err(invalid(name, "must be longer than zero and at most 1h")),
-        Err(message) => Err(invalid(name, message)),
-    }
+    crate::param_values::duration(value, "150ms").map_err(|message| invalid(name, message))
 }
 
 #[cfg(test)]
