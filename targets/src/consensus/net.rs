@@ -236,11 +236,12 @@ impl Backend for NetReplicas {
         let (settled, stats) = settled;
         self.group.stop_all();
         let mut counters: BTreeMap<NodeId, CounterValues> = stats.into_iter().map(|(id, s)| (id, s.counters)).collect();
-        for (id, life) in self.killed_lives.lock().expect("not poisoned").iter() {
+        let killed_lives = self.killed_lives.lock().expect("not poisoned");
+        for (id, life) in killed_lives.iter() {
             counters.entry(*id).or_default().merge(life);
         }
-        let notes =
-            vec!["net: a killed replica's counts cover its lives up to the last poll before each kill".to_string()];
+        let note = "net: a killed replica's counts cover its lives up to the last poll before each kill";
+        let notes = if killed_lives.is_empty() { Vec::new() } else { vec![note.to_string()] };
         Ok(Finished { records: self.read_logs()?, counters, settled, notes })
     }
 }
