@@ -71,11 +71,7 @@ fn bad_commit_input_exits_2_naming_the_field() {
         (&["run", "--family", "commit", "--param", "coordinater=1", "--quick"], "coordinater"),
         (&["serve", "participant", "--id", "0", "--data-dir", "/tmp/x", "--listen", "10.1.2.3:0"], "loopback"),
     ];
-    for (args, needle) in cases {
-        let output = stratbench(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
-        assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
-    }
+    common::assert_bad_input(&cases);
 }
 
 #[test]

@@ -68,3 +68,14 @@ pub fn assert_node_exits_with_stdin(args: &[&str]) {
     };
     assert!(status.success(), "{args:?}: {status}");
 }
+
+/// Runs each case's arguments and asserts exit code 2 with a message containing its needle
+/// (the field or flag at fault).
+#[allow(dead_code)] // not every test binary checks bad input
+pub fn assert_bad_input(cases: &[(&[&str], &str)]) {
+    for (args, needle) in cases {
+        let output = stratbench(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
+    }
+}
