@@ -77,6 +77,8 @@ pub enum ServeRole {
     Participant(ParticipantArgs),
     /// A two-phase-commit coordinator: runs transactions for clients.
     Coordinator(CoordinatorArgs),
+    /// A replica of the Paxos-replicated key-value store.
+    Replica(ReplicaArgs),
     /// An HTTP backend that answers after a simulated latency (balancing family).
     Backend(BackendArgs),
     /// An HTTP reverse proxy in front of backends, with a balancing strategy.
@@ -86,7 +88,7 @@ pub enum ServeRole {
 /// Flags every node process takes.
 #[derive(Debug, Args)]
 pub struct NodeArgs {
-    /// The node's id (participants 0..P, coordinators from P).
+    /// The node's id (2PC: participants 0..P, coordinators from P; replicas 0..N).
     #[arg(long)]
     pub id: u32,
     /// Where to listen; loopback only. Port 0 picks a free port, printed on stdout as
@@ -102,9 +104,6 @@ pub struct NodeArgs {
     /// A node it may dial, ID=ADDR; may be repeated.
     #[arg(long = "peer", value_parser = parse_peer)]
     pub peers: Vec<(u32, std::net::SocketAddr)>,
-    /// How often to resend an unacknowledged decision or ask again about a doubt.
-    #[arg(long, value_parser = parse_duration, default_value = "100ms")]
-    pub retry_every: HumanDuration,
     /// Seed of the fault injector's draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -113,11 +112,21 @@ pub struct NodeArgs {
     pub exit_on_stdin_close: bool,
 }
 
+/// The retry flag of the two-phase-commit roles.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// How often to resend an unacknowledged decision or ask again about a doubt.
+    #[arg(long, value_parser = parse_duration, default_value = "100ms")]
+    pub retry_every: HumanDuration,
+}
+
 /// Flags of `stratbench serve participant`.
 #[derive(Debug, Args)]
 pub struct ParticipantArgs {
     #[command(flatten)]
     pub node: NodeArgs,
+    #[command(flatten)]
+    pub retry: RetryArgs,
     /// A prepared transaction without a decision after this long is in doubt.
     #[arg(long, value_parser = parse_duration, default_value = "200ms")]
     pub decision_timeout: HumanDuration,
@@ -128,9 +137,48 @@ pub struct ParticipantArgs {
 pub struct CoordinatorArgs {
     #[command(flatten)]
     pub node: NodeArgs,
+    #[command(flatten)]
+    pub retry: RetryArgs,
     /// Abort a transaction whose votes are not all in after this long.
     #[arg(long, value_parser = parse_duration, default_value = "500ms")]
     pub vote_timeout: HumanDuration,
+}
+
+/// Flags of `stratbench serve replica`.
+#[derive(Debug, Args)]
+pub struct ReplicaArgs {
+    #[command(flatten)]
+    pub node: NodeArgs,
+    /// Replicas in the group (ids 0..N).
+    #[arg(long, default_value_t = 3)]
+    pub replicas: u32,
+    /// The protocol: multi-paxos (phase 1 once per leader, batched, pipelined) or paxos (both
+    /// phases per command).
+    #[arg(long, value_enum, default_value_t)]
+    pub protocol: ProtocolArg,
+    /// The leader's heartbeat interval.
+    #[arg(long, value_parser = parse_duration, default_value = "20ms")]
+    pub heartbeat: HumanDuration,
+    /// Run for leader after hearing none for this long (plus a random part of as much again).
+    #[arg(long, value_parser = parse_duration, default_value = "150ms")]
+    pub election_timeout: HumanDuration,
+    /// Answer reads from the leader's state while it holds a lease.
+    #[arg(long)]
+    pub lease_reads: bool,
+    /// The most commands in one log slot.
+    #[arg(long, default_value_t = 1024)]
+    pub max_batch: u32,
+    /// The most slots a leader has in flight.
+    #[arg(long, default_value_t = 64)]
+    pub window: u32,
+}
+
+/// The replicas' protocol.
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum ProtocolArg {
+    #[default]
+    MultiPaxos,
+    Paxos,
 }
 
 /// `ID=ADDR`.

@@ -3,38 +3,9 @@
 //! pass every checker and leave no process behind; bad input naming its field; a node that
 //! exits when the harness goes away.
 
-use std::io::BufRead as _;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn stratbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
-
-/// Processes whose command line mentions `needle` (our node processes name their data
-/// directory, which lives under the test's own temporary directory).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) && cmdline.contains(" serve ") {
-            found.push(cmdline);
-        }
-    }
-    found
-}
-
-fn summary(dir: &Path) -> Vec<std::collections::HashMap<String, String>> {
-    let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
-    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    reader.records().map(|r| header.iter().cloned().zip(r.unwrap().iter().map(String::from)).collect()).collect()
-}
+use common::{processes_mentioning, stratbench, summary, text};
 
 #[test]
 fn a_networked_run_survives_a_killed_participant_and_a_crashed_coordinator() {
@@ -100,40 +71,14 @@ fn bad_commit_input_exits_2_naming_the_field() {
         (&["run", "--family", "commit", "--param", "coordinater=1", "--quick"], "coordinater"),
         (&["serve", "participant", "--id", "0", "--data-dir", "/tmp/x", "--listen", "10.1.2.3:0"], "loopback"),
     ];
-    for (args, needle) in cases {
-        let output = stratbench(args);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
-        assert!(text(&output).contains(needle), "{args:?}: {}", text(&output));
-    }
+    common::assert_bad_input(&cases);
 }
 
 #[test]
 fn a_node_exits_when_the_harness_goes_away() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("node");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stratbench"))
-        .args(["serve", "participant", "--id", "0", "--exit-on-stdin-close", "--data-dir", data.to_str().unwrap()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    assert!(line.starts_with("listening on 127.0.0.1:"), "{line}");
-    drop(child.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the node outlived its harness");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success());
+    common::assert_node_exits_with_stdin(&["serve", "participant", "--id", "0", "--data-dir", data.to_str().unwrap()]);
 }
 
 /// PostgreSQL servers started from a data directory of the harness's.

@@ -21,7 +21,7 @@ fn stratbench(args: &[&str], tmp: &Path, path: Option<&str>) -> Command {
 }
 
 fn summary(dir: &Path) -> Vec<HashMap<String, String>> {
-    common::summary_rows(dir)
+    common::summary(dir)
 }
 
 #[test]

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{interrupt_once_servers_run, processes_under, summary_rows, text};
+use common::{interrupt_once_servers_run, processes_under, summary, text};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -28,7 +28,7 @@ fn run_scenario(tmp: &Path, name: &str, scenario: &str, extra: &[&str]) -> (Vec<
     let output =
         stratbench(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()], tmp).args(extra).output().unwrap();
     assert!(output.status.success(), "{}", text(&output));
-    (summary_rows(&out), out.to_str().unwrap().to_string())
+    (summary(&out), out.to_str().unwrap().to_string())
 }
 
 fn num(row: &HashMap<String, String>, column: &str) -> u64 {
@@ -170,6 +170,6 @@ fn ctrl_c_during_a_networked_run_stops_every_server() {
         .spawn()
         .unwrap();
     assert_eq!(interrupt_once_servers_run(&mut child, tmp.path(), 3).code(), Some(130));
-    assert_eq!(summary_rows(&out)[0]["status"], "interrupted");
+    assert_eq!(summary(&out)[0]["status"], "interrupted");
     assert_eq!(processes_under(tmp.path()), Vec::<String>::new(), "no server left running");
 }

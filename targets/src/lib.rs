@@ -16,16 +16,23 @@
 //!   process, and as client-side sharding over Redis servers (`hashing::net`).
 //! - [`locks`]: distributed locks (in-process lease table, Redis, Redlock, ZooKeeper, etcd)
 //!   with a fencing-token resource and a safety checker.
+//! - [`commit`]: two-phase commit (presumed abort), in-process and as processes over TCP.
+//! - [`consensus`]: a key-value store replicated with Multi-Paxos or single-decree Paxos,
+//!   in-process and as processes over TCP, with etcd beside it; agreement and
+//!   linearizability checkers.
 //! - [`noop`]: a target that does nothing, to measure the driver's own overhead.
 //!
 //! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
-//! networked versions run against.
+//! networked versions run against; [`transport`] runs the protocol families' sans-IO nodes
+//! in-process or over TCP.
 
 pub mod balancing;
 pub mod commit;
+pub mod consensus;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
+pub mod param_values;
 mod registry;
 pub mod servers;
 pub mod target;

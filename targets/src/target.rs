@@ -239,6 +239,8 @@ pub struct FamilyMetrics {
     pub commit: Option<CommitMetrics>,
     /// The networked hashing family's measurements (loading, migration, verification).
     pub sharding: Option<crate::hashing::net::ShardingMetrics>,
+    /// The consensus family's protocol figures and checkers' verdicts.
+    pub consensus: Option<crate::consensus::system::ConsensusMetrics>,
 }
 
 /// What a commit protocol cost and how long participants stayed blocked, over a run.

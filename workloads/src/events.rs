@@ -71,6 +71,19 @@ pub enum EventAction {
     Partition { node: u32, duration: Option<Duration> },
     /// Every message fault (loss, delay, partition) ends.
     Heal,
+    /// Consensus: the replica leading now is killed (its process, or its task in-process); it
+    /// restarts from its log `restart_after` later (or with `restart`, or at the end of the
+    /// run).
+    KillLeader { restart_after: Option<Duration> },
+    /// Consensus: replica `node` (an index), or by default the first replica that does not
+    /// lead now, is killed; it restarts from its log `restart_after` later.
+    KillFollower { node: Option<u32>, restart_after: Option<Duration> },
+    /// Consensus: the replica leading now is cut off from every other replica (its clients
+    /// still reach it), for `duration` if given: the others must elect a new leader, and the
+    /// old one must stop answering.
+    PartitionLeader { duration: Option<Duration> },
+    /// Consensus: replica `node`, or every replica that is down, starts again from its log.
+    Restart { node: Option<u32> },
     /// Node `node` becomes `factor` times slower (a degraded backend).
     SlowNode { node: u32, factor: Factor },
     /// Node `node` is back to normal: its slowdown ends, and a killed node comes back.
@@ -153,6 +166,12 @@ impl EventAction {
             EventAction::MessageDelay { delay, .. } => format!("message-delay({})", HumanDuration(*delay)),
             EventAction::Partition { node, .. } => format!("partition({node})"),
             EventAction::Heal => "heal".into(),
+            EventAction::KillLeader { .. } => "kill-leader".into(),
+            EventAction::KillFollower { node: None, .. } => "kill-follower".into(),
+            EventAction::KillFollower { node: Some(node), .. } => format!("kill-follower({node})"),
+            EventAction::PartitionLeader { .. } => "partition-leader".into(),
+            EventAction::Restart { node: None } => "restart".into(),
+            EventAction::Restart { node: Some(node) } => format!("restart({node})"),
             EventAction::SlowNode { node, factor } => format!("slow-node({node},x{})", factor.get()),
             EventAction::RestoreNode { node } => format!("restore-node({node})"),
             EventAction::KillNode { node } => format!("kill-node({node})"),
@@ -192,8 +211,9 @@ pub struct EventSpec {
     /// Number of measured operations after which the event fires.
     pub after_ops: Option<u64>,
     /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder`,
-    /// `restart-server`, `kill-server`, `crash-coordinator`, `crash-participant`, `message-loss`,
-    /// `message-delay`, `partition`, `heal`, `slow-node`, `restore-node` or `kill-node`.
+    /// `restart-server`, `kill-server`, `crash-coordinator`, `crash-participant`,
+    /// `message-loss`, `message-delay`, `partition`, `heal`, `slow-node`, `restore-node`,
+    /// `kill-node`, `kill-leader`, `kill-follower`, `partition-leader` or `restart`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
@@ -277,11 +297,26 @@ impl EventSpec {
                 duration: self.duration.map(|d| d.0),
             },
             "heal" => EventAction::Heal,
+            "kill-leader" if self.node.is_none() => {
+                EventAction::KillLeader { restart_after: self.restart_after.map(|d| d.0) }
+            }
+            "kill-leader" => return Err("`kill-leader` takes no `node`: it kills whichever replica leads".into()),
+            "kill-follower" => {
+                EventAction::KillFollower { node: self.node, restart_after: self.restart_after.map(|d| d.0) }
+            }
+            "partition-leader" if self.node.is_none() => {
+                EventAction::PartitionLeader { duration: self.duration.map(|d| d.0) }
+            }
+            "partition-leader" => {
+                return Err("`partition-leader` takes no `node`: it cuts off whichever replica leads".into());
+            }
+            "restart" => EventAction::Restart { node: self.node },
             other => {
                 return Err(format!(
                     "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
-                     kill-holder, restart-server, kill-server, crash-coordinator, crash-participant, message-loss, \
-                     message-delay, partition, heal, slow-node, restore-node, kill-node)"
+                     kill-holder, restart-server, kill-server, crash-coordinator, crash-participant, \
+                     message-loss, message-delay, partition, heal, slow-node, restore-node, kill-node, kill-leader, \
+                     kill-follower, partition-leader, restart)"
                 ));
             }
         };
@@ -297,9 +332,10 @@ impl EventSpec {
         let allowed: &[&str] = match self.action.as_str() {
             "crash-coordinator" | "crash-participant" => &["point", "restart_after"],
             "kill-server" => &["restart_after"],
+            "kill-leader" | "kill-follower" => &["restart_after"],
             "message-loss" => &["loss", "duration"],
             "message-delay" => &["delay", "jitter", "duration"],
-            "partition" | "pause-holder" => &["duration"],
+            "partition" | "pause-holder" | "partition-leader" => &["duration"],
             "slow-node" => &["factor"],
             _ => &[],
         };
@@ -404,6 +440,32 @@ mod tests {
         loss.point = Some(CrashPoint::Now);
         assert!(loss.resolve().unwrap_err().contains("`point`"));
         assert!(spec(Some("1s"), None, "crash-participant", None).resolve().unwrap_err().contains("node"));
+    }
+
+    #[test]
+    fn resolves_consensus_faults() {
+        let mut kill = spec(Some("1s"), None, "kill-leader", None);
+        kill.restart_after = Some(HumanDuration(Duration::from_millis(500)));
+        let event = kill.resolve().unwrap();
+        assert_eq!(event.action, EventAction::KillLeader { restart_after: Some(Duration::from_millis(500)) });
+        assert_eq!(event.action.label(), "kill-leader");
+        assert!(spec(Some("1s"), None, "kill-leader", Some(1)).resolve().unwrap_err().contains("node"));
+        let follower = spec(Some("1s"), None, "kill-follower", Some(2)).resolve().unwrap();
+        assert_eq!(follower.action, EventAction::KillFollower { node: Some(2), restart_after: None });
+        assert_eq!(follower.action.label(), "kill-follower(2)");
+        let mut partition = spec(Some("1s"), None, "partition-leader", None);
+        partition.duration = Some(HumanDuration(Duration::from_secs(1)));
+        assert_eq!(
+            partition.resolve().unwrap().action,
+            EventAction::PartitionLeader { duration: Some(Duration::from_secs(1)) }
+        );
+        partition.point = Some(CrashPoint::Now);
+        assert!(partition.resolve().unwrap_err().contains("`point`"));
+        assert_eq!(
+            spec(Some("1s"), None, "restart", None).resolve().unwrap().action,
+            EventAction::Restart { node: None }
+        );
+        assert_eq!(spec(Some("1s"), None, "restart", Some(1)).resolve().unwrap().action.label(), "restart(1)");
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! nothing (kept for inspection otherwise). Each operation is one transaction, timed by the
 //! driver; a run whose checkers find a violation fails the session with exit code 1.
 
-use super::{StrategyInfo, measure, timing_for};
+use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -104,21 +104,10 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
             }
         }
     };
-    if record.family.violations == Some(0) && dir.exists() {
-        if let Err(error) = std::fs::remove_dir_all(&dir) {
-            tracing::warn!("cannot remove {}: {error}", dir.display());
-        }
-        // The parent goes too once the last run's data is gone (removing a non-empty
-        // directory fails, harmlessly).
-        if let Some(parent) = dir.parent() {
-            let _ = std::fs::remove_dir(parent);
-        }
-    }
+    remove_run_data(&record, &dir);
     record
 }
 
 fn net_config(dir: &Path, fsync: bool, seed: u64) -> anyhow::Result<NetConfig> {
-    let exe = std::env::current_exe()
-        .map_err(|e| anyhow::anyhow!("cannot find the stratbench binary to start node processes: {e}"))?;
-    Ok(NetConfig { exe, dir: dir.to_path_buf(), fsync, seed })
+    Ok(NetConfig { exe: stratbench_exe()?, dir: dir.to_path_buf(), fsync, seed })
 }

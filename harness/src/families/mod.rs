@@ -7,6 +7,7 @@
 
 pub mod balancing;
 pub mod commit;
+pub mod consensus;
 pub mod hashing;
 pub mod locks;
 pub mod noop;
@@ -39,13 +40,15 @@ pub enum Family {
     Hashing,
     Locks,
     Commit,
+    Consensus,
     Balancing,
     Noop,
 }
 
 impl Family {
     /// Every family.
-    pub const ALL: [Family; 5] = [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Noop];
+    pub const ALL: [Family; 6] =
+        [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Consensus, Family::Noop];
 
     /// The family's name in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -53,6 +56,7 @@ impl Family {
             Family::Hashing => "hashing",
             Family::Locks => "locks",
             Family::Commit => "commit",
+            Family::Consensus => "consensus",
             Family::Balancing => "balancing",
             Family::Noop => "noop",
         }
@@ -70,6 +74,10 @@ impl Family {
             }
             Family::Commit => {
                 "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
+            }
+            Family::Consensus => {
+                "replicated key-value store (Multi-Paxos, Paxos, etcd): commits/s, latency, failover; agreement and \
+                 linearizability"
             }
             Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
             Family::Noop => "a target that does nothing: the driver's own ceiling",
@@ -92,6 +100,7 @@ impl Family {
             Family::Hashing => hashing::strategies(),
             Family::Locks => locks::strategies(),
             Family::Commit => commit::strategies(),
+            Family::Consensus => consensus::strategies(),
             Family::Balancing => balancing::strategies(),
             Family::Noop => noop::strategies(),
         }
@@ -108,6 +117,7 @@ impl Family {
             Family::Hashing => hashing::check(workload),
             Family::Locks => locks::check(workload),
             Family::Commit => commit::check(workload),
+            Family::Consensus => consensus::check(workload),
             Family::Balancing => balancing::check(workload),
             Family::Noop => noop::check(workload),
         }
@@ -119,6 +129,7 @@ impl Family {
             Family::Hashing => hashing::run(spec, session, progress),
             Family::Locks => locks::run(spec, session, progress),
             Family::Commit => commit::run(spec, session, progress),
+            Family::Consensus => consensus::run(spec, session, progress),
             Family::Balancing => balancing::run(spec, session, progress),
             Family::Noop => noop::run(spec, session, progress),
         }
@@ -188,6 +199,27 @@ pub fn record<'a>(
 fn join_messages(first: Option<String>, rest: Vec<String>) -> Option<String> {
     let all: Vec<String> = first.into_iter().chain(rest).collect();
     (!all.is_empty()).then(|| all.join("; "))
+}
+
+/// Removes a run's node data directory after a run whose checkers found nothing (it is kept
+/// for inspection otherwise), and the `data` directory above it once it is empty.
+pub fn remove_run_data(record: &RunRecord<'_>, dir: &std::path::Path) {
+    if record.family.violations != Some(0) || !dir.exists() {
+        return;
+    }
+    if let Err(error) = std::fs::remove_dir_all(dir) {
+        tracing::warn!("cannot remove {}: {error}", dir.display());
+    }
+    // Removing a non-empty directory fails, harmlessly.
+    if let Some(parent) = dir.parent() {
+        let _ = std::fs::remove_dir(parent);
+    }
+}
+
+/// The running `stratbench` binary, which networked families start as node processes.
+pub fn stratbench_exe() -> anyhow::Result<std::path::PathBuf> {
+    std::env::current_exe()
+        .map_err(|e| anyhow::anyhow!("cannot find the stratbench binary to start node processes: {e}"))
 }
 
 /// The timing a closed-loop run uses with `default_batch`, unless the workload sets `batch`;

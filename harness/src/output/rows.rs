@@ -11,6 +11,7 @@ use crate::recorder::{FlushedInterval, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
+use targets::consensus::system::ConsensusMetrics;
 use targets::hashing::net::{ShardingMetrics, ShardingSample};
 use targets::locks::system::LockMetrics;
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
@@ -240,6 +241,24 @@ pub struct SummaryRow {
     pub keys_unreadable: Option<u64>,
     pub keys_stray: Option<u64>,
     pub recovery_ms_max: Option<f64>,
+    pub commands: Option<u64>,
+    pub slots: Option<u64>,
+    pub batch_size_mean: Option<f64>,
+    pub batch_size_max: Option<u64>,
+    pub messages_per_command: Option<f64>,
+    pub log_syncs_per_command: Option<f64>,
+    pub leader_changes: Option<u64>,
+    pub leader_kills: Option<u64>,
+    pub unavailable_ms_mean: Option<f64>,
+    pub unavailable_ms_max: Option<f64>,
+    pub catchups: Option<u64>,
+    pub catchup_ms_max: Option<f64>,
+    pub agreement_slots: Option<u64>,
+    pub linearizability: Option<String>,
+    pub lin_ops: Option<u64>,
+    pub lin_keys_checked: Option<u64>,
+    pub lin_keys_unchecked: Option<u64>,
+    pub lin_keys_fraction: Option<f64>,
 }
 
 impl SummaryRow {
@@ -318,6 +337,10 @@ impl SummaryRow {
         if let Some(sharding) = &record.family.sharding {
             row.fill_sharding(sharding, record.drive.as_ref(), record.timing);
         }
+        if let Some(consensus) = &record.family.consensus {
+            row.fill_consensus(consensus);
+            row.safety_promised = Some(record.family.safety_promised);
+        }
         row
     }
 
@@ -358,6 +381,35 @@ impl SummaryRow {
             self.keys_stray = verification.keys_stray;
         }
         self.recovery_ms_max = sharding.recoveries.iter().max().map(|d| ms(*d));
+    }
+
+    /// Consensus family: the protocol's figures and the checkers' verdicts.
+    fn fill_consensus(&mut self, consensus: &ConsensusMetrics) {
+        let ms = |d: Duration| round3(d.as_secs_f64() * 1e3);
+        self.commands = consensus.commands;
+        self.slots = consensus.slots;
+        self.batch_size_mean = consensus.batch_size_mean.map(round3);
+        self.batch_size_max = consensus.batch_size_max;
+        self.messages_per_command = consensus.messages_per_command.map(round3);
+        self.log_syncs_per_command = consensus.log_syncs_per_command.map(round3);
+        self.leader_changes = consensus.leader_changes;
+        self.catchups = consensus.catchups;
+        self.catchup_ms_max = consensus.catchup_max.map(ms);
+        self.agreement_slots = consensus.agreement_slots;
+        if !consensus.unavailable.is_empty() || consensus.commands.is_some() {
+            let windows: Vec<f64> = consensus.unavailable.iter().flatten().map(|d| ms(*d)).collect();
+            self.leader_kills = Some(consensus.unavailable.len() as u64);
+            self.unavailable_ms_mean =
+                (!windows.is_empty()).then(|| round3(windows.iter().sum::<f64>() / windows.len() as f64));
+            self.unavailable_ms_max = windows.iter().copied().reduce(f64::max);
+        }
+        if let Some(lin) = &consensus.linearizability {
+            self.linearizability = Some(lin.verdict.to_string());
+            self.lin_ops = Some(lin.ops);
+            self.lin_keys_checked = Some(lin.keys_checked);
+            self.lin_keys_unchecked = Some(lin.keys_unchecked);
+            self.lin_keys_fraction = Some(round6(lin.keys_fraction));
+        }
     }
 
     /// Commit family: the fraction of transactions that aborted, by cause.

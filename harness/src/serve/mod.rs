@@ -7,11 +7,12 @@
 //! exits as soon as its stdin closes, so a node never outlives the harness that started it.
 //!
 //! Roles: `participant` and `coordinator` ([`commit`], two-phase commit); `backend` and
-//! `proxy` ([`http`], load balancing). A family adds its roles to
+//! `proxy` ([`http`], load balancing); `replica` ([`replica`], consensus). A family adds its roles to
 //! [`crate::cli::ServeRole`] and one arm to [`serve`].
 
 pub mod commit;
 pub mod http;
+pub mod replica;
 
 use crate::cli::{ServeArgs, ServeRole};
 use crate::commands::Outcome;
@@ -26,6 +27,7 @@ pub fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         ServeRole::Coordinator(coordinator) => commit::serve_coordinator(coordinator),
         ServeRole::Backend(backend) => http::run_backend(backend),
         ServeRole::Proxy(proxy) => http::run_proxy(proxy),
+        ServeRole::Replica(replica) => replica::serve_replica(replica),
     }
 }
 

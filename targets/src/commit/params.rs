@@ -14,7 +14,6 @@ use super::CommitError;
 use crate::transport::NodeId;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use workloads::units::HumanDuration;
 
 /// The most participants, keys per transaction and coordinators a run may ask for.
 pub const MAX_PARTICIPANTS: u32 = 64;
@@ -97,20 +96,11 @@ fn invalid(param: &str, message: impl Into<String>) -> CommitError {
 }
 
 fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, CommitError> {
-    match value.as_integer() {
-        Some(n) if n >= 1 && n <= i64::from(max) => Ok(n as u32),
-        _ => Err(invalid(name, format!("must be a whole number from 1 to {max}, got {value}"))),
-    }
+    crate::param_values::count(value, max).map_err(|message| invalid(name, message))
 }
 
 fn duration(name: &str, value: &toml::Value) -> Result<Duration, CommitError> {
-    let text =
-        value.as_str().ok_or_else(|| invalid(name, format!("must be a duration like \"500ms\", got {value}")))?;
-    match HumanDuration::parse(text) {
-        Ok(d) if !d.0.is_zero() && d.0 <= Duration::from_secs(3600) => Ok(d.0),
-        Ok(_) => Err(invalid(name, "must be longer than zero and at most 1h")),
-        Err(message) => Err(invalid(name, message)),
-    }
+    crate::param_values::duration(value, "500ms").map_err(|message| invalid(name, message))
 }
 
 #[cfg(test)]

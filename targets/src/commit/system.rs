@@ -19,7 +19,7 @@ use super::params::CommitParams;
 use super::workload::TxnBuilder;
 use super::{CommitError, CrashPoint, Msg, NodeStats, TxnOutcome};
 use crate::target::{CommitMetrics, EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
-use crate::transport::faults::FaultConfig;
+use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
 use crate::transport::{Endpoint, Incoming, NodeId};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -73,7 +73,7 @@ pub struct CommitSystem<B: Backend> {
     backend: Arc<B>,
     workload: Workload,
     outcomes: Arc<Mutex<Vec<ClientOutcome>>>,
-    faults: Arc<Mutex<FaultConfig>>,
+    faults: FaultState,
 }
 
 impl<B: Backend> CommitSystem<B> {
@@ -83,7 +83,7 @@ impl<B: Backend> CommitSystem<B> {
             backend: Arc::new(backend),
             workload: workload.clone(),
             outcomes: Arc::default(),
-            faults: Arc::default(),
+            faults: FaultState::default(),
         }
     }
 
@@ -91,35 +91,11 @@ impl<B: Backend> CommitSystem<B> {
         self.backend.params()
     }
 
-    /// Changes the faults with `change`; with `duration`, undoes it with `undo` that much
-    /// later.
-    async fn change_faults(
-        &self,
-        change: impl FnOnce(&mut FaultConfig),
-        undo: impl FnOnce(&mut FaultConfig) + Send + 'static,
-        duration: Option<Duration>,
-    ) -> Result<(), CommitError> {
-        let config = {
-            let mut faults = self.faults.lock().expect("never poisoned");
-            change(&mut faults);
-            faults.clone()
-        };
-        self.backend.set_faults(config).await?;
-        if let Some(duration) = duration {
-            let (faults, backend) = (Arc::clone(&self.faults), Arc::clone(&self.backend));
-            tokio::spawn(async move {
-                tokio::time::sleep(duration).await;
-                let config = {
-                    let mut faults = faults.lock().expect("never poisoned");
-                    undo(&mut faults);
-                    faults.clone()
-                };
-                if let Err(error) = backend.set_faults(config).await {
-                    tracing::warn!("cannot end a timed fault: {error}");
-                }
-            });
-        }
-        Ok(())
+    /// Applies a message-fault event (`isolate`: the node a partition cuts off).
+    async fn change_faults(&self, action: &EventAction, isolate: Option<NodeId>) -> Result<(), CommitError> {
+        let change = FaultChange::of(action, isolate).expect("a message-fault event");
+        let backend = Arc::clone(&self.backend);
+        self.faults.change(change, move |config| set_faults(Arc::clone(&backend), config)).await
     }
 
     async fn apply(&self, action: EventAction) -> Result<(), CommitError> {
@@ -140,27 +116,13 @@ impl<B: Backend> CommitSystem<B> {
                 let id = params.participant_id(index(node, params.participants, "participant")?);
                 self.backend.crash(id, point, restart_after).await
             }
-            EventAction::MessageLoss { loss_ppm, duration } => {
-                let loss = f64::from(loss_ppm) / 1e6;
-                self.change_faults(move |f| f.loss = loss, |f| f.loss = 0.0, duration).await
-            }
-            EventAction::MessageDelay { delay, jitter, duration } => {
-                let set = move |f: &mut FaultConfig| {
-                    f.delay = delay;
-                    f.jitter = jitter;
-                };
-                let clear = |f: &mut FaultConfig| {
-                    f.delay = Duration::ZERO;
-                    f.jitter = Duration::ZERO;
-                };
-                self.change_faults(set, clear, duration).await
-            }
-            EventAction::Partition { node, duration } => {
+            EventAction::Partition { node, .. } => {
                 let id = params.participant_id(index(node, params.participants, "participant")?);
-                self.change_faults(move |f| f.isolated.push(id), move |f| f.isolated.retain(|n| *n != id), duration)
-                    .await
+                self.change_faults(&action, Some(id)).await
             }
-            EventAction::Heal => self.change_faults(|f| *f = FaultConfig::default(), |_| {}, None).await,
+            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
+                self.change_faults(&action, None).await
+            }
             other @ (EventAction::AddNode { .. }
             | EventAction::RemoveNode { .. }
             | EventAction::RemoveLast
@@ -168,11 +130,19 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::KillHolder
             | EventAction::RestartServer { .. }
             | EventAction::KillServer { .. }
+            | EventAction::KillLeader { .. }
+            | EventAction::KillFollower { .. }
+            | EventAction::PartitionLeader { .. }
+            | EventAction::Restart { .. }
             | EventAction::SlowNode { .. }
             | EventAction::RestoreNode { .. }
             | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
+}
+
+async fn set_faults<B: Backend>(backend: Arc<B>, config: FaultConfig) -> Result<(), CommitError> {
+    backend.set_faults(config).await
 }
 
 impl<B: Backend> System for CommitSystem<B> {
@@ -323,29 +293,4 @@ impl<E: Endpoint<Msg>> Drop for CommitWorker<E> {
             sink.append(&mut self.outcomes);
         }
     }
-}
-
-/// Asks nodes `ids` for their statistics over `endpoint`; those that do not answer within
-/// `timeout` are missing from the answer.
-pub async fn poll_stats<E: Endpoint<Msg>>(
-    endpoint: &mut E,
-    ids: &[NodeId],
-    timeout: Duration,
-) -> BTreeMap<NodeId, NodeStats> {
-    while endpoint.try_recv().is_some() {}
-    for id in ids {
-        endpoint.send(*id, Msg::StatsRequest);
-    }
-    let mut stats = BTreeMap::new();
-    let deadline = tokio::time::Instant::now() + timeout;
-    while stats.len() < ids.len() {
-        match tokio::time::timeout_at(deadline, endpoint.recv()).await {
-            Ok(Some(Incoming::Message { from, msg: Msg::Stats(s), .. })) => {
-                stats.insert(from, s);
-            }
-            Ok(Some(_)) => {}
-            Ok(None) | Err(_) => break,
-        }
-    }
-    stats
 }

@@ -20,6 +20,11 @@ pub struct EtcdCluster {
 impl EtcdCluster {
     /// Starts `members` (1 or 3) members and waits until each is healthy.
     pub fn start(members: usize) -> Result<Self, ServerError> {
+        Self::start_with(members, &[])
+    }
+
+    /// [`EtcdCluster::start`], with `extra` arguments for every member (`--unsafe-no-fsync`).
+    pub fn start_with(members: usize, extra: &[&str]) -> Result<Self, ServerError> {
         assert!(MEMBER_COUNTS.contains(&members), "etcd clusters of 1 or 3 members");
         let program = find_program(PROGRAM).ok_or(ServerError::NotInstalled {
             program: PROGRAM.into(),
@@ -28,7 +33,7 @@ impl EtcdCluster {
         })?;
         let mut last = None;
         for _ in 0..ATTEMPTS {
-            match start_members(&program, members) {
+            match start_members(&program, members, extra) {
                 Ok(cluster) => return Ok(cluster),
                 Err(error @ ServerError::NotReady { .. }) => last = Some(error),
                 Err(error) => return Err(error),
@@ -48,7 +53,7 @@ impl EtcdCluster {
     }
 }
 
-fn start_members(program: &std::path::Path, count: usize) -> Result<EtcdCluster, ServerError> {
+fn start_members(program: &std::path::Path, count: usize, extra: &[&str]) -> Result<EtcdCluster, ServerError> {
     let ports: Vec<(u16, u16)> = (0..count).map(|_| Ok((free_port()?, free_port()?))).collect::<Result<_, _>>()?;
     let initial_cluster: Vec<String> =
         ports.iter().enumerate().map(|(i, (_, peer))| format!("m{i}=http://127.0.0.1:{peer}")).collect();
@@ -67,7 +72,8 @@ fn start_members(program: &std::path::Path, count: usize) -> Result<EtcdCluster,
             .args(["--listen-client-urls", &client_url, "--advertise-client-urls", &client_url])
             .args(["--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &initial_cluster, "--initial-cluster-state", "new"])
-            .args(["--initial-cluster-token", "stratbench", "--logger=zap", "--log-level", "warn"]);
+            .args(["--initial-cluster-token", "stratbench", "--logger=zap", "--log-level", "warn"])
+            .args(extra);
         let process = ManagedProcess::spawn(&format!("etcd-m{i}"), command, dir)?;
         members.push((process, SocketAddr::from(([127, 0, 0, 1], *client))));
     }

@@ -20,6 +20,11 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, TransportError> {
     postcard::from_bytes(bytes).map_err(|e| TransportError::Decode(e.to_string()))
 }
 
+/// Decodes every record of a log.
+pub fn decode_all<T: DeserializeOwned>(records: &[Vec<u8>]) -> Result<Vec<T>, TransportError> {
+    records.iter().map(|bytes| decode(bytes)).collect()
+}
+
 /// The frame codec of every TCP connection.
 pub fn frames() -> LengthDelimitedCodec {
     LengthDelimitedCodec::builder().length_field_length(4).max_frame_length(MAX_FRAME_BYTES).new_codec()

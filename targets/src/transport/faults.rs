@@ -12,9 +12,11 @@ use super::{CLIENT_BASE, NodeId};
 use rand::{Rng as _, SeedableRng as _};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use workloads::EventAction;
 
 /// The faults in force.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -92,6 +94,89 @@ impl Faults {
             Duration::from_nanos(rng.random_range(0..=config.jitter.as_nanos() as u64))
         };
         Fate::Deliver(config.delay + jitter)
+    }
+}
+
+/// How one change to the faults in force is made, and undone when its event's duration ends.
+pub struct FaultChange {
+    pub apply: Box<dyn FnOnce(&mut FaultConfig) + Send>,
+    pub undo: Box<dyn FnOnce(&mut FaultConfig) + Send>,
+    /// How long it lasts (`None`: until changed again).
+    pub duration: Option<Duration>,
+}
+
+impl FaultChange {
+    /// The change a message-fault event makes — `message-loss`, `message-delay`, `heal`, and
+    /// a partition that cuts `isolate` off (`partition`, and any family event that isolates
+    /// a node) for `duration` — or `None` for other events.
+    pub fn of(action: &EventAction, isolate: Option<NodeId>) -> Option<FaultChange> {
+        let change = |apply: Box<dyn FnOnce(&mut FaultConfig) + Send>,
+                      undo: Box<dyn FnOnce(&mut FaultConfig) + Send>,
+                      duration| { Some(FaultChange { apply, undo, duration }) };
+        match *action {
+            EventAction::MessageLoss { loss_ppm, duration } => {
+                let loss = f64::from(loss_ppm) / 1e6;
+                change(Box::new(move |f| f.loss = loss), Box::new(|f| f.loss = 0.0), duration)
+            }
+            EventAction::MessageDelay { delay, jitter, duration } => change(
+                Box::new(move |f| {
+                    f.delay = delay;
+                    f.jitter = jitter;
+                }),
+                Box::new(|f| {
+                    f.delay = Duration::ZERO;
+                    f.jitter = Duration::ZERO;
+                }),
+                duration,
+            ),
+            EventAction::Heal => change(Box::new(|f| *f = FaultConfig::default()), Box::new(|_| {}), None),
+            EventAction::Partition { duration, .. } | EventAction::PartitionLeader { duration } => {
+                let id = isolate?;
+                change(
+                    Box::new(move |f| f.isolated.push(id)),
+                    Box::new(move |f| f.isolated.retain(|n| *n != id)),
+                    duration,
+                )
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The faults in force during a run, as events change them; shared with the timers that end
+/// timed faults.
+#[derive(Clone, Debug, Default)]
+pub struct FaultState(Arc<Mutex<FaultConfig>>);
+
+impl FaultState {
+    /// Makes `change`, sends the faults now in force to the nodes with `set`, and, if the
+    /// change lasts a while, undoes it (and sends again) when that time is up.
+    pub async fn change<F, Fut, E>(&self, change: FaultChange, set: F) -> Result<(), E>
+    where
+        F: Fn(FaultConfig) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<(), E>> + Send,
+        E: std::fmt::Display,
+    {
+        let FaultChange { apply, undo, duration } = change;
+        let config = self.update(apply);
+        set(config).await?;
+        if let Some(duration) = duration {
+            let state = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(duration).await;
+                let config = state.update(undo);
+                if let Err(error) = set(config).await {
+                    tracing::warn!("cannot end a timed fault: {error}");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    fn update(&self, change: impl FnOnce(&mut FaultConfig)) -> FaultConfig {
+        let mut faults = self.0.lock().expect("the fault state is never poisoned");
+        change(&mut faults);
+        faults.clone()
     }
 }
 

@@ -35,6 +35,12 @@ pub trait Log: Send + 'static {
     /// Buffers one record.
     fn append(&mut self, record: &[u8]);
 
+    /// Buffers one record the caller no longer needs (a log that keeps records whole takes
+    /// it without a copy).
+    fn append_owned(&mut self, record: Vec<u8>) {
+        self.append(&record);
+    }
+
     /// Makes every buffered record durable.
     fn sync(&mut self) -> Result<(), LogError>;
 
@@ -78,6 +84,10 @@ impl MemoryLog {
 impl Log for MemoryLog {
     fn append(&mut self, record: &[u8]) {
         self.pending.push(record.to_vec());
+    }
+
+    fn append_owned(&mut self, record: Vec<u8>) {
+        self.pending.push(record);
     }
 
     fn sync(&mut self) -> Result<(), LogError> {
@@ -222,6 +232,13 @@ impl Log for AnyLog {
         match self {
             AnyLog::Memory(log) => log.append(record),
             AnyLog::File(log) => log.append(record),
+        }
+    }
+
+    fn append_owned(&mut self, record: Vec<u8>) {
+        match self {
+            AnyLog::Memory(log) => log.append_owned(record),
+            AnyLog::File(log) => log.append(&record),
         }
     }
 

@@ -17,13 +17,19 @@
 //! - [`tcp`]: the same over TCP: length-delimited frames, postcard-encoded ([`codec`]).
 //! - [`process`]: a node run as a separate `stratbench serve ROLE` process, started on
 //!   loopback and stopped on every path.
+//! - [`cluster`]: the nodes of a run as tasks in one process (slots that outlast crashes,
+//!   restarts from the log), for any protocol's [`Role`](cluster::Role).
+//! - [`group`]: the nodes of a run as processes, watched and restarted; and [`group::serve`],
+//!   what one such process runs.
 //!
 //! Node ids are small integers ([`NodeId`]); clients (driver workers, the harness itself)
 //! are endpoints too, with ids from [`CLIENT_BASE`] up, so that replies route the same way
 //! as protocol messages.
 
+pub mod cluster;
 pub mod codec;
 pub mod faults;
+pub mod group;
 pub mod inproc;
 pub mod log;
 pub mod node;
@@ -35,6 +41,9 @@ use std::time::Duration;
 
 /// The address of a node or client on a network.
 pub type NodeId = u32;
+
+/// Every node's log records, as read back after a run (for the checkers), node by node.
+pub type NodeRecords = Vec<(NodeId, Vec<Vec<u8>>)>;
 
 /// Ids from here up are clients (driver workers, the harness), never protocol nodes.
 pub const CLIENT_BASE: NodeId = 1 << 20;

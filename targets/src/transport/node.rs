@@ -5,7 +5,9 @@
 //! carries them out in order, with one rule that protocols rely on: **every log record pushed
 //! before a message is on the log (synced, if it was forced) before that message leaves.**
 //! So a participant that pushes "force PREPARED" then "send YES" never votes yes without the
-//! record. [`Effect::Crash`] is an injected failure: the effects pushed before it are carried
+//! record. The converse lets a node overlap its own sync with its peers' work: a message
+//! pushed before any forced record of the runtime's turn does not wait for that turn's sync
+//! (a Paxos leader sends its proposal to the followers, then forces its own copy). [`Effect::Crash`] is an injected failure: the effects pushed before it are carried
 //! out, the rest are dropped and the node stops, losing its memory and any unforced records.
 //!
 //! Time is a [`Duration`] since the runtime's epoch, so a node never reads a clock and a test
@@ -95,6 +97,12 @@ pub trait Node: Send + 'static {
 
     /// Time passed; called every [`Node::tick_every`].
     fn on_tick(&mut self, now: Duration, out: &mut Output<Self::Msg, Self::Record>);
+
+    /// Called once the runtime has fed the node everything it took in one turn (up to
+    /// [`MAX_STEPS_PER_TURN`](super::runtime::MAX_STEPS_PER_TURN) messages), before it carries
+    /// out the turn's effects: the place to batch what those messages asked for (one log entry
+    /// for many client requests), as the runtime batches their log writes into one sync.
+    fn on_turn_end(&mut self, _now: Duration, _out: &mut Output<Self::Msg, Self::Record>) {}
 
     /// How often [`Node::on_tick`] is called.
     fn tick_every(&self) -> Duration;

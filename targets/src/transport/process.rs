@@ -16,6 +16,9 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// The exit code of a node process that crashed at an injected crash point.
+pub const CRASH_EXIT_CODE: i32 = 75;
+
 /// The line a serving node prints once it listens.
 pub const READY_PREFIX: &str = "listening on ";
 

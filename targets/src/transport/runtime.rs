@@ -2,12 +2,15 @@
 //! sans-IO node meets time, the network and storage.
 //!
 //! Each turn takes one event (a control command, a delayed message falling due, a tick, or a
-//! message), then up to [`MAX_STEPS_PER_TURN`] more messages that are already waiting, and
-//! feeds them all to the node. Then it carries out the turn's effects: records are appended
-//! in order, **one** sync covers every forced record of the turn (group commit), and only
-//! then do the turn's messages leave. Delaying a message until after the sync is always safe,
-//! and it is what makes "log before send" hold for every message. An fsync runs on a
-//! blocking thread so that the other nodes of the same async runtime go on meanwhile.
+//! message), then up to [`MAX_STEPS_PER_TURN`] more messages that are already waiting, feeds
+//! them all to the node, and ends with [`Node::on_turn_end`]. Then it carries out the turn's
+//! effects: records are appended in order, **one** sync covers every forced record of the turn
+//! (group commit), and the messages pushed after the turn's first forced record leave only
+//! after that sync. Delaying a message until after the sync is always safe, and it is what
+//! makes "log before send" hold for every message; messages pushed before any forced record
+//! depend on none of the turn's forced records, so they leave at once and the peers' work
+//! overlaps this node's sync. An fsync runs on a blocking thread so that the other nodes of
+//! the same async runtime go on meanwhile.
 //!
 //! Messages that arrive with an injected delay wait in a timer heap until they are due.
 //! A [`Control::Crash`] stops the node at once (unsynced records lost); [`Control::Shutdown`]
@@ -113,6 +116,7 @@ pub async fn run<N: Node, E: Endpoint<N::Msg>, L: Log>(mut node: N, wiring: Wiri
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     node.on_start(epoch.elapsed(), &mut out);
     loop {
+        node.on_turn_end(epoch.elapsed(), &mut out);
         match execute(&mut out, &mut endpoint, log, &counters).await {
             (returned, None) => log = returned,
             (_, Some(stopped)) => return stopped,
@@ -178,8 +182,9 @@ async fn sleep_until(due: Option<Instant>) {
     }
 }
 
-/// Carries out the effects in `out`: records, one sync if any was forced, then messages.
-/// Returns the log, and why the node stopped if it did.
+/// Carries out the effects in `out`: records in order, and messages — at once if no forced
+/// record precedes them, else after the one sync that covers every forced record. Returns
+/// the log, and why the node stopped if it did.
 async fn execute<M, R: serde::Serialize, E: Endpoint<M>, L: Log>(
     out: &mut Output<M, R>,
     endpoint: &mut E,
@@ -195,12 +200,16 @@ async fn execute<M, R: serde::Serialize, E: Endpoint<M>, L: Log>(
     for effect in out.drain() {
         match effect {
             Effect::Append { record, force } => {
-                log.append(&codec::encode(&record).expect("log records always encode"));
+                log.append_owned(codec::encode(&record).expect("log records always encode"));
                 counters.records.fetch_add(1, Ordering::Relaxed);
                 if force {
                     counters.forced_records.fetch_add(1, Ordering::Relaxed);
                     forced = true;
                 }
+            }
+            Effect::Send { to, msg } if !forced => {
+                counters.messages_sent.fetch_add(1, Ordering::Relaxed);
+                endpoint.send(to, msg);
             }
             Effect::Send { to, msg } => sends.push((to, msg)),
             Effect::Crash => {

@@ -1,0 +1,384 @@
+//! The consensus family as the driver sees it: a [`ConsensusSystem`] over a [`Backend`] — the
+//! in-process [`InprocReplicas`](super::cluster::InprocReplicas) or the processes of
+//! [`NetReplicas`](super::net::NetReplicas) — whose workers are clients
+//! ([`ConsensusWorker`]).
+//!
+//! Events: `kill-leader` asks every replica who leads and kills that one; `kill-follower`
+//! kills a given replica or the first that does not lead; `partition-leader` cuts the leader
+//! off from the other replicas; `restart` brings killed replicas back; `message-loss`,
+//! `message-delay`, `partition` and `heal` are the transport's message faults, as for every
+//! protocol family. After the run, [`System::metrics`] brings every replica back, clears the
+//! faults, waits until they all hold the same log ([`settle`]), stops them, and runs the
+//! agreement checker over their logs and the linearizability checker over the clients'
+//! history.
+
+use super::check::linearizability::{self, LinReport};
+use super::check::{self, AgreementReport};
+use super::client::{ClientConfig, ConsensusWorker, Failover};
+use super::history::{History, Recorded};
+use super::params::ConsensusParams;
+use super::{Ballot, ConsensusError, CounterValues, Msg, ReplicaStats, RoleKind};
+use crate::target::{EventReport, EventStatus, FamilyMetrics, System};
+use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
+use crate::transport::{Endpoint, NodeId, NodeRecords};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use workloads::{Event, EventAction, Workload};
+
+/// How long the end of a run waits for every replica to hold the same log, once every
+/// replica is back and every fault cleared.
+pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often it looks.
+const SETTLE_POLL: Duration = Duration::from_millis(20);
+/// How long a `kill-leader` or `partition-leader` event looks for a leader (one may be in the
+/// middle of an election).
+const FIND_LEADER_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a backend hands back after a run.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// Every replica's durable log records.
+    pub records: NodeRecords,
+    /// Every replica's counters.
+    pub counters: BTreeMap<NodeId, CounterValues>,
+    /// Whether every replica held the same log before the settling deadline.
+    pub settled: bool,
+    pub notes: Vec<String>,
+}
+
+/// Where the replicas run.
+pub trait Backend: Send + Sync + 'static {
+    type Endpoint: Endpoint<Msg>;
+
+    /// The run's parameters.
+    fn params(&self) -> &ConsensusParams;
+
+    /// An endpoint for driver worker `worker`.
+    fn client(&self, worker: u32) -> Self::Endpoint;
+
+    /// Every replica's state, from those that answer within `timeout`.
+    fn poll(&self, timeout: Duration) -> impl Future<Output = BTreeMap<NodeId, ReplicaStats>> + Send;
+
+    /// Kills replica `id` now; it restarts `restart_after` later, or when asked.
+    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError>;
+
+    /// Restarts replica `id` (every replica that is down, for `None`).
+    fn restart(&self, id: Option<NodeId>) -> Result<(), ConsensusError>;
+
+    /// Replaces the message faults in force.
+    fn set_faults(&self, faults: FaultConfig) -> impl Future<Output = Result<(), ConsensusError>> + Send;
+
+    /// After the run: restart what is down, clear faults, [`settle`], stop every replica
+    /// cleanly, read the logs.
+    fn finish(&self) -> Result<Finished, ConsensusError>;
+}
+
+/// Whether the replicas hold one log: one leader with nothing in flight, and every replica
+/// applied as far as it.
+pub fn converged(replicas: u32, stats: &BTreeMap<NodeId, ReplicaStats>) -> bool {
+    let mut leaders = stats.values().filter(|s| s.role == RoleKind::Leader);
+    let (Some(leader), None) = (leaders.next(), leaders.next()) else { return false };
+    stats.len() == replicas as usize && leader.in_flight == 0 && stats.values().all(|s| s.applied == leader.applied)
+}
+
+/// Polls the replicas (bringing back those that are down) until they converge or
+/// [`SETTLE_TIMEOUT`] passes; whether they did, and what they said last.
+pub async fn settle<F, Fut>(
+    replicas: u32,
+    mut poll: F,
+    restart_all: impl Fn(),
+) -> (bool, BTreeMap<NodeId, ReplicaStats>)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = BTreeMap<NodeId, ReplicaStats>>,
+{
+    let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
+    let mut last = BTreeMap::new();
+    while tokio::time::Instant::now() < deadline {
+        restart_all();
+        last = poll().await;
+        if converged(replicas, &last) {
+            return (true, last);
+        }
+        tokio::time::sleep(SETTLE_POLL).await;
+    }
+    tracing::warn!("the replicas did not converge: {last:?}");
+    (false, last)
+}
+
+/// The leader with the highest ballot among `stats`.
+pub fn leader_of(stats: &BTreeMap<NodeId, ReplicaStats>) -> Option<(NodeId, Ballot)> {
+    stats.iter().filter(|(_, s)| s.role == RoleKind::Leader).map(|(id, s)| (*id, s.ballot)).max_by_key(|(_, b)| *b)
+}
+
+/// The family's figures for a row.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConsensusMetrics {
+    /// Client commands in the decided log (as counted by the replica that applied most).
+    pub commands: Option<u64>,
+    /// Slots decided (agreement checker).
+    pub slots: Option<u64>,
+    pub batch_size_mean: Option<f64>,
+    pub batch_size_max: Option<u64>,
+    pub messages_per_command: Option<f64>,
+    pub log_syncs_per_command: Option<f64>,
+    pub leader_changes: Option<u64>,
+    /// Per leader kill: the window until a new leader's first answer (`None`: none came).
+    pub unavailable: Vec<Option<Duration>>,
+    pub catchups: Option<u64>,
+    pub catchup_max: Option<Duration>,
+    /// Slots whose value was compared across logs.
+    pub agreement_slots: Option<u64>,
+    pub linearizability: Option<Linearizability>,
+}
+
+/// The linearizability checker's verdict, as a row shows it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Linearizability {
+    /// `ok`, `violation`, `partial` (no violation, but some keys were not checked: the
+    /// history kept a sample of the keys, or the search ran out of time), `none` (nothing
+    /// recorded).
+    pub verdict: &'static str,
+    pub ops: u64,
+    pub keys_checked: u64,
+    pub keys_unchecked: u64,
+    pub keys_fraction: f64,
+}
+
+/// Runs the linearizability checker over `recorded` for at most `budget`.
+pub fn check_history(recorded: &Recorded, budget: Duration) -> (Linearizability, LinReport) {
+    let report = linearizability::check(&recorded.ops, std::time::Instant::now() + budget);
+    let verdict = if report.violations > 0 {
+        "violation"
+    } else if report.keys_checked == 0 {
+        "none"
+    } else if report.keys_unchecked > 0 || recorded.keys_fraction < 1.0 {
+        "partial"
+    } else {
+        "ok"
+    };
+    let lin = Linearizability {
+        verdict,
+        ops: report.ops,
+        keys_checked: report.keys_checked,
+        keys_unchecked: report.keys_unchecked,
+        keys_fraction: recorded.keys_fraction,
+    };
+    (lin, report)
+}
+
+/// The consensus family's system under test.
+pub struct ConsensusSystem<B: Backend> {
+    backend: Arc<B>,
+    workload: Workload,
+    history: Arc<History>,
+    failover: Arc<Failover>,
+    faults: FaultState,
+    leader_kills: AtomicU64,
+}
+
+impl<B: Backend> ConsensusSystem<B> {
+    /// A system over `backend` for `workload`.
+    pub fn new(backend: B, workload: &Workload) -> Self {
+        let params = *backend.params();
+        ConsensusSystem {
+            history: History::new(params.history_ops as usize, workload.shape.workers()),
+            backend: Arc::new(backend),
+            workload: workload.clone(),
+            failover: Arc::default(),
+            faults: FaultState::default(),
+            leader_kills: AtomicU64::new(0),
+        }
+    }
+
+    fn params(&self) -> &ConsensusParams {
+        self.backend.params()
+    }
+
+    /// The replica leading now, looking for up to [`FIND_LEADER_TIMEOUT`].
+    async fn leader(&self) -> Result<(NodeId, Ballot), ConsensusError> {
+        let deadline = tokio::time::Instant::now() + FIND_LEADER_TIMEOUT;
+        loop {
+            if let Some(found) = leader_of(&self.backend.poll(Duration::from_millis(200)).await) {
+                return Ok(found);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ConsensusError::Cluster(format!("no replica led within {FIND_LEADER_TIMEOUT:?}")));
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
+    }
+
+    fn replica(&self, node: u32) -> Result<NodeId, ConsensusError> {
+        let replicas = self.params().replicas;
+        if node < replicas {
+            Ok(node)
+        } else {
+            Err(ConsensusError::Cluster(format!("there is no replica {node} (the run has {replicas})")))
+        }
+    }
+
+    /// Applies a message-fault event (`isolate`: the replica a partition cuts off).
+    async fn change_faults(&self, action: &EventAction, isolate: Option<NodeId>) -> Result<(), ConsensusError> {
+        let change = FaultChange::of(action, isolate).expect("a message-fault event");
+        let backend = Arc::clone(&self.backend);
+        self.faults.change(change, move |config| set_faults(Arc::clone(&backend), config)).await
+    }
+
+    /// Applies `action`; what was done, for the event's row.
+    async fn apply(&self, action: EventAction) -> Result<String, ConsensusError> {
+        match action {
+            EventAction::KillLeader { restart_after } => {
+                let (id, ballot) = self.leader().await?;
+                self.failover.killed(ballot);
+                self.backend.kill(id, restart_after)?;
+                self.leader_kills.fetch_add(1, Ordering::Relaxed);
+                Ok(format!("killed replica {id}, the leader (ballot {ballot})"))
+            }
+            EventAction::KillFollower { node, restart_after } => {
+                let id = match node {
+                    Some(node) => self.replica(node)?,
+                    None => self.follower().await?,
+                };
+                self.backend.kill(id, restart_after)?;
+                Ok(format!("killed replica {id}"))
+            }
+            EventAction::PartitionLeader { .. } => {
+                let (id, ballot) = self.leader().await?;
+                self.change_faults(&action, Some(id)).await?;
+                Ok(format!("cut off replica {id}, the leader (ballot {ballot})"))
+            }
+            EventAction::Restart { node } => {
+                let id = node.map(|n| self.replica(n)).transpose()?;
+                self.backend.restart(id)?;
+                Ok(id.map_or("restarting every replica that is down".into(), |id| format!("restarting replica {id}")))
+            }
+            EventAction::Partition { node, .. } => {
+                let id = self.replica(node)?;
+                self.change_faults(&action, Some(id)).await?;
+                Ok(format!("cut off replica {id}"))
+            }
+            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
+                self.change_faults(&action, None).await?;
+                Ok(String::new())
+            }
+            other @ (EventAction::AddNode { .. }
+            | EventAction::RemoveNode { .. }
+            | EventAction::RemoveLast
+            | EventAction::PauseHolder { .. }
+            | EventAction::KillHolder
+            | EventAction::RestartServer { .. }
+            | EventAction::KillServer { .. }
+            | EventAction::CrashCoordinator { .. }
+            | EventAction::CrashParticipant { .. }
+            | EventAction::SlowNode { .. }
+            | EventAction::RestoreNode { .. }
+            | EventAction::KillNode { .. }) => Err(ConsensusError::Unsupported(other.label())),
+        }
+    }
+
+    /// The first replica that answers and does not lead.
+    async fn follower(&self) -> Result<NodeId, ConsensusError> {
+        let stats = self.backend.poll(Duration::from_millis(200)).await;
+        let leader = leader_of(&stats).map(|(id, _)| id);
+        stats
+            .keys()
+            .copied()
+            .find(|id| Some(*id) != leader)
+            .ok_or_else(|| ConsensusError::Cluster("no follower answered".into()))
+    }
+}
+
+async fn set_faults<B: Backend>(backend: Arc<B>, config: FaultConfig) -> Result<(), ConsensusError> {
+    backend.set_faults(config).await
+}
+
+impl<B: Backend> System for ConsensusSystem<B> {
+    type Worker = ConsensusWorker<B::Endpoint>;
+
+    fn worker(&self, index: u32) -> Self::Worker {
+        let params = self.params();
+        let config = ClientConfig {
+            replicas: params.replicas,
+            value_size: self.workload.value_size_bytes as usize,
+            attempt_timeout: params.attempt_timeout(),
+            client_timeout: params.client_timeout,
+        };
+        let endpoint = self.backend.client(index);
+        ConsensusWorker::new(endpoint, config, index, self.history.recorder(), Arc::clone(&self.failover))
+    }
+
+    async fn apply_event(&self, event: &Event) -> EventReport {
+        match self.apply(event.action).await {
+            Ok(message) => {
+                EventReport { status: EventStatus::Ok, message: (!message.is_empty()).then_some(message), resize: None }
+            }
+            Err(error @ ConsensusError::Unsupported(_)) => EventReport::unsupported(error.to_string()),
+            Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
+        }
+    }
+
+    fn metrics(&self) -> FamilyMetrics {
+        let finished = match self.backend.finish() {
+            Ok(finished) => finished,
+            Err(error) => {
+                return FamilyMetrics {
+                    notes: vec![format!("cannot check the run: {error}")],
+                    ..FamilyMetrics::default()
+                };
+            }
+        };
+        let agreement = check::agreement(&finished.records).unwrap_or_else(|error| AgreementReport {
+            violations: 1,
+            described: vec![format!("cannot read a replica's log: {error}")],
+            ..AgreementReport::default()
+        });
+        let (lin, lin_report) = check_history(&self.history.finish(), self.params().check_timeout);
+        let mut metrics = replica_metrics(&finished, &agreement);
+        metrics.unavailable = self.failover.windows();
+        metrics.linearizability = Some(lin);
+        let mut notes = finished.notes.clone();
+        if !finished.settled {
+            notes.push(format!("the replicas did not converge within {SETTLE_TIMEOUT:?} after the run"));
+        }
+        notes.extend(agreement.described.iter().chain(&lin_report.described).cloned());
+        FamilyMetrics {
+            violations: Some(agreement.violations + lin_report.violations),
+            // Paxos promises agreement and linearizable answers under every fault it is
+            // tested with: crashes, loss, delay and partitions may stall it, never split it.
+            safety_promised: true,
+            notes,
+            consensus: Some(metrics),
+            ..FamilyMetrics::default()
+        }
+    }
+}
+
+/// The protocol's figures from the replicas' counters and the agreement checker.
+fn replica_metrics(finished: &Finished, agreement: &AgreementReport) -> ConsensusMetrics {
+    let mut total = CounterValues::default();
+    for counters in finished.counters.values() {
+        total.merge(counters);
+    }
+    let commands = finished.counters.values().map(|c| c.commands_applied).max().unwrap_or(0);
+    let per_command = |count: u64| (commands > 0).then(|| count as f64 / commands as f64);
+    ConsensusMetrics {
+        commands: Some(commands),
+        slots: Some(agreement.slots),
+        batch_size_mean: (total.slots_proposed > 0)
+            .then(|| total.commands_proposed as f64 / total.slots_proposed as f64),
+        batch_size_max: Some(total.batch_max),
+        // Each command's request comes from a client, which no replica counts.
+        messages_per_command: per_command(total.messages_sent + commands),
+        log_syncs_per_command: per_command(total.syncs),
+        leader_changes: Some(total.elections_won.saturating_sub(1)),
+        unavailable: Vec::new(),
+        catchups: Some(total.catchups),
+        catchup_max: (total.catchups > 0).then(|| Duration::from_micros(total.catchup_us_max)),
+        agreement_slots: Some(agreement.compared),
+        linearizability: None,
+    }
+}
