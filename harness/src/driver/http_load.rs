@@ -9,6 +9,11 @@
 //! in-process driver — together with the backend that answered (`x-backend`). Goose keeps its
 //! own statistics (whole milliseconds) and writes its HTML report into the run directory.
 //!
+//! The run's clock (warm-up, then the measured phase) starts when goose starts its first
+//! user, not when goose is called: goose builds an HTTP client per user before it launches
+//! them, which takes a second or more on a loaded machine, and that time must not eat the
+//! warm-up or the measured phase.
+//!
 //! Goose is configured in code (`initialize_with_config`): no telnet or websocket controller,
 //! quiet, no metrics printed, users launched at once. Ctrl-C stays with the harness (its own
 //! handler is installed first, so goose's fails and is ignored); a watcher task turns the
@@ -26,7 +31,7 @@ use goose::prelude::*;
 use indicatif::ProgressBar;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::balancing::net::{BACKEND_HEADER, PROXY_ERROR_HEADER};
 use targets::target::{OpError, Sample, System};
@@ -38,6 +43,8 @@ const WATCH_EVERY: Duration = Duration::from_millis(50);
 const REQUEST_TIMEOUT_S: &str = "10";
 /// Users launched per second: all of them at once, in practice.
 const INCREASE_RATE: &str = "100000";
+/// How long goose may take to start its first user.
+const LAUNCH_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What to load.
 pub struct HttpLoad<'a> {
@@ -60,7 +67,12 @@ struct UserSlot(Arc<Mutex<Option<UserState>>>);
 
 /// What the transactions (plain functions, as goose wants them) reach through a global.
 struct Context {
-    timeline: Timeline,
+    /// The run's clock and its wall-clock start, started by the first user (see the module
+    /// docs).
+    timeline: OnceLock<(Timeline, SystemTime)>,
+    /// Where the clock goes once it is started: the aggregator.
+    started: Mutex<Option<mpsc::Sender<(Timeline, SystemTime)>>>,
+    length: (Duration, Duration, Duration),
     workload: Workload,
     sender: Mutex<Option<mpsc::Sender<Report>>>,
     counters: Arc<Vec<Arc<PaddedCounter>>>,
@@ -83,15 +95,29 @@ impl Context {
             return None;
         }
         let counter = Arc::clone(&self.counters[index as usize]);
-        let recorder = WorkerRecorder::new(index, self.timeline, Timing::PerOp, None, counter, sender);
+        let recorder = WorkerRecorder::new(index, self.start_clock(), Timing::PerOp, None, counter, sender);
         let source = OpSource::new(&self.workload, index, workers);
         let slot = UserSlot(Arc::new(Mutex::new(Some(UserState { recorder, source }))));
         self.users.lock().unwrap_or_else(|p| p.into_inner()).push(slot.clone());
         Some(slot)
     }
 
+    /// The run's clock, started now if no user has started it yet.
+    fn start_clock(&self) -> Timeline {
+        let (timeline, _) = *self.timeline.get_or_init(|| {
+            let (warmup, duration, interval) = self.length;
+            let started = (Timeline::new(Instant::now(), warmup, duration, interval), SystemTime::now());
+            if let Some(sender) = self.started.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                let _ = sender.send(started);
+            }
+            started
+        });
+        timeline
+    }
+
     /// Finishes every user's recorder and hangs up, so the aggregator can end.
     fn finish(&self) {
+        self.started.lock().unwrap_or_else(|p| p.into_inner()).take();
         for slot in self.users.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
             if let Some(state) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 state.recorder.finish();
@@ -192,7 +218,7 @@ fn proxy_kind(kind: &str) -> &'static str {
 
 fn configuration(load: &HttpLoad<'_>, users: u32) -> GooseConfiguration {
     let length = load.workload.length;
-    let run_time = (length.warmup + length.duration + DRAIN_TIMEOUT).as_secs() + 1;
+    let run_time = (LAUNCH_TIMEOUT + length.warmup + length.duration + DRAIN_TIMEOUT).as_secs() + 1;
     let mut config = GooseConfiguration::default();
     config.host = Some(load.target.clone());
     config.users = Some(users as usize);
@@ -222,14 +248,14 @@ pub fn drive_http<S: System>(
     };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start goose's runtime")?;
-    let started_at = SystemTime::now();
-    let timeline = Timeline::new(Instant::now(), workload.length.warmup, workload.length.duration, workload.interval);
-    sink.begin(started_at + workload.length.warmup)?;
     let (sender, receiver) = mpsc::channel::<Report>();
+    let (clock_started, aggregator_start) = mpsc::channel();
     let counters: Arc<Vec<Arc<PaddedCounter>>> =
         Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
     let context = Arc::new(Context {
-        timeline,
+        timeline: OnceLock::new(),
+        started: Mutex::new(Some(clock_started)),
+        length: (workload.length.warmup, workload.length.duration, workload.interval),
         workload: workload.clone(),
         sender: Mutex::new(Some(sender)),
         counters: Arc::clone(&counters),
@@ -242,9 +268,14 @@ pub fn drive_http<S: System>(
     let rss_bytes = std::sync::atomic::AtomicU64::new(0);
     let outcome = std::thread::scope(|scope| {
         let rss = &rss_bytes;
-        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss, &|_| Sample::default()));
+        let aggregator = scope.spawn(move || {
+            let (timeline, wall) = aggregator_start.recv().map_err(|_| anyhow::anyhow!("goose started no user"))?;
+            sink.begin(wall + timeline.measure_start.duration_since(timeline.run_start))?;
+            let totals = aggregate(receiver, timeline, workers, sink, rss, &|_| Sample::default())?;
+            anyhow::Ok((totals, timeline, wall))
+        });
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
-        let attack = runtime.block_on(attack(system, config, workload, timeline, counters, progress));
+        let attack = runtime.block_on(attack(system, config, workload, counters, progress));
         context.finish();
         drop(sampler_stop);
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
@@ -254,7 +285,7 @@ pub fn drive_http<S: System>(
     *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let (attack, totals, resources) = outcome?;
     let (events, interrupted) = attack?;
-    let totals = totals?;
+    let (totals, timeline, started_at) = totals?;
     let measured_span =
         totals.last_end.map_or(Duration::ZERO, |end| end.saturating_duration_since(timeline.measure_start));
     Ok(DriveReport { started_at, totals, measured_span, events, interrupted, abandoned_workers: 0, resources })
@@ -266,20 +297,22 @@ async fn attack<S: System>(
     system: Arc<S>,
     config: GooseConfiguration,
     workload: &Workload,
-    timeline: Timeline,
     counters: Arc<Vec<Arc<PaddedCounter>>>,
     progress: &ProgressBar,
 ) -> anyhow::Result<(Vec<controller::FiredEvent>, bool)> {
     let stop = Arc::new(AtomicBool::new(false));
-    let controller = tokio::spawn(controller::run_events::<RealClock, S>(
-        system,
-        workload.events.clone(),
-        timeline.measure_start,
-        Arc::clone(&counters),
-        Arc::clone(&stop),
-    ));
     let interrupted = Arc::new(AtomicBool::new(false));
-    let watcher = tokio::spawn(watch(timeline, counters, Arc::clone(&interrupted), progress.clone()));
+    // Events and the end of the run follow the clock, which the first user starts.
+    let (events, stopping, interrupting, progress) =
+        (workload.events.clone(), Arc::clone(&stop), Arc::clone(&interrupted), progress.clone());
+    let controller = tokio::spawn(async move {
+        let Some(timeline) = clock_started(&stopping).await else {
+            return Vec::new();
+        };
+        let watcher = watch(timeline, Arc::clone(&counters), interrupting, progress, Arc::clone(&stopping));
+        let events = controller::run_events::<RealClock, S>(system, events, timeline.measure_start, counters, stopping);
+        tokio::join!(events, watcher).0
+    });
     let goose = GooseAttack::initialize_with_config(config)
         .map(|attack| {
             attack.register_scenario(
@@ -293,20 +326,38 @@ async fn attack<S: System>(
         Ok(goose) => goose.execute().await.map(|_| ()).context("goose failed"),
         Err(error) => Err(error),
     };
-    watcher.abort();
     stop.store(true, Ordering::Relaxed);
     let events = controller.await.unwrap_or_default();
     result.map(|()| (events, interrupted.load(Ordering::Relaxed)))
 }
 
-/// Updates progress; stops goose at the end of the measured phase or on Ctrl-C.
+/// The run's clock once goose's first user has started it; `None` if goose ends first or
+/// starts no user within [`LAUNCH_TIMEOUT`] (then it is stopped).
+async fn clock_started(stop: &AtomicBool) -> Option<Timeline> {
+    let deadline = Instant::now() + LAUNCH_TIMEOUT;
+    while !stop.load(Ordering::Relaxed) {
+        if let Some((timeline, _)) = context().and_then(|c| c.timeline.get().copied()) {
+            return Some(timeline);
+        }
+        if Instant::now() > deadline {
+            goose::trigger_killswitch("goose started no user in time");
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    None
+}
+
+/// Updates progress; stops goose at the end of the measured phase or on Ctrl-C; returns once
+/// the attack is over (`stop`).
 async fn watch(
     timeline: Timeline,
     counters: Arc<Vec<Arc<PaddedCounter>>>,
     interrupted: Arc<AtomicBool>,
     progress: ProgressBar,
+    stop: Arc<AtomicBool>,
 ) {
-    loop {
+    while !stop.load(Ordering::Relaxed) {
         tokio::time::sleep(WATCH_EVERY).await;
         let now = Instant::now();
         progress.set_position(now.saturating_duration_since(timeline.run_start).as_millis() as u64);
