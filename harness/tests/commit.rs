@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{processes_mentioning, stratbench, summary, text};
+use common::{processes_matching, processes_mentioning, stratbench, summary, text};
 
 #[test]
 fn a_networked_run_survives_a_killed_participant_and_a_crashed_coordinator() {
@@ -83,15 +83,7 @@ fn a_node_exits_when_the_harness_goes_away() {
 
 /// PostgreSQL servers started from a data directory of the harness's.
 fn postgres_servers() -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
-        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains("postgres -D ") && cmdline.contains("stratbench-postgres-") {
-            found.push(cmdline);
-        }
-    }
-    found
+    processes_matching(|cmdline| cmdline.contains("postgres -D ") && cmdline.contains("stratbench-postgres-"))
 }
 
 #[test]

@@ -67,11 +67,16 @@ pub fn interrupt_once_servers_run(child: &mut Child, dir: &std::path::Path, serv
 /// `stratbench serve` processes whose command line mentions `needle` (node processes name
 /// their data directory, which lives under the test's own temporary directory).
 pub fn processes_mentioning(needle: &str) -> Vec<String> {
+    processes_matching(|cmdline| cmdline.contains(needle) && cmdline.contains(" serve "))
+}
+
+/// The command lines of the processes for which `matches` holds.
+pub fn processes_matching(matches: impl Fn(&str) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(needle) && cmdline.contains(" serve ") {
+        if matches(&cmdline) {
             found.push(cmdline);
         }
     }
