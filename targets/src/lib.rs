@@ -36,4 +36,5 @@ pub mod param_values;
 mod registry;
 pub mod servers;
 pub mod target;
+pub mod timer;
 pub mod transport;

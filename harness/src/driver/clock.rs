@@ -32,7 +32,7 @@ pub trait Clock: Copy + Send + Sync + 'static {
     fn runtime(workers: u32) -> std::io::Result<Runtime>;
 
     /// Completes at `deadline` on this clock. Real time uses the precise timer
-    /// ([`super::timer`]), because tokio's wakes up to a millisecond late; virtual time uses
+    /// ([`targets::timer`]), because tokio's wakes up to a millisecond late; virtual time uses
     /// tokio's, which is exact there.
     fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send;
 }
@@ -56,7 +56,7 @@ impl Clock for RealClock {
     }
 
     fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send {
-        super::timer::sleep_until(deadline)
+        targets::timer::sleep_until(deadline)
     }
 }
 

@@ -20,7 +20,6 @@ pub mod controller;
 pub mod http_load;
 pub mod ops;
 pub mod sampler;
-pub mod timer;
 pub mod worker;
 
 use crate::recorder::{

@@ -5,8 +5,8 @@
 //! times the current slowdown factor, then answers 200 — or 500 with probability
 //! `error_rate`. Every answer carries `x-backend: <id>`. `GET /__control/slow/<factor>` sets
 //! the slowdown factor (1 restores normal speed): how the harness applies `slow-node` and
-//! `restore-node` events. Latencies come from tokio's timer, whose resolution is 1 ms: a
-//! latency below that still takes up to a millisecond; zero does not sleep at all.
+//! `restore-node` events. Latencies are slept on the precise timer ([`crate::timer`]), not on
+//! tokio's, which rounds every sleep up to the next millisecond; zero does not sleep at all.
 
 use super::{BACKEND_HEADER, CONTROL_PREFIX};
 use crate::balancing::latency::LatencyModel;
@@ -67,7 +67,7 @@ async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
     let factor = state.slowdown_milli.load(Ordering::Relaxed) as f64 / 1000.0;
     let latency = state.config.latency.sample(&mut rng).mul_f64(factor);
     if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
+        crate::timer::sleep_until(std::time::Instant::now() + latency).await;
     }
     let failed = state.config.error_rate > 0.0 && rng.random::<f64>() < state.config.error_rate;
     let (status, body) = if failed { (StatusCode::INTERNAL_SERVER_ERROR, "error\n") } else { (StatusCode::OK, "ok\n") };

@@ -1,4 +1,5 @@
-//! A timer with microsecond precision for open-loop schedules.
+//! A timer with microsecond precision, for the driver's open-loop schedules and the latency
+//! of the networked backends.
 //!
 //! tokio's timer wheel has a resolution of one millisecond and rounds every deadline up to the
 //! next tick, so a worker that sleeps until an operation is due wakes up to a millisecond
@@ -11,6 +12,9 @@
 //! a loop until the deadline (so a spinning timer thread still lets the target run), and wakes
 //! the task whose deadline it is: a cross-thread wake-up of a few microseconds, not a
 //! millisecond.
+//!
+//! The networked balancing backends (`stratbench serve backend`) sleep on it too, so that a
+//! `1ms` backend answers in a millisecond, not two.
 //!
 //! The price is CPU: at high rates the timer thread is rarely asleep (the row's
 //! `driver_cpu_percent` shows it). The thread is started on first use and serves the whole
