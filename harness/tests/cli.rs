@@ -1,6 +1,6 @@
 //! The `stratbench` binary end to end: a quick run writes files that match the documented
 //! schema, bad input of every kind exits 2 with a message that names the problem, Ctrl-C
-//! leaves valid CSV and exits 130, and `list` and `locate` answer.
+//! leaves valid CSV and exits 130, a second run into a directory in use is refused, and `list` and `locate` answer.
 
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
@@ -171,6 +171,10 @@ fn ctrl_c_stops_the_run_and_leaves_valid_csv() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1500));
+    // A second session into the same directory would overwrite its files: refused.
+    let second = stratbench(&["run", "--family", "noop", "--duration", "1s", "--out", out.to_str().unwrap()]);
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second));
+    assert!(text(&second).contains("another stratbench run is writing there"), "{}", text(&second));
     let sent = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(sent.success());
     let started = Instant::now();

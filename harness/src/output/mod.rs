@@ -64,6 +64,22 @@ pub fn header_of<T: Serialize + Default>() -> anyhow::Result<Vec<u8>> {
     Ok(bytes[..end].to_vec())
 }
 
+/// Locks `dir` for one session; another session already writing there is bad input.
+fn lock_dir(dir: &Path) -> anyhow::Result<File> {
+    let path = dir.join(".lock");
+    let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(crate::error::bad_input(format!(
+            "--out {}: another stratbench run is writing there; give another directory",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(error)) => {
+            Err(anyhow::Error::new(error).context(format!("cannot lock {}", path.display())))
+        }
+    }
+}
+
 /// The output files of one session.
 pub struct Session {
     dir: PathBuf,
@@ -77,13 +93,17 @@ pub struct Session {
     /// The current run's time series, written when the run ends (its backend shares are
     /// complete only then).
     pending_intervals: Vec<TimeseriesRow>,
+    /// An exclusive lock on `dir/.lock`, held while the session lives: two sessions writing
+    /// the same directory would overwrite each other's files and nodes' data.
+    _lock: File,
 }
 
 impl Session {
-    /// Creates `dir` (and `dir/hlog`), writes `host.json` and the CSV headers.
+    /// Creates `dir` (and `dir/hlog`), locks it, writes `host.json` and the CSV headers.
     pub fn create(dir: &Path, host: HostInfo) -> anyhow::Result<Self> {
         std::fs::create_dir_all(dir.join("hlog"))
             .with_context(|| format!("cannot create the results directory {}", dir.display()))?;
+        let lock = lock_dir(dir)?;
         let host_json = serde_json::to_string_pretty(&host)?;
         std::fs::write(dir.join("host.json"), host_json + "\n").context("cannot write host.json")?;
         Ok(Session {
@@ -96,6 +116,7 @@ impl Session {
             rows: Vec::new(),
             start_at: None,
             pending_intervals: Vec::new(),
+            _lock: lock,
         })
     }
 
