@@ -237,9 +237,11 @@ fn draw(rng: &mut WorkloadRng, mean: Duration, dist: HoldDist) -> Duration {
     }
 }
 
+/// Hold and think times, on the precise timer: tokio's would round each up to the next
+/// millisecond.
 async fn sleep(duration: Duration) {
     if !duration.is_zero() {
-        tokio::time::sleep(duration).await;
+        crate::timer::sleep_until(std::time::Instant::now() + duration).await;
     }
 }
 
