@@ -4,18 +4,13 @@
 //! leaves no process behind — after a normal end, after Ctrl-C, and when the harness itself
 //! is killed; bad latency specs and backend lists exit 2 naming the problem.
 
+mod common;
+
+use common::{run_scenario, stratbench, text};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn stratbench(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).output().expect("the binary runs")
-}
-
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-}
 
 fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -58,14 +53,10 @@ node = 2
 #[test]
 fn virtual_time_runs_are_identical_for_a_seed_and_react_to_a_slow_backend() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("det.toml");
-    std::fs::write(&scenario, SCENARIO).unwrap();
     let mut outputs = Vec::new();
     for run in ["a", "b"] {
-        let out = dir.path().join(run);
         let started = Instant::now();
-        let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-        assert!(output.status.success(), "{}", text(&output));
+        let out = run_scenario(dir.path(), run, SCENARIO);
         // 3.5 s of simulated load per strategy, far less in real time even in a debug build.
         assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
         outputs.push(out);

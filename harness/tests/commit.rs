@@ -5,14 +5,14 @@
 
 mod common;
 
-use common::{processes_matching, processes_mentioning, stratbench, summary, text};
+use common::{processes_matching, processes_mentioning, run_scenario, summary};
 
 #[test]
 fn a_networked_run_survives_a_killed_participant_and_a_crashed_coordinator() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("net.toml");
-    std::fs::write(
-        &scenario,
+    let out = run_scenario(
+        dir.path(),
+        "net",
         r#"
 [[scenario]]
 name = "net-crashes"
@@ -39,11 +39,7 @@ action = "crash-coordinator"
 point = "after-decision"
 restart_after = "300ms"
 "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
+    );
     let rows = summary(&out);
     assert_eq!(rows.len(), 1);
     let row = &rows[0];
@@ -89,9 +85,9 @@ fn postgres_servers() -> Vec<String> {
 #[test]
 fn the_postgres_row_runs_beside_ours_with_conflicts_and_leaves_no_server() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("pg.toml");
-    std::fs::write(
-        &scenario,
+    let out = run_scenario(
+        dir.path(),
+        "pg",
         r#"
 [[scenario]]
 name = "pg"
@@ -108,11 +104,7 @@ concurrency = 4
 participants = 2
 keys_per_txn = 3
 "#,
-    )
-    .unwrap();
-    let out = dir.path().join("out");
-    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
+    );
     let rows = summary(&out);
     assert_eq!(rows.len(), 2);
     for row in &rows {

@@ -39,12 +39,7 @@ family = "noop"
 
 /// A real run of the scenario into `dir/name`.
 fn real_run(dir: &Path, name: &str) -> PathBuf {
-    let scenario = dir.join("scenario.toml");
-    std::fs::write(&scenario, SCENARIO).unwrap();
-    let out = dir.join(name);
-    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
-    out
+    common::run_scenario(dir, name, SCENARIO)
 }
 
 /// One real run shared by the tests of this file (they only read it), in cargo's scratch

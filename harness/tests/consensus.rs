@@ -6,18 +6,13 @@
 
 mod common;
 
-use common::{processes_mentioning, stratbench, summary, text};
+use common::{processes_mentioning, summary};
 use std::collections::HashMap;
 use std::path::Path;
 
 /// Runs a one-scenario consensus file (`body` after the family line) and returns its rows.
 fn run_scenario(dir: &Path, body: &str) -> Vec<HashMap<String, String>> {
-    let scenario = dir.join("consensus.toml");
-    std::fs::write(&scenario, format!("[[scenario]]\nfamily = \"consensus\"\n{body}")).unwrap();
-    let out = dir.join("out");
-    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
-    summary(&out)
+    summary(&common::run_scenario(dir, "out", &format!("[[scenario]]\nfamily = \"consensus\"\n{body}")))
 }
 
 fn assert_checked_and_safe(row: &HashMap<String, String>) {

@@ -68,11 +68,7 @@ window.addEventListener('load', () => {
 #[test]
 fn report_of_a_real_run_renders_its_plots_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = dir.path().join("plots.toml");
-    std::fs::write(&scenario, SCENARIO).unwrap();
-    let run = dir.path().join("run");
-    let output = stratbench(&["run", scenario.to_str().unwrap(), "--out", run.to_str().unwrap()]);
-    assert!(output.status.success(), "{}", text(&output));
+    let run = common::run_scenario(dir.path(), "run", SCENARIO);
     let output = stratbench(&["report", run.to_str().unwrap()]);
     assert!(output.status.success(), "{}", text(&output));
     let html = std::fs::read_to_string(run.join("report.html")).unwrap();

@@ -1,5 +1,5 @@
 //! Readers of the values in a scenario's `params` table that several families share: a
-//! bounded whole number and a duration. Each returns the message that the family wraps into
+//! bounded whole number, a duration and a flag. Each returns the message that the family wraps into
 //! its own error, naming the parameter.
 
 use std::time::Duration;
@@ -25,6 +25,11 @@ pub fn duration(value: &toml::Value, example: &str) -> Result<Duration, String> 
     }
 }
 
+/// `true` or `false`.
+pub fn flag(value: &toml::Value) -> Result<bool, String> {
+    value.as_bool().ok_or_else(|| format!("must be true or false, got {value}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -38,6 +43,8 @@ mod tests {
         assert_eq!(duration(&"150ms".into(), "1s"), Ok(Duration::from_millis(150)));
         assert!(duration(&"0s".into(), "1s").unwrap_err().contains("longer than zero"));
         assert!(duration(&"2h".into(), "1s").is_err());
+        assert_eq!(flag(&true.into()), Ok(true));
+        assert!(flag(&"yes".into()).unwrap_err().contains("true or false"));
         assert!(duration(&5.into(), "150ms").unwrap_err().contains("\"150ms\""));
     }
 }

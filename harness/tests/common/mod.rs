@@ -15,6 +15,17 @@ pub fn text(output: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
 }
 
+/// Writes `scenario` to `dir/<name>.toml`, runs it into `dir/<name>`, asserts that the run
+/// succeeded, and returns the run directory.
+pub fn run_scenario(dir: &std::path::Path, name: &str, scenario: &str) -> std::path::PathBuf {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, scenario).unwrap();
+    let out = dir.join(name);
+    let output = stratbench(&["run", file.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    out
+}
+
 /// Every row of `dir/summary.csv`, as column → value.
 pub fn summary(dir: &std::path::Path) -> Vec<std::collections::HashMap<String, String>> {
     let mut reader = csv::Reader::from_path(dir.join("summary.csv")).unwrap();

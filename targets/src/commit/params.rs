@@ -58,10 +58,7 @@ impl CommitParams {
                 "vote_timeout" => params.vote_timeout = duration(name, value)?,
                 "decision_timeout" => params.decision_timeout = duration(name, value)?,
                 "client_timeout" => params.client_timeout = duration(name, value)?,
-                "engine_fsync" => {
-                    params.engine_fsync =
-                        value.as_bool().ok_or_else(|| invalid(name, format!("must be true or false, got {value}")))?;
-                }
+                "engine_fsync" => params.engine_fsync = flag(name, value)?,
                 other => {
                     return Err(invalid(
                         other,
@@ -97,6 +94,10 @@ fn invalid(param: &str, message: impl Into<String>) -> CommitError {
 
 fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, CommitError> {
     crate::param_values::count(value, max).map_err(|message| invalid(name, message))
+}
+
+fn flag(name: &str, value: &toml::Value) -> Result<bool, CommitError> {
+    crate::param_values::flag(value).map_err(|message| invalid(name, message))
 }
 
 fn duration(name: &str, value: &toml::Value) -> Result<Duration, CommitError> {

@@ -90,9 +90,7 @@ impl ConsensusParams {
                 "log" => params.log = log_choice(name, value)?,
                 "heartbeat" => params.heartbeat = duration(name, value)?,
                 "election_timeout" => params.election_timeout = duration(name, value)?,
-                "lease_reads" => {
-                    params.lease_reads = value.as_bool().ok_or_else(|| invalid(name, "must be true or false"))?;
-                }
+                "lease_reads" => params.lease_reads = flag(name, value)?,
                 "max_batch" => params.max_batch = count(name, value, MAX_BATCH)?,
                 "window" => params.window = count(name, value, MAX_WINDOW)?,
                 "client_timeout" => params.client_timeout = duration(name, value)?,
@@ -129,6 +127,10 @@ fn log_choice(name: &str, value: &toml::Value) -> Result<LogChoice, ConsensusErr
 
 fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, ConsensusError> {
     crate::param_values::count(value, max).map_err(|message| invalid(name, message))
+}
+
+fn flag(name: &str, value: &toml::Value) -> Result<bool, ConsensusError> {
+    crate::param_values::flag(value).map_err(|message| invalid(name, message))
 }
 
 fn duration(name: &str, value: &toml::Value) -> Result<Duration, ConsensusError> {

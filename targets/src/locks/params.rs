@@ -143,7 +143,7 @@ fn error(param: &str, message: impl Into<String>) -> ParamError {
 }
 
 fn boolean(name: &str, value: &toml::Value) -> Result<bool, ParamError> {
-    value.as_bool().ok_or_else(|| error(name, "must be true or false"))
+    crate::param_values::flag(value).map_err(|message| error(name, message))
 }
 
 fn text<'v>(name: &str, value: &'v toml::Value) -> Result<&'v str, ParamError> {
