@@ -42,7 +42,7 @@ fn closed_loop_noop(c: &mut Criterion) {
             let source = OpSource::new(&workload, 0, 1);
             let stop = Arc::new(AtomicBool::new(false));
             let start = Instant::now();
-            runtime.block_on(closed_loop::<RealClock, _>(NoopWorker, source, recorder, 1, stop));
+            runtime.block_on(closed_loop::<RealClock, _>(NoopWorker, source, recorder, 1, Duration::ZERO, stop));
             let elapsed = start.elapsed();
             drain.join().unwrap();
             elapsed

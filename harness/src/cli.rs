@@ -263,7 +263,8 @@ pub struct RunArgs {
     /// End the measured phase after this many operations (or at --duration, if sooner).
     #[arg(long, value_parser = parse_positive)]
     pub ops: Option<Positive>,
-    /// Workers: operations in flight (closed loop), or workers sharing --rate (open loop).
+    /// Workers: operations in flight (closed loop), or the most operations in flight — the
+    /// pool of slots that serve the one schedule of --rate (open loop).
     #[arg(long, value_parser = parse_positive)]
     pub concurrency: Option<Positive>,
     /// Target rate in operations per second: makes the run open loop, with latency counted
@@ -289,6 +290,10 @@ pub struct RunArgs {
     /// Operations timed together (closed loop).
     #[arg(long, value_parser = parse_positive)]
     pub batch: Option<Positive>,
+    /// Closed loop: each worker's pause between operations (a user's think time), slept
+    /// outside the timed span.
+    #[arg(long, value_parser = parse_duration)]
+    pub think: Option<HumanDuration>,
     /// Length of a time-series interval.
     #[arg(long, value_parser = parse_duration)]
     pub interval: Option<HumanDuration>,
@@ -361,9 +366,14 @@ pub struct MergeArgs {
     /// Run directories written by `stratbench run --driver-id ...` on each driver.
     #[arg(required = true, num_args = 1..)]
     pub dirs: Vec<PathBuf>,
-    /// Directory for the merged run (default: results/<timestamp>-merged).
+    /// Directory for the merged run (default: results/<timestamp>-merged); not one of the
+    /// inputs.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Merge even when a driver's (or a run's) interval logs are missing: its counts are
+    /// added, its latencies cannot be.
+    #[arg(long)]
+    pub allow_partial: bool,
     /// What to print on stdout: the merged summary as a table, CSV, JSON or markdown.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,

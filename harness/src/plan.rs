@@ -127,6 +127,7 @@ fn overrides(args: &RunArgs) -> WorkloadSpec {
         nodes: args.nodes,
         mix: args.mix,
         batch: args.batch,
+        think: args.think,
         params: (!args.params.is_empty()).then(|| args.params.iter().cloned().collect()),
         ..WorkloadSpec::default()
     }

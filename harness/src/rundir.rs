@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
+use crate::recorder::{Histograms, record_value};
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -147,13 +148,14 @@ pub fn read_optional(dir: &Path, name: &str) -> anyhow::Result<CsvTable> {
     if path.is_file() { CsvTable::read(&path) } else { Ok(CsvTable::default()) }
 }
 
-/// One interval of an interval log.
+/// One interval of an interval log: the untagged response times and, when the log has them,
+/// the tagged histograms of the same interval ([`crate::output::HLOG_TAGS`]).
 #[derive(Clone, Debug)]
 pub struct LoggedInterval {
     /// Wall-clock start, as time since the UNIX epoch (millisecond resolution in the file).
     pub start_epoch: Duration,
     pub length: Duration,
-    pub histogram: Histogram<u64>,
+    pub histograms: Histograms,
 }
 
 /// An interval log: its comment lines and its intervals in file order.
@@ -163,20 +165,25 @@ pub struct IntervalLog {
     pub intervals: Vec<LoggedInterval>,
 }
 
+/// The header comments of interval logs written before values were in nanoseconds (µs per
+/// operation, or ns per operation of batches): their values are read × 1000.
+const THOUSANDFOLD_COARSER: [&str; 2] = ["latency in microseconds per operation", "nanoseconds per operation, timed"];
+
 impl IntervalLog {
     /// Reads an interval log written by `run` (or by `merge`). Interval timestamps are
     /// relative to the log's `BaseTime` (or `StartTime`), as HdrHistogram's tools read them.
+    /// Histograms with the same start and length are one interval's, told apart by their tag;
+    /// unknown tags are ignored.
     pub fn read(path: &Path) -> anyhow::Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| bad_input(format!("cannot read {}: {e}", path.display())))?;
-        let mut log = IntervalLog {
-            comments: String::from_utf8_lossy(&bytes)
-                .lines()
-                .filter_map(|l| l.strip_prefix("#"))
-                .filter(|l| !l.starts_with('['))
-                .map(|l| l.trim().to_string())
-                .collect(),
-            intervals: Vec::new(),
-        };
+        let comments: Vec<String> = String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter_map(|l| l.strip_prefix("#"))
+            .filter(|l| !l.starts_with('['))
+            .map(|l| l.trim().to_string())
+            .collect();
+        let scale = if comments.iter().any(|c| THOUSANDFOLD_COARSER.iter().any(|old| c.contains(old))) { 1000 } else { 1 };
+        let mut log = IntervalLog { comments, intervals: Vec::new() };
         let (mut start, mut base) = (None, None);
         for entry in IntervalLogIterator::new(&bytes) {
             let entry = entry.map_err(|e| bad_input(format!("{}: bad interval log line: {e:?}", path.display())))?;
@@ -185,24 +192,43 @@ impl IntervalLog {
                 LogEntry::BaseTime(t) => base = Some(t),
                 LogEntry::Interval(interval) => {
                     let origin = base.or(start).unwrap_or_default();
-                    let histogram = decode_histogram(interval.encoded_histogram())
+                    let histogram = decode_histogram(interval.encoded_histogram(), scale)
                         .with_context(|| format!("{}: bad histogram", path.display()))?;
-                    log.intervals.push(LoggedInterval {
-                        start_epoch: origin + interval.start_timestamp(),
-                        length: interval.duration(),
-                        histogram,
-                    });
+                    let (start_epoch, length) = (origin + interval.start_timestamp(), interval.duration());
+                    log.put(start_epoch, length, interval.tag().map(|t| t.as_str()), histogram);
                 }
             }
         }
         Ok(log)
     }
 
+    /// Files `histogram` under `tag` in the interval that starts at `start_epoch`.
+    fn put(&mut self, start_epoch: Duration, length: Duration, tag: Option<&str>, histogram: Histogram<u64>) {
+        let same = self.intervals.last().is_some_and(|i| i.start_epoch == start_epoch && i.length == length);
+        if !same || tag.is_none() {
+            let histograms = Histograms::default();
+            self.intervals.push(LoggedInterval { start_epoch, length, histograms });
+        }
+        let histograms = &mut self.intervals.last_mut().expect("just pushed").histograms;
+        let slot = match tag {
+            None => {
+                histograms.response = histogram;
+                return;
+            }
+            Some("service") => &mut histograms.service,
+            Some("lag") => &mut histograms.lag,
+            Some("acquire") => &mut histograms.phase,
+            Some("error") => &mut histograms.failed,
+            Some(_) => return,
+        };
+        *slot = Some(histogram);
+    }
+
     /// Every interval added together.
-    pub fn total(&self) -> Histogram<u64> {
-        let mut total = crate::recorder::new_histogram();
+    pub fn total(&self) -> Histograms {
+        let mut total = Histograms::default();
         for interval in &self.intervals {
-            add(&mut total, &interval.histogram);
+            total.add(&interval.histograms);
         }
         total
     }
@@ -219,12 +245,19 @@ pub fn add(into: &mut Histogram<u64>, other: &Histogram<u64>) {
     }
 }
 
-fn decode_histogram(encoded: &str) -> anyhow::Result<Histogram<u64>> {
+/// Decodes a histogram into an auto-resizing one, each value multiplied by `scale`.
+fn decode_histogram(encoded: &str, scale: u64) -> anyhow::Result<Histogram<u64>> {
     let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim())?;
     let histogram: Histogram<u64> =
         Deserializer::new().deserialize(&mut &bytes[..]).map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut resizable = crate::recorder::new_histogram();
-    resizable.add(&histogram).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if scale == 1 {
+        resizable.add(&histogram).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    } else {
+        for value in histogram.iter_recorded() {
+            record_value(&mut resizable, value.value_iterated_to().saturating_mul(scale), value.count_at_value());
+        }
+    }
     Ok(resizable)
 }
 

@@ -55,7 +55,8 @@ fn intervals_cover_warmup_and_measurement_in_order() {
     let slots: Vec<(Phase, u64)> = sink.0.iter().map(|(p, i, _)| (*p, *i)).collect();
     assert_eq!(&slots[..2], &[(Phase::Warmup, 0), (Phase::Warmup, 1)]);
     assert_eq!(&slots[2..5], &[(Phase::Measure, 0), (Phase::Measure, 1), (Phase::Measure, 2)]);
-    let measured: u64 = sink.0.iter().filter(|(p, _, _)| *p == Phase::Measure).map(|(_, _, ops)| ops).sum();
+    // The summary holds the measured intervals and the drain (what ended after the phase).
+    let measured: u64 = sink.0.iter().filter(|(p, _, _)| p.is_measured()).map(|(_, _, ops)| ops).sum();
     let warmup: u64 = sink.0.iter().filter(|(p, _, _)| *p == Phase::Warmup).map(|(_, _, ops)| ops).sum();
     assert_eq!(measured, report.totals.measured_ops);
     assert_eq!(warmup, report.totals.warmup_ops);
@@ -115,18 +116,18 @@ fn stalling() -> Stalling {
 fn open_loop_charges_a_stall_to_every_operation_due_during_it() {
     let open = workload("rate = 1000.0\nduration = \"2s\"\nwarmup = \"0s\"");
     let (report, _) = run(stalling(), &open, Timing::PerOp);
-    let histogram = &report.totals.measured;
-    assert!(histogram.value_at_quantile(0.99) > 100_000, "open-loop p99 {} us", histogram.value_at_quantile(0.99));
-    assert!(histogram.value_at_quantile(0.90) > 10_000, "open-loop p90 {} us", histogram.value_at_quantile(0.90));
+    let histogram = &report.totals.measured.response;
+    assert!(histogram.value_at_quantile(0.99) > 100_000_000, "open-loop p99 {} ns", histogram.value_at_quantile(0.99));
+    assert!(histogram.value_at_quantile(0.90) > 10_000_000, "open-loop p90 {} ns", histogram.value_at_quantile(0.90));
     assert!(report.totals.measured_ops >= 1900, "the backlog is issued, not skipped: {}", report.totals.measured_ops);
 
     let closed = workload("duration = \"1s\"\nwarmup = \"0s\"");
     let (report, _) = run(stalling(), &closed, Timing::PerOp);
-    let histogram = &report.totals.measured;
-    assert!(histogram.max() >= 300_000, "the stall is there: max {} us", histogram.max());
+    let histogram = &report.totals.measured.response;
+    assert!(histogram.max() >= 300_000_000, "the stall is there: max {} ns", histogram.max());
     assert!(
-        histogram.value_at_quantile(0.99) < 1_000,
-        "but it is one operation: closed-loop p99 {} us",
+        histogram.value_at_quantile(0.99) < 1_000_000,
+        "but it is one operation: closed-loop p99 {} ns",
         histogram.value_at_quantile(0.99)
     );
 }
@@ -214,10 +215,10 @@ fn virtual_clock_simulates_the_timeline_exactly() {
     // Two workers, 1200 s, 10 operations a second each; tokio's timers tick in whole
     // milliseconds, so allow one per operation.
     assert!((23_700..=24_002).contains(&report.totals.measured_ops), "{}", report.totals.measured_ops);
-    let histogram = &report.totals.measured;
-    let (low, high) = (histogram.lowest_equivalent(100_000), histogram.highest_equivalent(101_000));
+    let histogram = &report.totals.measured.response;
+    let (low, high) = (histogram.lowest_equivalent(100_000_000), histogram.highest_equivalent(101_000_000));
     assert!(histogram.min() >= low && histogram.max() <= high, "{}..{}", histogram.min(), histogram.max());
-    // One interval a minute, and one more for the operations in flight at the end.
+    // One interval a minute, and the drain for the operations in flight at the end.
     assert!((20..=21).contains(&sink.0.len()), "{} intervals", sink.0.len());
     assert!(sink.0[..20].iter().all(|(_, _, ops)| (1190..=1200).contains(ops)), "{:?}", sink.0);
     let fired_at = report.events[0].fired_at.unwrap();
@@ -293,4 +294,140 @@ fn batches_count_every_failed_operation_and_intervals_carry_samples() {
     assert_eq!(report.totals.measured_errors.count("odd"), failed, "one error per failed operation");
     assert!(sink.0.windows(2).all(|w| w[0] <= w[1]), "the counter only grows: {:?}", sink.0);
     assert_eq!(sink.0.last().copied(), Some(12_800), "the last interval sees every call");
+}
+
+/// A system whose every operation takes `millis` of tokio's (virtual) time.
+struct Slow(u64);
+
+struct SlowWorker(u64);
+
+impl Worker for SlowWorker {
+    async fn call(&mut self, _op: Op) -> OpResult {
+        tokio::time::sleep(Duration::from_millis(self.0)).await;
+        Ok(())
+    }
+}
+
+impl System for Slow {
+    type Worker = SlowWorker;
+    fn worker(&self, _: u32) -> SlowWorker {
+        SlowWorker(self.0)
+    }
+    async fn apply_event(&self, _: &Event) -> EventReport {
+        EventReport::unsupported("no events")
+    }
+    fn metrics(&self) -> FamilyMetrics {
+        FamilyMetrics::default()
+    }
+}
+
+fn run_virtual<S: System>(system: S, workload: &Workload) -> (DriveReport, Vec<FlushedInterval>) {
+    struct Keep(Vec<FlushedInterval>);
+    impl IntervalSink for Keep {
+        fn begin(&mut self, _: SystemTime) -> anyhow::Result<()> {
+            Ok(())
+        }
+        fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
+            self.0.push(FlushedInterval { histograms: interval.histograms.clone(), ..copy_counts(interval) });
+            Ok(())
+        }
+    }
+    fn copy_counts(i: &FlushedInterval) -> FlushedInterval {
+        FlushedInterval {
+            slot: i.slot,
+            start_offset_s: i.start_offset_s,
+            length: i.length,
+            histograms: Default::default(),
+            ops: i.ops,
+            errors: i.errors.clone(),
+            unfinished: i.unfinished,
+            driver_rss_bytes: None,
+            sample: Default::default(),
+        }
+    }
+    let mut sink = Keep(Vec::new());
+    let report = driver::drive_with::<VirtualClock, _>(
+        Arc::new(system),
+        workload,
+        Timing::PerOp,
+        None,
+        &mut sink,
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    (report, sink.0)
+}
+
+/// 1000 operations due in a second against a target that serves 100 a second, one slot: the
+/// drain limit ends the run with most of them never started. Every one is accounted for —
+/// completed, or unfinished at the time it had waited — the tail is not cut off, and the
+/// schedule is known not to have been kept.
+#[test]
+fn an_open_loop_that_cannot_keep_up_counts_every_due_operation_and_is_overloaded() {
+    let workload = workload("rate = 1000.0\nconcurrency = 1\nduration = \"1s\"\nwarmup = \"0s\"");
+    let (report, intervals) = run_virtual(Slow(10), &workload);
+    let totals = &report.totals;
+    assert_eq!(totals.measured_ops + totals.unfinished, 1000, "{} + {}", totals.measured_ops, totals.unfinished);
+    assert!((595..=615).contains(&totals.measured_ops), "6 s (and a supervisor tick) at 100/s: {}", totals.measured_ops);
+    assert_eq!(totals.measured.response.len(), 1000, "the unfinished ones are in the latency histogram");
+    let drain_limit_ns = (1 + driver::DRAIN_TIMEOUT.as_secs()) * 1_000_000_000;
+    assert!(totals.measured.response.max() >= drain_limit_ns - 2_000_000_000, "max {}", totals.measured.response.max());
+    let kept = report.schedule.unwrap();
+    assert_eq!(kept.due, 1000);
+    assert!(kept.fraction().unwrap() < 0.15, "about 100 of 1000 started on time: {kept:?}");
+    assert!(report.measured_span >= Duration::from_secs(6), "the span reaches the drain limit: {:?}", report.measured_span);
+    let drain = intervals.last().unwrap();
+    assert_eq!((drain.slot.phase, drain.unfinished), (Phase::Drain, totals.unfinished));
+}
+
+/// The pool serves one schedule: an arrival is started by any free slot, so one slow
+/// operation holds one slot while the other slots keep the schedule.
+#[test]
+fn a_busy_slot_does_not_hold_back_arrivals_that_another_slot_can_start() {
+    let workload = workload("rate = 100.0\nconcurrency = 4\nduration = \"2s\"\nwarmup = \"0s\"");
+    // Every operation takes 25 ms: with 4 slots and one arrival every 10 ms, at most 3 are
+    // in flight, so none waits for a slot.
+    let (report, _) = run_virtual(Slow(25), &workload);
+    let lag = report.totals.measured.lag.as_ref().unwrap();
+    assert_eq!(lag.max(), 0, "no arrival waited for a slot");
+    assert_eq!(report.schedule.unwrap().fraction(), Some(1.0));
+    let service = report.totals.measured.service.as_ref().unwrap();
+    assert_eq!(service.value_at_quantile(0.5), report.totals.measured.response.value_at_quantile(0.5));
+}
+
+/// Operations ending just after the measured phase go to the drain, labelled as such; the
+/// measured intervals end exactly with the phase, and a sliver of a drain has no rate.
+#[test]
+fn the_time_series_ends_with_the_measured_phase_and_a_drain_without_a_spike() {
+    let workload = workload("duration = \"500ms\"\nwarmup = \"0s\"\ninterval = \"200ms\"");
+    let (report, intervals) = run_virtual(Slow(30), &workload);
+    let lengths: Vec<_> = intervals.iter().map(|i| (i.slot.phase, i.length)).collect();
+    let ms = Duration::from_millis;
+    assert_eq!(&lengths[..3], &[(Phase::Measure, ms(200)), (Phase::Measure, ms(200)), (Phase::Measure, ms(100))]);
+    let drain = &intervals[3];
+    assert_eq!(drain.slot.phase, Phase::Drain);
+    assert!(drain.length < ms(30), "{:?}", drain.length);
+    let row = stratbench::output::rows::TimeseriesRow::new(drain, Timing::PerOp, ms(200));
+    assert_eq!(row.throughput_ops_s, None, "{:?} is no interval to read a rate from", drain.length);
+    assert_eq!(intervals.iter().map(|i| i.ops).sum::<u64>(), report.totals.measured_ops);
+}
+
+/// Per-operation latencies are nanoseconds: the driver's no-op operation is a fraction of a
+/// microsecond, not 0.
+#[test]
+fn the_noop_median_is_above_zero_and_below_a_microsecond() {
+    let workload = workload("duration = \"300ms\"\nwarmup = \"50ms\"");
+    let (report, _) = run(NoopSystem, &workload, Timing::PerOp);
+    let p50_ns = report.totals.measured.response.value_at_quantile(0.5);
+    assert!(p50_ns > 0 && p50_ns < 1000, "p50 {p50_ns} ns");
+}
+
+/// Think time is slept between a closed loop's operations, outside the timed span.
+#[test]
+fn think_time_is_not_latency() {
+    let workload = workload("duration = \"300ms\"\nwarmup = \"0s\"\nthink = \"50ms\"");
+    let (report, _) = run_virtual(Slow(1), &workload);
+    let response = &report.totals.measured.response;
+    assert!(response.max() < 2_000_000, "a 1 ms operation reads {} ns", response.max());
+    assert!((5..=7).contains(&report.totals.measured_ops), "one every 51 ms: {}", report.totals.measured_ops);
 }

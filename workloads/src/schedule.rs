@@ -11,7 +11,7 @@
 //! timestamps.
 
 use crate::rng::{Stream, WorkloadRng, stream_rng};
-use rand_distr::{Distribution, Exp};
+use rand_distr::{Distribution, Exp, Poisson};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -42,13 +42,14 @@ impl Arrivals {
 pub enum LoadShape {
     /// `workers` workers, each with one operation in flight.
     Closed { workers: u32 },
-    /// Operations due at `rate_ops_s` in total, spread over `workers` workers (each worker
-    /// has at most one operation in flight, so `workers` bounds the concurrency).
+    /// Operations due at `rate_ops_s` on one schedule for the whole run (k6's
+    /// constant-arrival-rate), started by whichever of `workers` slots is free: `workers` is
+    /// the most operations in flight, not a split of the schedule.
     Open { rate_ops_s: f64, arrivals: Arrivals, workers: u32 },
 }
 
 impl LoadShape {
-    /// The number of workers.
+    /// The number of workers (closed loop) or slots (open loop).
     pub fn workers(&self) -> u32 {
         match *self {
             LoadShape::Closed { workers } | LoadShape::Open { workers, .. } => workers,
@@ -73,10 +74,12 @@ pub struct RunLength {
     pub ops: Option<u64>,
 }
 
-/// Intended start times for one open-loop worker, as offsets from the start of the run.
+/// The intended start times of a run's open-loop arrivals, as offsets from the start of the
+/// run: one schedule for the whole run, whatever the number of slots that serve it.
 #[derive(Clone, Debug)]
 pub struct ArrivalSchedule {
     kind: Arrivals,
+    rate_ops_s: f64,
     next_ns: f64,
     gap_ns: f64,
     exp: Option<Exp<f64>>,
@@ -84,21 +87,18 @@ pub struct ArrivalSchedule {
 }
 
 impl ArrivalSchedule {
-    /// The schedule of worker `worker` of `workers` sharing `rate_ops_s` in total. Constant
-    /// arrivals interleave the workers so that the merged stream is evenly spaced; Poisson
-    /// arrivals give each worker an independent Poisson process of rate/workers, whose union
-    /// is a Poisson process of the full rate.
-    pub fn new(kind: Arrivals, rate_ops_s: f64, worker: u32, workers: u32, seed: u64) -> Self {
+    /// The schedule of `rate_ops_s` arrivals per second: evenly spaced from the start of the
+    /// run (constant), or a Poisson process of that rate seeded by `seed`.
+    pub fn new(kind: Arrivals, rate_ops_s: f64, seed: u64) -> Self {
         assert!(rate_ops_s > 0.0 && rate_ops_s.is_finite(), "rate must be positive");
-        assert!(workers > 0 && worker < workers, "worker index out of range");
-        let gap_ns = 1e9 * f64::from(workers) / rate_ops_s;
-        let mut rng = stream_rng(seed, Stream::Arrivals, u64::from(worker));
+        let gap_ns = 1e9 / rate_ops_s;
+        let mut rng = stream_rng(seed, Stream::Arrivals, 0);
         let exp = (kind == Arrivals::Poisson).then(|| Exp::new(1.0 / gap_ns).expect("positive rate"));
         let next_ns = match &exp {
             Some(exp) => exp.sample(&mut rng),
-            None => gap_ns * f64::from(worker) / f64::from(workers),
+            None => 0.0,
         };
-        ArrivalSchedule { kind, next_ns, gap_ns, exp, rng }
+        ArrivalSchedule { kind, rate_ops_s, next_ns, gap_ns, exp, rng }
     }
 
     /// The arrival kind.
@@ -106,14 +106,49 @@ impl ArrivalSchedule {
         self.kind
     }
 
-    /// The next intended start, as an offset from the start of the run.
+    /// The next intended start, without taking it.
+    pub fn peek_offset(&self) -> Duration {
+        Duration::from_nanos(self.next_ns as u64)
+    }
+
+    /// Takes the next intended start.
     pub fn next_offset(&mut self) -> Duration {
-        let offset = Duration::from_nanos(self.next_ns as u64);
-        self.next_ns += match &self.exp {
+        let offset = self.peek_offset();
+        self.next_ns += self.draw_gap_ns();
+        offset
+    }
+
+    fn draw_gap_ns(&mut self) -> f64 {
+        match &self.exp {
             Some(exp) => exp.sample(&mut self.rng),
             None => self.gap_ns,
+        }
+    }
+
+    /// Skips every arrival due before `end` (at most `limit` of them) and returns how many
+    /// there were, in time proportional to one draw, not to their number: for accounting the
+    /// arrivals that a run never got to start. Constant arrivals are counted; a Poisson
+    /// process's count over the window is drawn from the Poisson distribution of its mean, and
+    /// the process restarts at `end` (it is memoryless), so the counts have the schedule's law.
+    pub fn skip_until(&mut self, end: Duration, limit: u64) -> u64 {
+        let end_ns = end.as_nanos() as f64;
+        if self.next_ns >= end_ns || limit == 0 {
+            return 0;
+        }
+        let count = match self.kind {
+            Arrivals::Constant => ((end_ns - self.next_ns) / self.gap_ns).ceil() as u64,
+            Arrivals::Poisson => {
+                let mean = (end_ns - self.next_ns) * self.rate_ops_s / 1e9;
+                1 + Poisson::new(mean).map_or(0, |p| p.sample(&mut self.rng) as u64)
+            }
         };
-        offset
+        let count = count.min(limit);
+        self.next_ns = match self.kind {
+            Arrivals::Constant => self.next_ns + self.gap_ns * count as f64,
+            Arrivals::Poisson if count == limit => end_ns,
+            Arrivals::Poisson => end_ns + self.draw_gap_ns(),
+        };
+        count
     }
 }
 
@@ -121,22 +156,21 @@ impl ArrivalSchedule {
 mod tests {
     use super::*;
 
-    fn offsets(kind: Arrivals, rate: f64, worker: u32, workers: u32, n: usize) -> Vec<Duration> {
-        let mut schedule = ArrivalSchedule::new(kind, rate, worker, workers, 11);
+    fn offsets(kind: Arrivals, rate: f64, n: usize) -> Vec<Duration> {
+        let mut schedule = ArrivalSchedule::new(kind, rate, 11);
         (0..n).map(|_| schedule.next_offset()).collect()
     }
 
     #[test]
-    fn constant_workers_interleave_evenly() {
-        // 1000 ops/s over 4 workers: worker 1 is due at 1 ms, 5 ms, 9 ms, ...
-        let times = offsets(Arrivals::Constant, 1000.0, 1, 4, 3);
-        assert_eq!(times, vec![Duration::from_millis(1), Duration::from_millis(5), Duration::from_millis(9)]);
+    fn constant_arrivals_are_evenly_spaced_from_the_start() {
+        let times = offsets(Arrivals::Constant, 1000.0, 3);
+        assert_eq!(times, vec![Duration::ZERO, Duration::from_millis(1), Duration::from_millis(2)]);
     }
 
     #[test]
     fn poisson_rate_is_right_on_average() {
-        let times = offsets(Arrivals::Poisson, 10_000.0, 0, 2, 50_000);
-        // 50,000 arrivals at 5,000/s per worker take about 10 s.
+        let times = offsets(Arrivals::Poisson, 5_000.0, 50_000);
+        // 50,000 arrivals at 5,000/s take about 10 s.
         let span = times.last().unwrap().as_secs_f64();
         assert!((span - 10.0).abs() < 0.2, "span {span}");
         assert!(times.windows(2).all(|w| w[0] <= w[1]));
@@ -144,6 +178,28 @@ mod tests {
 
     #[test]
     fn same_seed_same_arrivals() {
-        assert_eq!(offsets(Arrivals::Poisson, 500.0, 0, 1, 100), offsets(Arrivals::Poisson, 500.0, 0, 1, 100));
+        assert_eq!(offsets(Arrivals::Poisson, 500.0, 100), offsets(Arrivals::Poisson, 500.0, 100));
+    }
+
+    #[test]
+    fn skipping_counts_exactly_the_constant_arrivals_due() {
+        let mut schedule = ArrivalSchedule::new(Arrivals::Constant, 1000.0, 1);
+        schedule.next_offset();
+        // Due at 1, 2, ..., 9 ms: nine before 9.5 ms.
+        assert_eq!(schedule.skip_until(Duration::from_micros(9500), u64::MAX), 9);
+        assert_eq!(schedule.peek_offset(), Duration::from_millis(10));
+        assert_eq!(schedule.skip_until(Duration::from_millis(20), 4), 4, "the limit caps the count");
+        assert_eq!(schedule.skip_until(Duration::from_millis(1), u64::MAX), 0, "nothing due before the past");
+    }
+
+    #[test]
+    fn skipped_poisson_counts_have_the_schedules_mean() {
+        let mut schedule = ArrivalSchedule::new(Arrivals::Poisson, 10_000.0, 3);
+        let mut total = 0;
+        for window in 1..=1000u64 {
+            total += schedule.skip_until(Duration::from_millis(window * 10), u64::MAX);
+        }
+        // 10 s at 10,000/s: 100,000 arrivals, give or take a few hundred.
+        assert!((99_000..=101_000).contains(&total), "{total}");
     }
 }

@@ -109,7 +109,8 @@ fn load_and_use(text: &str) {
             mix.next_kind(&mut rng);
         }
         if let LoadShape::Open { rate_ops_s, arrivals, workers } = workload.shape {
-            let mut schedule = ArrivalSchedule::new(arrivals, rate_ops_s, workers - 1, workers, workload.seed);
+            let mut schedule = ArrivalSchedule::new(arrivals, rate_ops_s, workload.seed);
+            schedule.skip_until(workload.length.duration, workload.length.ops.unwrap_or(u64::MAX).min(u64::from(workers) << 20));
             schedule.next_offset();
         }
     }

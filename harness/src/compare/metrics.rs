@@ -113,17 +113,28 @@ pub const METRICS: &[Metric] = &[
 /// The reference strategy of each family that `*_rel` metrics divide by, unless the
 /// thresholds file or `--reference` says otherwise. A family without one has no `*_rel`.
 ///
-/// For hashing it is `jump` rather than the `modulo` baseline: a lookup's cost is recorded in
-/// whole nanoseconds, and modulo's is about 2 ns, so a ratio to it would move in steps of
-/// 50%; jump's (about 25 ns) gives steps of 4%, and it is as plain a computation (no memory
-/// beyond the node count), which is what makes the ratio travel between machines.
+/// For hashing it is `jump` rather than the `modulo` baseline: modulo's lookup costs about
+/// 2 ns, so the noise of a nanosecond (a cache miss, a timer read) is half of it; jump's
+/// (about 25 ns) is steadier, and it is as plain a computation (no memory beyond the node
+/// count), which is what makes the ratio travel between machines.
 pub const DEFAULT_REFERENCES: &[(&str, &str)] = &[("hashing", "jump")];
 
-/// Whether `column` is recorded in whole units (µs or ns, from the histograms): a change of
-/// one unit is within its resolution.
-pub fn whole_units(column: &str) -> bool {
-    (column.starts_with("latency_us_") || column.starts_with("op_cost_ns_") || column == "build_time_us")
-        && !column.ends_with("_mean")
+/// The relative change that the recording alone can cause in `column`'s value written as
+/// `cell`: histograms keep 3 significant digits (a bucket is at most 1/1024 of its value), and
+/// a column's quantum is 0.001 of its unit (a nanosecond in `_us` columns, a picosecond in
+/// `op_cost_ns_`). Summaries written before values carried decimals hold whole µs or ns
+/// (no `.` in the cell): there one unit is the resolution, which made a 2 ns cost recorded
+/// as 3 ns read as +50%. Columns that are not recorded timings have none.
+pub fn resolution(column: &str, cell: &str) -> f64 {
+    let recorded = (column.starts_with("latency_us_") || column.starts_with("op_cost_ns_") || column == "build_time_us")
+        && !column.ends_with("_mean");
+    let value = cell.parse::<f64>().unwrap_or(0.0);
+    if !recorded || value <= 0.0 {
+        return 0.0;
+    }
+    let quantum = if cell.contains('.') && column != "build_time_us" { 0.001 } else { 1.0 };
+    let histogram_bucket = if column == "build_time_us" { 0.0 } else { 1.0 / 1024.0 };
+    quantum / value + histogram_bucket
 }
 
 /// A metric by name.
@@ -283,9 +294,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn whole_unit_columns() {
-        assert!(whole_units("op_cost_ns_p50") && whole_units("latency_us_p999") && whole_units("build_time_us"));
-        assert!(!whole_units("op_cost_ns_mean") && !whole_units("throughput_ops_s"));
+    fn resolution_follows_how_a_value_was_recorded() {
+        // A 2 ns cost in whole nanoseconds: one unit is half of it (and a histogram bucket).
+        assert_eq!(resolution("op_cost_ns_p50", "2"), 0.5 + 1.0 / 1024.0);
+        // The same cost at picosecond resolution: the histogram's 3 digits dominate.
+        let fine = resolution("op_cost_ns_p50", "2.047");
+        assert!(fine < 0.002, "{fine}");
+        assert_eq!(resolution("throughput_ops_s", "2.5"), 0.0);
+        assert_eq!(resolution("op_cost_ns_mean", "2"), 0.0, "a mean is not one recorded value");
+        assert_eq!(resolution("build_time_us", "40"), 1.0 / 40.0);
     }
 
     fn identity(scenario: &str, strategy: &str) -> Vec<String> {

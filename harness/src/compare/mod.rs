@@ -153,45 +153,52 @@ impl<'a> Side<'a> {
     }
 
     /// The values of `metric` over the ok repetitions of a run, and the median of their
-    /// relative recording resolution (one unit of a whole-unit column over the value; for a
-    /// ratio, the sum over its two terms).
+    /// relative recording resolution ([`metrics::resolution`]; for a ratio, the sum over its
+    /// two terms).
     fn values(&self, rows: &[usize], metric: &Metric, thresholds: &Thresholds) -> Result<(Vec<f64>, f64), String> {
         let rows = self.ok_rows(rows);
-        let unit = |value: f64, column: &str| {
-            if metrics::whole_units(column) && value > 0.0 { 1.0 / value } else { 0.0 }
-        };
         let mut values = Vec::new();
         let mut resolutions = Vec::new();
         for row in rows {
             let Some(column) = metric.relative_to else {
                 if let Some(value) = self.table.num(row, metric.name) {
                     values.push(value);
-                    resolutions.push(unit(value, metric.name));
+                    resolutions.push(metrics::resolution(metric.name, self.table.get(row, metric.name)));
                 }
                 continue;
             };
             let Some(value) = self.table.num(row, column) else { continue };
-            let reference = self.reference_value(row, column, thresholds)?;
+            let (reference, reference_cell) = self.reference_value(row, column, thresholds)?;
             if reference > 0.0 {
                 values.push(value / reference);
-                resolutions.push(unit(value, column) + unit(reference, column));
+                let cell = self.table.get(row, column);
+                resolutions.push(metrics::resolution(column, cell) + metrics::resolution(column, &reference_cell));
             }
         }
         Ok((values, stats::median(&resolutions).unwrap_or(0.0)))
     }
 
-    /// The reference strategy's `column` for `row`: its repetition with the same number if
-    /// there is one, else the median of its repetitions.
-    fn reference_value(&self, row: &[String], column: &str, thresholds: &Thresholds) -> Result<f64, String> {
+    /// The reference strategy's `column` for `row` (and its cell as written): its repetition
+    /// with the same number if there is one, else the median of its repetitions.
+    fn reference_value(
+        &self,
+        row: &[String],
+        column: &str,
+        thresholds: &Thresholds,
+    ) -> Result<(f64, String), String> {
         let family = self.table.get(row, "family");
         let strategy = thresholds.references.get(family).ok_or_else(|| format!("no reference for `{family}`"))?;
         let mut identity = self.table.identity(row);
         identity[2] = strategy.clone();
         let rows = self.group(&identity).map(|rows| self.ok_rows(rows)).unwrap_or_default();
         let repeat = self.table.get(row, "repeat");
-        let same = rows.iter().find(|r| self.table.get(r, "repeat") == repeat).and_then(|r| self.table.num(r, column));
+        let same = rows.iter().find(|r| self.table.get(r, "repeat") == repeat).filter(|r| self.table.num(r, column).is_some());
+        if let Some(same) = same {
+            return Ok((self.table.num(same, column).unwrap_or_default(), self.table.get(same, column).to_string()));
+        }
         let all: Vec<f64> = rows.iter().filter_map(|r| self.table.num(r, column)).collect();
-        same.or_else(|| stats::median(&all)).ok_or_else(|| format!("no `{strategy}` row to divide by"))
+        let cell = rows.first().map_or_else(String::new, |r| self.table.get(r, column).to_string());
+        stats::median(&all).map(|m| (m, cell)).ok_or_else(|| format!("no `{strategy}` row to divide by"))
     }
 }
 
@@ -268,8 +275,9 @@ fn compare_run(
     thresholds: &Thresholds,
 ) -> Vec<Line> {
     let (base_ok, cur_ok) = (base.ok_rows(base_rows).len(), cur.ok_rows(cur_rows).len());
+    let overloaded = cur_rows.iter().any(|i| cur.table.get(&cur.table.rows[*i], "status") == "overloaded");
     let mut lines = Vec::new();
-    if base_ok > 0 && cur_ok < cur_rows.len() {
+    if (base_ok > 0 && cur_ok < cur_rows.len()) || overloaded {
         let failed = cur_rows.iter().map(|i| &cur.table.rows[*i]).find(|r| cur.table.get(r, "status") != "ok");
         let note = failed.map_or_else(String::new, |r| {
             format!("status {}: {}", cur.table.get(r, "status"), cur.table.get(r, "message"))
@@ -367,7 +375,7 @@ fn judge_timing(line: &mut Line, better: Better, limit: f64, resolution: f64, ba
         return;
     }
     if worse.abs() <= resolution {
-        line.note = format!("within the recording resolution (whole units: ±{:.0}%)", resolution * 100.0);
+        line.note = format!("within the recording resolution (±{:.1}%)", resolution * 100.0);
         return;
     }
     let limit = limit.max(resolution);

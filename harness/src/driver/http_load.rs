@@ -23,8 +23,8 @@
 
 use super::clock::RealClock;
 use super::ops::OpSource;
-use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, aggregate, controller, sampler};
-use crate::recorder::{PaddedCounter, Report, Timeline, Timing, WorkerRecorder};
+use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, Reporters, aggregate, controller, sampler};
+use crate::recorder::{OpTimes, PaddedCounter, Report, Timeline, Timing, WorkerRecorder};
 use anyhow::Context as _;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
@@ -162,7 +162,7 @@ impl UserSlot {
     fn record(&self, start: Instant, end: Instant, outcome: Outcome) {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(state) = state.as_mut() {
-            state.recorder.record(start, end, 1, outcome.failure);
+            state.recorder.record(OpTimes::unscheduled(start, None, end), 1, outcome.failure);
             if let Some(node) = outcome.node {
                 state.recorder.count_node(node, start);
             }
@@ -271,8 +271,13 @@ pub fn drive_http<S: System>(
         let aggregator = scope.spawn(move || {
             let (timeline, wall) = aggregator_start.recv().map_err(|_| anyhow::anyhow!("goose started no user"))?;
             sink.begin(wall + timeline.measure_start.duration_since(timeline.run_start))?;
-            let totals = aggregate(receiver, timeline, workers, sink, rss, &|_| Sample::default())?;
-            anyhow::Ok((totals, timeline, wall))
+            let reporters = Reporters { workers, drain_reporter: false };
+            // Goose's users stop at the end of the measured phase (or at Ctrl-C, which the
+            // last intervals then show as short of operations).
+            let (stopped_at, stopped) = mpsc::channel();
+            let _ = stopped_at.send(timeline.measure_end);
+            let totals = aggregate(receiver, stopped, timeline, reporters, sink, rss, &|_| Sample::default())?;
+            anyhow::Ok((totals, wall))
         });
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
         let attack = runtime.block_on(attack(system, config, workload, counters, progress));
@@ -285,10 +290,9 @@ pub fn drive_http<S: System>(
     *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let (attack, totals, resources) = outcome?;
     let (events, interrupted) = attack?;
-    let (totals, timeline, started_at) = totals?;
-    let measured_span =
-        totals.last_end.map_or(Duration::ZERO, |end| end.saturating_duration_since(timeline.measure_start));
-    Ok(DriveReport { started_at, totals, measured_span, events, interrupted, abandoned_workers: 0, resources })
+    let (totals, started_at) = totals?;
+    let measured_span = totals.measured_span;
+    Ok(DriveReport { started_at, totals, measured_span, events, interrupted, schedule: None, resources })
 }
 
 /// Runs goose, the events controller and the watcher; returns the events and whether Ctrl-C

@@ -15,6 +15,7 @@
 //! virtual run back: the sampler stops the moment the run ends, and the aggregator only
 //! waits for reports.
 
+pub mod arrivals;
 pub mod clock;
 pub mod controller;
 pub mod http_load;
@@ -22,10 +23,9 @@ pub mod ops;
 pub mod sampler;
 pub mod worker;
 
-use crate::recorder::{
-    Aggregator, FlushedInterval, PaddedCounter, Report, Slot, Timeline, Timing, Totals, WorkerRecorder,
-};
+use crate::recorder::{Aggregator, FlushedInterval, PaddedCounter, Report, Slot, Timeline, Timing, Totals, WorkerRecorder};
 use anyhow::Context as _;
+use arrivals::Arrivals;
 use clock::{Clock, RealClock};
 use controller::FiredEvent;
 use indicatif::ProgressBar;
@@ -33,14 +33,17 @@ use ops::OpSource;
 use sampler::ResourceUsage;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use targets::target::{Sample, System};
-use workloads::{ArrivalSchedule, LoadShape, Workload};
+use workloads::{LoadShape, Workload};
 
 /// Time given to spawn the workers before the run starts, so that they all start together.
 const START_DELAY: Duration = Duration::from_millis(20);
-/// How long operations may run on after the measured phase ends before they are abandoned.
+/// How long operations may run on after the measured phase ends before the driver gives up on
+/// them and records them unfinished.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long operations in flight may run on after Ctrl-C: the run stops within a second.
+pub const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 /// How often the supervisor updates progress and checks for Ctrl-C.
 const SUPERVISE_EVERY: Duration = Duration::from_millis(100);
 
@@ -53,19 +56,36 @@ pub trait IntervalSink: Send {
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()>;
 }
 
+/// How well an open loop kept its schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScheduleKept {
+    /// Arrivals due in the measured phase (up to where the run stopped).
+    pub due: u64,
+    /// Of those, the ones started before the measured phase ended.
+    pub started: u64,
+}
+
+impl ScheduleKept {
+    /// The fraction of the schedule kept; `None` if nothing was due.
+    pub fn fraction(&self) -> Option<f64> {
+        (self.due > 0).then(|| self.started as f64 / self.due as f64)
+    }
+}
+
 /// Everything the driver measured in one run.
 #[derive(Debug)]
 pub struct DriveReport {
     /// Wall-clock start of the run (warm-up included).
     pub started_at: SystemTime,
     pub totals: Totals,
-    /// From the start of the measured phase to the end of its last operation.
+    /// From the start of the measured phase to where the run stopped or its last operation
+    /// ended, whichever is later.
     pub measured_span: Duration,
     pub events: Vec<FiredEvent>,
     /// Ctrl-C stopped the run early.
     pub interrupted: bool,
-    /// Workers stopped at the hard deadline with an operation still in flight.
-    pub abandoned_workers: u32,
+    /// Open loop: the schedule and what was kept of it.
+    pub schedule: Option<ScheduleKept>,
     pub resources: ResourceUsage,
 }
 
@@ -80,22 +100,10 @@ pub fn drive<S: System>(
     drive_with::<RealClock, S>(system, workload, timing, None, sink, progress)
 }
 
-/// [`drive`], starting the run (its warm-up) at the wall-clock instant `start_at` if given:
-/// drivers on several machines started with the same `--start-at` then cut the same
-/// wall-clock intervals, which `stratbench merge` adds up. The wait ends early on Ctrl-C.
-pub fn drive_at<S: System>(
-    system: Arc<S>,
-    workload: &Workload,
-    timing: Timing,
-    start_at: Option<SystemTime>,
-    sink: &mut dyn IntervalSink,
-    progress: &ProgressBar,
-) -> anyhow::Result<DriveReport> {
-    drive_with::<RealClock, S>(system, workload, timing, start_at, sink, progress)
-}
-
 /// Runs `workload` against `system` on clock `C`, starting at `start_at` if given (real time
-/// only: a virtual clock has no wall-clock instant to meet).
+/// only: a virtual clock has no wall-clock instant to meet). Drivers on several machines
+/// started with the same `--start-at` cut the same wall-clock intervals, which
+/// `stratbench merge` adds up.
 pub fn drive_with<C: Clock, S: System>(
     system: Arc<S>,
     workload: &Workload,
@@ -114,25 +122,44 @@ pub fn drive_with<C: Clock, S: System>(
     };
     let timeline = Timeline::new(run_start, workload.length.warmup, workload.length.duration, workload.interval);
     sink.begin(started_at + workload.length.warmup)?;
+    let arrivals = match workload.shape {
+        LoadShape::Open { rate_ops_s, arrivals, .. } => {
+            Some(Arc::new(Arrivals::new(arrivals, rate_ops_s, workload.seed, &timeline, workload.length.ops)))
+        }
+        LoadShape::Closed { .. } => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let (sampler_stop, sampler_stopped) = mpsc::channel::<()>();
     let (sender, receiver) = mpsc::channel::<Report>();
+    let (stopped_at, stopped) = mpsc::channel::<Instant>();
     let rss_bytes = AtomicU64::new(0);
     std::thread::scope(|scope| {
         let rss = &rss_bytes;
         let samples = Arc::new(Samples::default());
         let (sampled, boundary_samples) = (Arc::clone(&system), Arc::clone(&samples));
         let sample = move |slot| boundary_samples.take(slot).unwrap_or_else(|| sampled.sample());
-        let aggregator = scope.spawn(move || aggregate(receiver, timeline, workers, sink, rss, &sample));
+        let reporters = Reporters { workers, drain_reporter: arrivals.is_some() };
+        let aggregator = scope.spawn(move || aggregate(receiver, stopped, timeline, reporters, sink, rss, &sample));
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
-        let run = Run { system, workload, timing, timeline, stop: Arc::clone(&stop), sender, samples };
-        let (events, interrupted, abandoned_workers) = runtime.block_on(run.execute::<C>(progress));
+        let run = Run {
+            system,
+            workload,
+            timing,
+            timeline,
+            stop: Arc::clone(&stop),
+            sender,
+            samples,
+            arrivals: arrivals.clone(),
+        };
+        let ended = runtime.block_on(run.execute::<C>(progress));
+        let _ = stopped_at.send(ended.stopped_at);
         drop(sampler_stop);
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))??;
         let resources = sampler.join().unwrap_or_default();
-        let measured_span =
-            totals.last_end.map_or(Duration::ZERO, |end| end.saturating_duration_since(timeline.measure_start));
-        Ok(DriveReport { started_at, totals, measured_span, events, interrupted, abandoned_workers, resources })
+        let schedule = arrivals.map(|a| ScheduleKept { due: a.due_in_phase(), started: totals.started_on_schedule });
+        let measured_span = totals.measured_span;
+        let interrupted = ended.interrupted;
+        Ok(DriveReport { started_at, totals, measured_span, events: ended.events, interrupted, schedule, resources })
     })
 }
 
@@ -145,6 +172,16 @@ struct Run<'a, S: System> {
     stop: Arc<AtomicBool>,
     sender: mpsc::Sender<Report>,
     samples: Arc<Samples>,
+    arrivals: Option<Arc<Arrivals>>,
+}
+
+/// How the async side of a run ended.
+struct Ended {
+    events: Vec<FiredEvent>,
+    interrupted: bool,
+    /// Where the run stopped issuing operations: the end of the measured phase, or earlier
+    /// (Ctrl-C, an operation quota).
+    stopped_at: Instant,
 }
 
 /// The system's running counters as each interval ended, kept until the aggregator writes the
@@ -163,34 +200,41 @@ impl Samples {
     }
 }
 
-/// Samples `system` at the end of every interval, until the hard deadline or `stop`.
+/// Samples `system` at the end of every interval of the measured phase and before, until the
+/// end of the measured phase or `stop`.
 async fn sample_at_boundaries<C: Clock, S: System>(
     system: Arc<S>,
     timeline: Timeline,
     samples: Arc<Samples>,
     stop: Arc<AtomicBool>,
 ) {
-    let mut slot = timeline.first();
-    loop {
-        let end = timeline.bounds(slot).1;
-        if end > timeline.measure_end + DRAIN_TIMEOUT || !worker::sleep_until::<C>(end, &stop).await {
+    let mut slot = Some(timeline.first());
+    while let Some(current) = slot.filter(|s| s.phase != crate::recorder::Phase::Drain) {
+        let end = timeline.bounds(current).1;
+        if !worker::sleep_until::<C>(end, &stop).await {
             break;
         }
-        samples.put(slot, system.sample());
-        slot = timeline.next(slot);
+        samples.put(current, system.sample());
+        slot = timeline.next(current);
     }
 }
 
+/// The supervisor's view of the worker tasks.
+struct Supervised {
+    interrupted_at: Option<Instant>,
+    /// When the last worker task ended (or was given up on).
+    all_done_at: Instant,
+}
+
 impl<S: System> Run<'_, S> {
-    /// Spawns workers and the controller, supervises them, and returns the events, whether
-    /// the run was interrupted, and how many workers were abandoned.
-    async fn execute<C: Clock>(self, progress: &ProgressBar) -> (Vec<FiredEvent>, bool, u32) {
+    /// Spawns workers and the controller, supervises them, accounts for the arrivals no slot
+    /// started, and says how the run ended.
+    async fn execute<C: Clock>(self, progress: &ProgressBar) -> Ended {
         let workers = self.workload.shape.workers();
         let counters: Arc<Vec<Arc<PaddedCounter>>> =
             Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
-        let mut handles: Vec<_> =
+        let handles: Vec<_> =
             (0..workers).map(|w| tokio::spawn(self.worker_task::<C>(w, Arc::clone(&counters[w as usize])))).collect();
-        drop(self.sender);
         let controller = tokio::spawn(controller::run_events::<C, S>(
             Arc::clone(&self.system),
             self.workload.events.clone(),
@@ -204,36 +248,81 @@ impl<S: System> Run<'_, S> {
             Arc::clone(&self.samples),
             Arc::clone(&self.stop),
         ));
-        let hard_deadline = self.timeline.measure_end + DRAIN_TIMEOUT;
-        let mut interrupted = false;
+        let supervised = self.supervise::<C>(handles, &counters, progress).await;
+        self.stop.store(true, Ordering::Relaxed);
+        sampling.abort();
+        let events = controller.await.unwrap_or_default();
+        let stopped_at = self.stopped_at(&supervised, &counters);
+        if let Some(arrivals) = &self.arrivals {
+            self.account_untaken::<C>(arrivals, stopped_at);
+        }
+        Ended { events, interrupted: supervised.interrupted_at.is_some(), stopped_at }
+    }
+
+    /// Waits for the worker tasks, updating progress, until they end, or until the drain limit
+    /// (or, after Ctrl-C, a grace period) passes: then the ones still in flight are aborted,
+    /// and their recorders record what they were doing as unfinished.
+    async fn supervise<C: Clock>(
+        &self,
+        mut handles: Vec<tokio::task::JoinHandle<()>>,
+        counters: &[Arc<PaddedCounter>],
+        progress: &ProgressBar,
+    ) -> Supervised {
+        let mut deadline = self.timeline.measure_end + DRAIN_TIMEOUT;
+        let mut interrupted_at = None;
         while !handles.iter().all(|h| h.is_finished()) {
             tokio::time::sleep(SUPERVISE_EVERY).await;
-            let elapsed = C::now().saturating_duration_since(self.timeline.run_start);
-            progress.set_position(elapsed.as_millis() as u64);
+            let now = C::now();
+            progress.set_position(now.saturating_duration_since(self.timeline.run_start).as_millis() as u64);
             progress.set_message(format!("{} ops", counters.iter().map(|c| c.get()).sum::<u64>()));
-            if crate::interrupt::interrupted() && !interrupted {
-                interrupted = true;
+            if crate::interrupt::interrupted() && interrupted_at.is_none() {
+                interrupted_at = Some(now);
+                deadline = deadline.min(now + INTERRUPT_GRACE);
                 self.stop.store(true, Ordering::Relaxed);
             }
-            if C::now() > hard_deadline {
+            if now > deadline {
                 self.stop.store(true, Ordering::Relaxed);
                 break;
             }
         }
-        let mut abandoned = 0;
         for handle in &mut handles {
-            if !handle.is_finished() {
-                handle.abort();
-                abandoned += 1;
-            }
+            handle.abort();
         }
         for handle in handles {
             let _ = handle.await;
         }
-        self.stop.store(true, Ordering::Relaxed);
-        sampling.abort();
-        let events = controller.await.unwrap_or_default();
-        (events, interrupted, abandoned)
+        Supervised { interrupted_at, all_done_at: C::now() }
+    }
+
+    /// Where the run stopped issuing operations: where Ctrl-C stopped it, where an operation
+    /// quota ended it, or else the end of the measured phase.
+    fn stopped_at(&self, supervised: &Supervised, counters: &[Arc<PaddedCounter>]) -> Instant {
+        let quota_met = match (&self.arrivals, self.workload.length.ops) {
+            (Some(arrivals), _) => arrivals.quota_used_up(),
+            (None, Some(quota)) => counters.iter().map(|c| c.get()).sum::<u64>() >= quota,
+            (None, None) => false,
+        };
+        let stopped = match supervised.interrupted_at {
+            Some(at) => at,
+            None if quota_met => supervised.all_done_at,
+            None => self.timeline.measure_end,
+        };
+        stopped.min(self.timeline.measure_end)
+    }
+
+    /// Records every arrival due before the run stopped that no slot started as unfinished,
+    /// through the aggregator's drain reporter.
+    fn account_untaken<C: Clock>(&self, arrivals: &Arrivals, stopped_at: Instant) {
+        let workers = self.workload.shape.workers();
+        let counter = Arc::new(PaddedCounter::default());
+        let mut recorder = WorkerRecorder::new(workers, self.timeline, self.timing, None, counter, self.sender.clone())
+            .scheduled()
+            .with_clock(C::now);
+        let untaken = arrivals.account_untaken(stopped_at, C::now(), &mut recorder);
+        if untaken > 0 {
+            tracing::debug!("{untaken} arrivals due before the run stopped were never started");
+        }
+        recorder.finish();
     }
 
     /// The task of worker `w`: waits for the common start, then runs the loop of the
@@ -245,28 +334,29 @@ impl<S: System> Run<'_, S> {
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
         let workload = self.workload;
         let workers = workload.shape.workers();
-        let quota = workload
-            .length
-            .ops
-            .map(|ops| ops / u64::from(workers) + u64::from(u64::from(w) < ops % u64::from(workers)));
-        let recorder = WorkerRecorder::new(w, self.timeline, self.timing, quota, counter, self.sender.clone());
+        let closed_quota = match (workload.shape, workload.length.ops) {
+            (LoadShape::Closed { .. }, Some(ops)) => {
+                Some(ops / u64::from(workers) + u64::from(u64::from(w) < ops % u64::from(workers)))
+            }
+            _ => None,
+        };
+        let recorder = WorkerRecorder::new(w, self.timeline, self.timing, closed_quota, counter, self.sender.clone())
+            .with_clock(C::now);
         let source = OpSource::new(workload, w, workers);
         let target = self.system.worker(w);
         let stop = Arc::clone(&self.stop);
         let run_start = self.timeline.run_start;
-        let shape = workload.shape;
-        let seed = workload.seed;
-        let batch = self.timing.batch_size();
+        let arrivals = self.arrivals.clone();
+        let (batch, think) = (self.timing.batch_size(), workload.think);
         async move {
             if !worker::sleep_until::<C>(run_start, &stop).await {
                 recorder.finish();
                 return;
             }
-            match shape {
-                LoadShape::Closed { .. } => worker::closed_loop::<C, _>(target, source, recorder, batch, stop).await,
-                LoadShape::Open { rate_ops_s, arrivals, workers } => {
-                    let schedule = ArrivalSchedule::new(arrivals, rate_ops_s, w, workers, seed);
-                    worker::open_loop::<C, _>(target, source, recorder, schedule, run_start, stop).await
+            match arrivals {
+                None => worker::closed_loop::<C, _>(target, source, recorder, batch, think, stop).await,
+                Some(arrivals) => {
+                    worker::open_loop::<C, _>(target, source, recorder.scheduled(), arrivals, stop).await
                 }
             }
         }
@@ -295,18 +385,30 @@ fn start_delay(start_at: Option<SystemTime>) -> (SystemTime, Duration) {
     }
 }
 
-/// The aggregator thread: merges reports until every worker has hung up, writing each
+/// Who reports to the aggregator: the workers, and for an open loop the account of the
+/// arrivals no slot started, which reports into the drain at the end.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Reporters {
+    pub workers: u32,
+    pub drain_reporter: bool,
+}
+
+/// The aggregator thread: merges reports until every reporter has hung up, writing each
 /// finished interval to `sink`, stamped with the driver's resident memory and the system's
-/// running counters at that moment.
+/// running counters at that moment; then, told where the run stopped, the rest.
 pub(crate) fn aggregate(
     receiver: mpsc::Receiver<Report>,
+    stopped: mpsc::Receiver<Instant>,
     timeline: Timeline,
-    workers: u32,
+    reporters: Reporters,
     sink: &mut dyn IntervalSink,
     rss_bytes: &AtomicU64,
     sample: &dyn Fn(Slot) -> Sample,
 ) -> anyhow::Result<Totals> {
-    let mut aggregator = Aggregator::new(timeline, workers);
+    let mut aggregator = Aggregator::new(timeline, reporters.workers);
+    if reporters.drain_reporter {
+        aggregator.add_drain_reporter();
+    }
     let mut sink_error = None;
     let mut write = |intervals: Vec<FlushedInterval>| {
         for mut interval in intervals {
@@ -322,7 +424,7 @@ pub(crate) fn aggregate(
     for report in receiver {
         write(aggregator.push(report));
     }
-    let (rest, totals) = aggregator.finish();
+    let (rest, totals) = aggregator.finish(stopped.recv().unwrap_or(timeline.measure_end));
     write(rest);
     match sink_error {
         Some(error) => Err(error.context("cannot write the time series")),

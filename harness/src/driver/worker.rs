@@ -1,42 +1,47 @@
 //! The load loops: one per schedule kind, shared by every family.
 //!
-//! - [`closed_loop`]: each worker issues its next unit of work when the previous one ends.
-//!   A unit is one operation (timed alone, latency in µs) or a batch of operations that cost
-//!   nanoseconds (generated before the clock starts, then timed together through
-//!   [`Worker::call_batch`], which a networked target may pipeline); every failed operation
-//!   of a batch is counted, under the kind of the batch's first failure.
-//! - [`open_loop`]: operations are due at times fixed by the arrival schedule; the worker
-//!   sleeps until each is due, and latency counts from when it was due, not from when the
-//!   worker got to it (coordinated-omission correction). A worker that falls behind issues
-//!   its overdue operations back to back, and their queueing shows in the latency.
+//! - [`closed_loop`]: each worker issues its next unit of work when the previous one ends
+//!   (after the workload's think time, slept outside the timed span). A unit is one operation
+//!   timed alone, or a batch of operations that cost nanoseconds (generated before the clock
+//!   starts, then timed together through [`Worker::call_batch`], which a networked target may
+//!   pipeline); every failed operation of a batch is counted, under the kind of the batch's
+//!   first failure.
+//! - [`open_loop`]: one slot of the run's pool. Operations are due at the times of the run's
+//!   one schedule ([`Arrivals`]); a free slot takes the next arrival, sleeps until it is due
+//!   and starts it, and its latency counts from when it was due, not from when a slot got to
+//!   it (coordinated-omission correction). The actual start is recorded too, so the service
+//!   time and the schedule lag are known apart.
 //!
 //! Both loops read time through the run's [`Clock`] (real or virtual), end at the end of the
-//! measured phase, at the worker's operation quota, or when the stop flag is raised (Ctrl-C,
-//! a failed run); so every loop is bounded in time and count.
+//! measured phase, at the operation quota, or when the stop flag is raised (Ctrl-C, the drain
+//! limit); so every loop is bounded in time and count. Before each unit the loop tells the
+//! recorder what is in flight, so that a worker the driver aborts still has it recorded, as
+//! unfinished.
 //!
 //! An operation timed alone goes through [`Worker::call_marked`] with a [`Marked`] that the
 //! worker may signal once, mid-operation (a lock acquired): the driver reads the clock then,
-//! and the recorder keeps the time to the mark in a second histogram. After each timed unit a
-//! loop asks the worker which node served it ([`Worker::served_by`]) and counts it against
-//! the moment it started, for families that spread operations over nodes; for the others
-//! that call is a constant `None` and compiles away.
+//! and the recorder keeps the time to the mark in a histogram of its own. After each timed
+//! unit a loop asks the worker which node served it ([`Worker::served_by`]) and counts it
+//! against the moment it started, for families that spread operations over nodes; for the
+//! others that call is a constant `None` and compiles away.
 
+use super::arrivals::Arrivals;
 use super::clock::Clock;
 use super::ops::OpSource;
-use crate::recorder::WorkerRecorder;
+use crate::recorder::{OpTimes, WorkerRecorder};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use targets::target::{Op, PhaseMark, Worker};
-use workloads::ArrivalSchedule;
 
-/// Closed loop: `batch` operations per timed unit.
+/// Closed loop: `batch` operations per timed unit, `think` between units.
 pub async fn closed_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
     batch: u32,
+    think: Duration,
     stop: Arc<AtomicBool>,
 ) {
     let mut ops: Vec<Op> = Vec::with_capacity(batch as usize);
@@ -45,6 +50,7 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         worker.prepare_batch();
         let mut marked = Marked::<C>::new();
         let start = C::now();
+        recorder.begin(start, start, batch);
         let (failure, failed) = if batch == 1 {
             let failure = worker.call_marked(ops[0], &mut marked).await.err();
             let failed = u32::from(failure.is_some());
@@ -55,7 +61,7 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         };
         let end = C::now();
         let kind = failure.as_ref().map(|f| f.kind);
-        let go_on = recorder.record_phased(start, marked.at, end, batch, failure);
+        let go_on = recorder.record(OpTimes::unscheduled(start, marked.at, end), batch, failure);
         if let Some(kind) = kind.filter(|_| failed > 1) {
             recorder.add_failures(kind, u64::from(failed - 1));
         }
@@ -65,6 +71,9 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         if !go_on || stop.load(Ordering::Relaxed) {
             break;
         }
+        if !think.is_zero() && !(sleep_until::<C>(end + think, &stop).await && recorder.should_continue(C::now())) {
+            break;
+        }
         // Lets other tasks on this thread run now and then: the budget only yields after a
         // run of operations that never waited.
         tokio::task::coop::consume_budget().await;
@@ -72,20 +81,16 @@ pub async fn closed_loop<C: Clock, W: Worker>(
     recorder.finish();
 }
 
-/// Open loop: one operation at each intended start of `schedule`, counted from `run_start`.
+/// Open loop: one slot, starting the run's arrivals as they fall due, one at a time.
 pub async fn open_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
-    mut schedule: ArrivalSchedule,
-    run_start: Instant,
+    arrivals: Arc<Arrivals>,
     stop: Arc<AtomicBool>,
 ) {
-    loop {
-        let intended = run_start + schedule.next_offset();
-        if !recorder.should_continue(intended) || recorder.quota_met() || stop.load(Ordering::Relaxed) {
-            break;
-        }
+    while !stop.load(Ordering::Relaxed) {
+        let Some(intended) = arrivals.take() else { break };
         if !sleep_until::<C>(intended, &stop).await {
             break;
         }
@@ -93,9 +98,10 @@ pub async fn open_loop<C: Clock, W: Worker>(
         worker.prepare_batch();
         let mut marked = Marked::<C>::new();
         let started = C::now();
+        recorder.begin(intended, started, 1);
         let failure = worker.call_marked(op, &mut marked).await.err();
         let end = C::now();
-        recorder.record_phased(intended, marked.at, end, 1, failure);
+        recorder.record(OpTimes { intended, started, marked: marked.at, end }, 1, failure);
         if let Some(node) = worker.served_by() {
             recorder.count_node(node, started);
         }

@@ -204,7 +204,7 @@ fn finish<P: Placement>(record: &mut RunRecord<'_>, system: &NetSystem<P>, offli
     let phases = record.drive.as_ref().and_then(|drive| {
         let windows = migration_windows(&drive.events);
         let log = IntervalLog::read(&session.dir().join("hlog").join(format!("{}.hlog", record.spec.run_id)));
-        log.ok().and_then(|log| phases(&log, &windows))
+        log.ok().and_then(|log| phases(&log, &windows, record.spec.workload.length.duration))
     });
     let mut notes = Vec::new();
     match &verification {
@@ -252,8 +252,10 @@ fn migration_windows(events: &[crate::driver::controller::FiredEvent]) -> Vec<(D
 }
 
 /// Throughput and p99 over the measured intervals before the first migration, overlapping
-/// any, and after the last; `None` without migrations.
-fn phases(log: &IntervalLog, windows: &[(Duration, Duration)]) -> Option<PhaseFigures> {
+/// any, and after the last (up to the end of the measured phase, `measured`: the drain is no
+/// phase of the workload); `None` without migrations. Histogram counts are operations (a
+/// batch is recorded once per operation in it), so they divide by seconds into a rate.
+fn phases(log: &IntervalLog, windows: &[(Duration, Duration)], measured: Duration) -> Option<PhaseFigures> {
     let first = windows.iter().map(|w| w.0).min()?;
     let last = windows.iter().map(|w| w.1).max()?;
     let origin = log.intervals.first()?.start_epoch;
@@ -261,6 +263,9 @@ fn phases(log: &IntervalLog, windows: &[(Duration, Duration)]) -> Option<PhaseFi
     for interval in &log.intervals {
         let start = interval.start_epoch.saturating_sub(origin);
         let end = start + interval.length;
+        if start >= measured {
+            continue;
+        }
         let part = if windows.iter().any(|(a, b)| start < *b && *a < end) {
             1
         } else if end <= first {
@@ -270,7 +275,7 @@ fn phases(log: &IntervalLog, windows: &[(Duration, Duration)]) -> Option<PhaseFi
         } else {
             continue;
         };
-        parts[part].add(&interval.histogram, interval.length);
+        parts[part].add(&interval.histograms.response, interval.length);
     }
     let [before, during, after] = parts.map(Part::stats);
     Some(PhaseFigures { before, during, after })
@@ -305,12 +310,12 @@ mod tests {
     use crate::rundir::LoggedInterval;
 
     fn interval(start_ms: u64, values: &[u64]) -> LoggedInterval {
-        let mut histogram = crate::recorder::new_histogram();
-        values.iter().for_each(|v| histogram.record(*v).unwrap());
+        let mut histograms = crate::recorder::Histograms::default();
+        values.iter().for_each(|v| histograms.response.record(*v).unwrap());
         LoggedInterval {
             start_epoch: Duration::from_secs(1_000) + Duration::from_millis(start_ms),
             length: Duration::from_millis(100),
-            histogram,
+            histograms,
         }
     }
 
@@ -327,12 +332,12 @@ mod tests {
             ],
         };
         let windows = [(Duration::from_millis(250), Duration::from_millis(320))];
-        let figures = phases(&log, &windows).unwrap();
+        let figures = phases(&log, &windows, Duration::from_millis(500)).unwrap();
         let (before, during, after) = (figures.before.unwrap(), figures.during.unwrap(), figures.after.unwrap());
         assert_eq!(before.throughput_ops_s, 20.0, "four operations over 200 ms");
         assert_eq!(during.throughput_ops_s, 15.0, "three operations over the two intervals the migration touched");
         assert!(during.p99.unwrap() >= 899, "the slow one is in the tail: {during:?}");
         assert_eq!(after.throughput_ops_s, 10.0);
-        assert!(phases(&log, &[]).is_none(), "no migration, no phases");
+        assert!(phases(&log, &[], Duration::from_millis(500)).is_none(), "no migration, no phases");
     }
 }

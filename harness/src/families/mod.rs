@@ -177,16 +177,10 @@ pub fn record<'a>(
 ) -> RunRecord<'a> {
     match drive {
         Ok(drive) => {
-            let (status, message) = match (drive.interrupted, drive.abandoned_workers) {
+            let (status, message) = match (drive.interrupted, overload(&spec.workload, &drive)) {
                 (true, _) => (RunStatus::Interrupted, Some("interrupted by Ctrl-C".to_string())),
-                (false, 0) => (RunStatus::Ok, None),
-                (false, n) => (
-                    RunStatus::Ok,
-                    Some(format!(
-                        "{n} workers still had an operation in flight {}s after the end",
-                        driver::DRAIN_TIMEOUT.as_secs()
-                    )),
-                ),
+                (false, Some(why)) => (RunStatus::Overloaded, Some(why)),
+                (false, None) => (RunStatus::Ok, None),
             };
             let message = join_messages(message, drive.totals.measured_errors.details());
             let message = join_messages(message, family.notes.clone());
@@ -194,6 +188,37 @@ pub fn record<'a>(
         }
         Err(error) => RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     }
+}
+
+/// The least fraction of its schedule an open loop must keep to be `ok`: below it, the
+/// figures describe a run at another rate than the one asked for.
+pub const SCHEDULE_KEPT_MIN: f64 = 0.95;
+
+/// Why a run did not keep its schedule, if it did not: operations the driver gave up on
+/// (still in flight at the drain limit, or never started), or an open loop that started less
+/// than [`SCHEDULE_KEPT_MIN`] of the operations due in its measured phase.
+fn overload(workload: &Workload, drive: &driver::DriveReport) -> Option<String> {
+    let unfinished = drive.totals.unfinished;
+    let mut reasons = Vec::new();
+    if unfinished > 0 {
+        reasons.push(format!(
+            "{unfinished} operations unfinished when the driver gave up ({}s after the measured phase): their \
+             latencies are the time they had waited, a lower bound",
+            driver::DRAIN_TIMEOUT.as_secs()
+        ));
+    }
+    if let (Some(kept), workloads::LoadShape::Open { rate_ops_s, .. }) = (drive.schedule, workload.shape)
+        && let Some(fraction) = kept.fraction().filter(|f| *f < SCHEDULE_KEPT_MIN)
+    {
+        reasons.push(format!(
+            "the schedule was not kept: {} of {} operations due started on time ({:.1}%), {:.1} of {rate_ops_s} ops/s",
+            kept.started,
+            kept.due,
+            100.0 * fraction,
+            rate_ops_s * fraction
+        ));
+    }
+    (!reasons.is_empty()).then(|| format!("overloaded: {}", reasons.join("; ")))
 }
 
 fn join_messages(first: Option<String>, rest: Vec<String>) -> Option<String> {

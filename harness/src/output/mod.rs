@@ -20,10 +20,10 @@ pub mod table;
 
 use crate::driver::IntervalSink;
 use crate::plan::RunSpec;
-use crate::recorder::{FlushedInterval, Phase, Timing};
+use crate::recorder::{FlushedInterval, Histograms, Timing};
 use anyhow::Context as _;
 use hdrhistogram::serialization::V2DeflateSerializer;
-use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
+use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use host::HostInfo;
 use rows::{EventRow, NodeRow, RunKey, RunRecord, SummaryRow, TimeseriesRow};
 use serde::Serialize;
@@ -148,6 +148,7 @@ impl Session {
         Ok(RunSink {
             key: RunKey::of(spec),
             timing,
+            interval_length: spec.workload.interval,
             intervals: &mut self.pending_intervals,
             hlog: file,
             serializer: V2DeflateSerializer::new(),
@@ -180,10 +181,11 @@ impl Session {
 }
 
 /// Takes one run's intervals: every interval for `timeseries.csv` (written with the run's
-/// summary row), measured ones straight to the run's interval log.
+/// summary row), measured ones (and the drain) straight to the run's interval log.
 pub struct RunSink<'a> {
     key: RunKey,
     timing: Timing,
+    interval_length: Duration,
     intervals: &'a mut Vec<TimeseriesRow>,
     hlog: BufWriter<File>,
     serializer: V2DeflateSerializer,
@@ -191,20 +193,72 @@ pub struct RunSink<'a> {
     last_sample: Sample,
 }
 
+/// The tags of the histograms an interval log holds besides the untagged response times.
+pub const HLOG_TAGS: [&str; 4] = ["service", "lag", "acquire", "error"];
+
+/// `histograms`' tagged histograms, by tag, as [`HLOG_TAGS`] name them.
+pub fn tagged(histograms: &Histograms) -> [(&'static str, Option<&hdrhistogram::Histogram<u64>>); 4] {
+    [
+        ("service", histograms.service.as_ref()),
+        ("lag", histograms.lag.as_ref()),
+        ("acquire", histograms.phase.as_ref()),
+        ("error", histograms.failed.as_ref()),
+    ]
+}
+
+/// The comments that open a run's interval log: what the values are and what each tag holds.
+pub fn hlog_header(run_id: &str, timing: Timing) -> Vec<String> {
+    let unit = match timing {
+        Timing::PerOp => "values in nanoseconds".to_string(),
+        Timing::Batch(n) => {
+            format!("values in picoseconds per operation (timed in batches of {n}, each batch recorded {n} times)")
+        }
+    };
+    vec![
+        format!("stratbench {} run {run_id}: {unit}; Interval_Max divided by 1000", env!("CARGO_PKG_VERSION")),
+        "untagged: response time from the intended start (unfinished operations at the time they had waited); \
+         Tag=service: actual start to end; Tag=lag: actual minus intended start; Tag=acquire: time to the phase \
+         mark; Tag=error: failed operations"
+            .to_string(),
+    ]
+}
+
+/// Writes one interval's histograms (untagged response times, then the tagged ones recorded)
+/// into an interval log whose base time is the start of the measured phase.
+pub fn write_hlog_interval<W: std::io::Write>(
+    out: &mut W,
+    serializer: &mut V2DeflateSerializer,
+    histograms: &Histograms,
+    start: Duration,
+    length: Duration,
+) -> anyhow::Result<()> {
+    let mut writer = IntervalLogWriterBuilder::new().with_max_value_divisor(1000.0).begin_log_with(out, serializer)?;
+    let untagged = std::iter::once((None, Some(&histograms.response)));
+    let tagged = tagged(histograms).into_iter().map(|(tag, h)| (Tag::new(tag), h));
+    for (tag, histogram) in untagged.chain(tagged) {
+        if let Some(histogram) = histogram {
+            writer
+                .write_histogram(histogram, start, length, tag)
+                .map_err(|e| anyhow::anyhow!("cannot write the interval log: {e:?}"))?;
+        }
+    }
+    Ok(())
+}
+
 impl IntervalSink for RunSink<'_> {
     fn begin(&mut self, measure_start: SystemTime) -> anyhow::Result<()> {
-        let unit = match self.timing {
-            Timing::PerOp => "latency in microseconds per operation".to_string(),
-            Timing::Batch(n) => format!("nanoseconds per operation, timed in batches of {n}"),
-        };
-        IntervalLogWriterBuilder::new()
-            .add_comment(&format!("stratbench {} run {}: {unit}", env!("CARGO_PKG_VERSION"), self.key.run_id))
+        let mut builder = IntervalLogWriterBuilder::new();
+        for comment in hlog_header(&self.key.run_id, self.timing) {
+            builder.add_comment(&comment);
+        }
+        builder
             .add_comment(&format!(
                 "scenario={} family={} strategy={} mode={}",
                 self.key.scenario, self.key.family, self.key.strategy, self.key.mode
             ))
             .with_start_time(measure_start)
             .with_base_time(measure_start)
+            .with_max_value_divisor(1000.0)
             .begin_log_with(&mut self.hlog, &mut self.serializer)?;
         writeln!(
             self.hlog,
@@ -214,16 +268,13 @@ impl IntervalSink for RunSink<'_> {
     }
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
-        let mut row = TimeseriesRow::new(interval, self.timing);
+        let mut row = TimeseriesRow::new(interval, self.timing, self.interval_length);
         row.fill_sharding(self.last_sample.sharding, interval.sample.sharding);
         self.last_sample = interval.sample;
         self.intervals.push(row);
-        if interval.slot.phase == Phase::Measure {
+        if interval.slot.phase.is_measured() {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));
-            IntervalLogWriterBuilder::new()
-                .begin_log_with(&mut self.hlog, &mut self.serializer)?
-                .write_histogram(&interval.histogram, start, interval.length, None)
-                .map_err(|e| anyhow::anyhow!("cannot write the interval log: {e:?}"))?;
+            write_hlog_interval(&mut self.hlog, &mut self.serializer, &interval.histograms, start, interval.length)?;
             self.hlog.flush()?;
         }
         Ok(())

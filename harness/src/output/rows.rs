@@ -7,12 +7,12 @@ use super::spread;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
 use crate::plan::RunSpec;
-use crate::recorder::{FlushedInterval, Timing};
+use crate::recorder::{FlushedInterval, Histograms, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
 use targets::consensus::system::ConsensusMetrics;
-use targets::hashing::net::{ShardingMetrics, ShardingSample};
+use targets::hashing::net::{PhaseFigures, PhaseStats, ShardingMetrics, ShardingSample};
 use targets::locks::system::LockMetrics;
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
 use workloads::LoadShape;
@@ -28,6 +28,10 @@ pub enum RunStatus {
     Unsupported,
     /// Ctrl-C stopped it; the figures cover what was measured until then.
     Interrupted,
+    /// The run did not keep its schedule: operations were left unfinished at the drain limit,
+    /// or an open loop started under 95% of the operations due. The figures are those of a
+    /// target pushed past what it carries (the tail a lower bound); `message` says which.
+    Overloaded,
 }
 
 impl RunStatus {
@@ -38,6 +42,7 @@ impl RunStatus {
             RunStatus::Error => "error",
             RunStatus::Unsupported => "unsupported",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Overloaded => "overloaded",
         }
     }
 }
@@ -69,25 +74,28 @@ impl<'a> RunRecord<'a> {
     }
 }
 
-/// Percentiles of a histogram, in its own unit.
+/// Percentiles of a histogram in the unit of its columns (µs for latencies, ns for the cost
+/// per operation of batches: [`Timing::column_value`]).
+#[derive(Clone, Copy, Debug)]
 struct Percentiles {
     mean: f64,
-    p50: u64,
-    p90: u64,
-    p99: u64,
-    p999: u64,
-    max: u64,
+    p50: f64,
+    p90: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
 }
 
 impl Percentiles {
     fn of(histogram: &Histogram<u64>) -> Option<Self> {
+        let at = |q: f64| Timing::column_value(histogram.value_at_quantile(q));
         (!histogram.is_empty()).then(|| Percentiles {
-            mean: round3(histogram.mean()),
-            p50: histogram.value_at_quantile(0.50),
-            p90: histogram.value_at_quantile(0.90),
-            p99: histogram.value_at_quantile(0.99),
-            p999: histogram.value_at_quantile(0.999),
-            max: histogram.max(),
+            mean: round3(histogram.mean() / 1000.0),
+            p50: at(0.50),
+            p90: at(0.90),
+            p99: at(0.99),
+            p999: at(0.999),
+            max: Timing::column_value(histogram.max()),
         })
     }
 }
@@ -140,15 +148,15 @@ pub struct SummaryRow {
     pub throughput_ops_s: Option<f64>,
     pub warmup_ops: Option<u64>,
     pub latency_us_mean: Option<f64>,
-    pub latency_us_p50: Option<u64>,
-    pub latency_us_p90: Option<u64>,
-    pub latency_us_p99: Option<u64>,
-    pub latency_us_p999: Option<u64>,
-    pub latency_us_max: Option<u64>,
+    pub latency_us_p50: Option<f64>,
+    pub latency_us_p90: Option<f64>,
+    pub latency_us_p99: Option<f64>,
+    pub latency_us_p999: Option<f64>,
+    pub latency_us_max: Option<f64>,
     pub op_cost_ns_mean: Option<f64>,
-    pub op_cost_ns_p50: Option<u64>,
-    pub op_cost_ns_p99: Option<u64>,
-    pub op_cost_ns_max: Option<u64>,
+    pub op_cost_ns_p50: Option<f64>,
+    pub op_cost_ns_p99: Option<f64>,
+    pub op_cost_ns_max: Option<f64>,
     pub driver_cpu_percent: Option<f64>,
     pub driver_rss_bytes_peak: Option<u64>,
     pub build_time_us: Option<u64>,
@@ -173,11 +181,11 @@ pub struct SummaryRow {
     pub stratbench_version: String,
     pub driver_id: Option<String>,
     pub acquire_latency_us_mean: Option<f64>,
-    pub acquire_latency_us_p50: Option<u64>,
-    pub acquire_latency_us_p90: Option<u64>,
-    pub acquire_latency_us_p99: Option<u64>,
-    pub acquire_latency_us_p999: Option<u64>,
-    pub acquire_latency_us_max: Option<u64>,
+    pub acquire_latency_us_p50: Option<f64>,
+    pub acquire_latency_us_p90: Option<f64>,
+    pub acquire_latency_us_p99: Option<f64>,
+    pub acquire_latency_us_p999: Option<f64>,
+    pub acquire_latency_us_max: Option<f64>,
     pub acquire_timeouts: Option<u64>,
     pub acquire_failures: Option<u64>,
     pub lost_releases: Option<u64>,
@@ -201,9 +209,9 @@ pub struct SummaryRow {
     pub fencing: Option<bool>,
     pub safety_promised: Option<bool>,
     pub locks_left_after_run: Option<u64>,
-    pub error_latency_us_p50: Option<u64>,
-    pub error_latency_us_p99: Option<u64>,
-    pub error_latency_us_max: Option<u64>,
+    pub error_latency_us_p50: Option<f64>,
+    pub error_latency_us_p99: Option<f64>,
+    pub error_latency_us_max: Option<f64>,
     pub aborts_conflict_fraction: Option<f64>,
     pub aborts_timeout_fraction: Option<f64>,
     pub aborts_failure_fraction: Option<f64>,
@@ -230,9 +238,9 @@ pub struct SummaryRow {
     pub throughput_before_ops_s: Option<f64>,
     pub throughput_during_ops_s: Option<f64>,
     pub throughput_after_ops_s: Option<f64>,
-    pub latency_us_p99_before: Option<u64>,
-    pub latency_us_p99_during: Option<u64>,
-    pub latency_us_p99_after: Option<u64>,
+    pub latency_us_p99_before: Option<f64>,
+    pub latency_us_p99_during: Option<f64>,
+    pub latency_us_p99_after: Option<f64>,
     pub latency_us_p99_during_to_before: Option<f64>,
     pub misses: Option<u64>,
     pub misses_during_migration: Option<u64>,
@@ -259,6 +267,16 @@ pub struct SummaryRow {
     pub lin_keys_checked: Option<u64>,
     pub lin_keys_unchecked: Option<u64>,
     pub lin_keys_fraction: Option<f64>,
+    pub service_us_mean: Option<f64>,
+    pub service_us_p50: Option<f64>,
+    pub service_us_p90: Option<f64>,
+    pub service_us_p99: Option<f64>,
+    pub service_us_p999: Option<f64>,
+    pub service_us_max: Option<f64>,
+    pub schedule_lag_us_p99: Option<f64>,
+    pub schedule_lag_us_max: Option<f64>,
+    pub ops_unfinished: Option<u64>,
+    pub achieved_rate_ops_s: Option<f64>,
 }
 
 impl SummaryRow {
@@ -322,7 +340,7 @@ impl SummaryRow {
             ..SummaryRow::default()
         };
         if let Some(drive) = &record.drive {
-            row.fill_measurements(drive, record.timing);
+            row.fill_measurements(drive, record.timing, workload.shape);
             row.fill_resizes(&drive.events);
             row.fill_spread(drive, &record.family.node_weights, workload.nodes as usize);
         }
@@ -359,18 +377,7 @@ impl SummaryRow {
             self.migration_ms = Some(ms(migrations.iter().map(|m| m.duration).sum()));
         }
         if let Some(phases) = &sharding.phases {
-            self.throughput_before_ops_s = phases.before.map(|p| round3(p.throughput_ops_s));
-            self.throughput_during_ops_s = phases.during.map(|p| round3(p.throughput_ops_s));
-            self.throughput_after_ops_s = phases.after.map(|p| round3(p.throughput_ops_s));
-            if timing == Timing::PerOp {
-                self.latency_us_p99_before = phases.before.and_then(|p| p.p99);
-                self.latency_us_p99_during = phases.during.and_then(|p| p.p99);
-                self.latency_us_p99_after = phases.after.and_then(|p| p.p99);
-                self.latency_us_p99_during_to_before = match (self.latency_us_p99_during, self.latency_us_p99_before) {
-                    (Some(during), Some(before)) if before > 0 => Some(round6(during as f64 / before as f64)),
-                    _ => None,
-                };
-            }
+            self.fill_phases(phases, timing);
         }
         self.misses = drive.map(|d| d.totals.measured_errors.count("miss"));
         self.misses_during_migration = Some(sharding.misses_during_migration);
@@ -381,6 +388,23 @@ impl SummaryRow {
             self.keys_stray = verification.keys_stray;
         }
         self.recovery_ms_max = sharding.recoveries.iter().max().map(|d| ms(*d));
+    }
+
+    /// Throughput and p99 before, during and after the migrations.
+    pub(crate) fn fill_phases(&mut self, phases: &PhaseFigures, timing: Timing) {
+        self.throughput_before_ops_s = phases.before.map(|p| round3(p.throughput_ops_s));
+        self.throughput_during_ops_s = phases.during.map(|p| round3(p.throughput_ops_s));
+        self.throughput_after_ops_s = phases.after.map(|p| round3(p.throughput_ops_s));
+        if timing == Timing::PerOp {
+            let p99 = |p: Option<PhaseStats>| p.and_then(|p| p.p99).map(Timing::column_value);
+            self.latency_us_p99_before = p99(phases.before);
+            self.latency_us_p99_during = p99(phases.during);
+            self.latency_us_p99_after = p99(phases.after);
+            self.latency_us_p99_during_to_before = match (self.latency_us_p99_during, self.latency_us_p99_before) {
+                (Some(during), Some(before)) if before > 0.0 => Some(round6(during / before)),
+                _ => None,
+            };
+        }
     }
 
     /// Consensus family: the protocol's figures and the checkers' verdicts.
@@ -424,22 +448,31 @@ impl SummaryRow {
         self.aborts_failure_fraction = fraction("failure");
     }
 
-    fn fill_measurements(&mut self, drive: &DriveReport, timing: Timing) {
+    fn fill_measurements(&mut self, drive: &DriveReport, timing: Timing, shape: LoadShape) {
         let totals = &drive.totals;
         let errors = totals.measured_errors.total();
         let span = drive.measured_span.as_secs_f64();
         self.started_at = chrono::DateTime::<chrono::Utc>::from(drive.started_at)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.duration_s = Some(round3(span));
+        self.duration_s = (span > 0.0).then(|| round3(span));
         self.ops = Some(totals.measured_ops);
         self.errors = Some(errors);
         self.error_rate = (totals.measured_ops > 0).then(|| round6(errors as f64 / totals.measured_ops as f64));
         self.error_kinds = Some(totals.measured_errors.describe());
         self.throughput_ops_s = (span > 0.0).then(|| round3((totals.measured_ops - errors) as f64 / span));
         self.warmup_ops = Some(totals.warmup_ops);
+        self.ops_unfinished = Some(totals.unfinished);
+        if let (Some(kept), LoadShape::Open { rate_ops_s, .. }) = (drive.schedule, shape) {
+            self.achieved_rate_ops_s = kept.fraction().map(|f| round3(f * rate_ops_s));
+        }
         self.driver_cpu_percent = drive.resources.cpu_percent_mean.map(|c| (c * 10.0).round() / 10.0);
         self.driver_rss_bytes_peak = drive.resources.rss_bytes_peak;
-        if let Some(p) = totals.measured_phase.as_ref().and_then(Percentiles::of) {
+        self.fill_histograms(&totals.measured, timing);
+    }
+
+    /// Every percentile column, from the run's histograms ([`HISTOGRAM_COLUMNS`]).
+    pub(crate) fn fill_histograms(&mut self, histograms: &Histograms, timing: Timing) {
+        if let Some(p) = histograms.phase.as_ref().and_then(Percentiles::of) {
             self.acquire_latency_us_mean = Some(p.mean);
             self.acquire_latency_us_p50 = Some(p.p50);
             self.acquire_latency_us_p90 = Some(p.p90);
@@ -447,28 +480,41 @@ impl SummaryRow {
             self.acquire_latency_us_p999 = Some(p.p999);
             self.acquire_latency_us_max = Some(p.max);
         }
-        if let (Timing::PerOp, Some(p)) = (timing, Percentiles::of(&totals.measured_failed)) {
+        let response = Percentiles::of(&histograms.response);
+        if timing != Timing::PerOp {
+            if let Some(p) = response {
+                self.op_cost_ns_mean = Some(p.mean);
+                self.op_cost_ns_p50 = Some(p.p50);
+                self.op_cost_ns_p99 = Some(p.p99);
+                self.op_cost_ns_max = Some(p.max);
+            }
+            return;
+        }
+        if let Some(p) = histograms.failed.as_ref().and_then(Percentiles::of) {
             self.error_latency_us_p50 = Some(p.p50);
             self.error_latency_us_p99 = Some(p.p99);
             self.error_latency_us_max = Some(p.max);
         }
-        if let Some(p) = Percentiles::of(&totals.measured) {
-            match timing {
-                Timing::PerOp => {
-                    self.latency_us_mean = Some(p.mean);
-                    self.latency_us_p50 = Some(p.p50);
-                    self.latency_us_p90 = Some(p.p90);
-                    self.latency_us_p99 = Some(p.p99);
-                    self.latency_us_p999 = Some(p.p999);
-                    self.latency_us_max = Some(p.max);
-                }
-                Timing::Batch(_) => {
-                    self.op_cost_ns_mean = Some(p.mean);
-                    self.op_cost_ns_p50 = Some(p.p50);
-                    self.op_cost_ns_p99 = Some(p.p99);
-                    self.op_cost_ns_max = Some(p.max);
-                }
-            }
+        if let Some(p) = response {
+            self.latency_us_mean = Some(p.mean);
+            self.latency_us_p50 = Some(p.p50);
+            self.latency_us_p90 = Some(p.p90);
+            self.latency_us_p99 = Some(p.p99);
+            self.latency_us_p999 = Some(p.p999);
+            self.latency_us_max = Some(p.max);
+        }
+        // A closed loop starts each operation when it is due: its service time is its latency.
+        if let Some(p) = histograms.service.as_ref().map_or(response, Percentiles::of) {
+            self.service_us_mean = Some(p.mean);
+            self.service_us_p50 = Some(p.p50);
+            self.service_us_p90 = Some(p.p90);
+            self.service_us_p99 = Some(p.p99);
+            self.service_us_p999 = Some(p.p999);
+            self.service_us_max = Some(p.max);
+        }
+        if let Some(p) = histograms.lag.as_ref().and_then(Percentiles::of) {
+            self.schedule_lag_us_p99 = Some(p.p99);
+            self.schedule_lag_us_max = Some(p.max);
         }
     }
 
@@ -574,6 +620,66 @@ impl SummaryRow {
     }
 }
 
+/// The summary columns computed from a run's histograms (by [`SummaryRow::fill_histograms`]):
+/// what `merge` recomputes from the drivers' summed interval logs.
+pub const HISTOGRAM_COLUMNS: &[&str] = &[
+    "latency_us_mean",
+    "latency_us_p50",
+    "latency_us_p90",
+    "latency_us_p99",
+    "latency_us_p999",
+    "latency_us_max",
+    "op_cost_ns_mean",
+    "op_cost_ns_p50",
+    "op_cost_ns_p99",
+    "op_cost_ns_max",
+    "acquire_latency_us_mean",
+    "acquire_latency_us_p50",
+    "acquire_latency_us_p90",
+    "acquire_latency_us_p99",
+    "acquire_latency_us_p999",
+    "acquire_latency_us_max",
+    "error_latency_us_p50",
+    "error_latency_us_p99",
+    "error_latency_us_max",
+    "service_us_mean",
+    "service_us_p50",
+    "service_us_p90",
+    "service_us_p99",
+    "service_us_p999",
+    "service_us_max",
+    "schedule_lag_us_p99",
+    "schedule_lag_us_max",
+];
+
+/// The networked hashing family's columns over the phases of the run (by
+/// [`SummaryRow::fill_phases`]).
+pub const PHASE_COLUMNS: &[&str] = &[
+    "throughput_before_ops_s",
+    "throughput_during_ops_s",
+    "throughput_after_ops_s",
+    "latency_us_p99_before",
+    "latency_us_p99_during",
+    "latency_us_p99_after",
+    "latency_us_p99_during_to_before",
+];
+
+/// The values of `columns` in `row`, as `summary.csv` writes them (empty when not filled).
+pub fn cells_of(row: &SummaryRow, columns: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.serialize(row)?;
+    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("cannot write CSV: {e}"))?;
+    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let header = reader.headers()?.clone();
+    let record = reader.records().next().ok_or_else(|| anyhow::anyhow!("no row written"))??;
+    Ok(header
+        .iter()
+        .zip(record.iter())
+        .filter(|(name, _)| columns.contains(name))
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect())
+}
+
 /// The columns that identify a run; the other files start with them.
 #[derive(Debug, Default, Serialize, Clone)]
 pub struct RunKey {
@@ -608,22 +714,30 @@ pub struct TimeseriesRow {
     pub interval_s: f64,
     pub ops: u64,
     pub errors: u64,
-    pub throughput_ops_s: f64,
-    pub latency_us_p50: Option<u64>,
-    pub latency_us_p90: Option<u64>,
-    pub latency_us_p99: Option<u64>,
-    pub latency_us_p999: Option<u64>,
-    pub latency_us_max: Option<u64>,
-    pub op_cost_ns_p50: Option<u64>,
-    pub op_cost_ns_p99: Option<u64>,
+    pub throughput_ops_s: Option<f64>,
+    pub latency_us_p50: Option<f64>,
+    pub latency_us_p90: Option<f64>,
+    pub latency_us_p99: Option<f64>,
+    pub latency_us_p999: Option<f64>,
+    pub latency_us_max: Option<f64>,
+    pub op_cost_ns_p50: Option<f64>,
+    pub op_cost_ns_p99: Option<f64>,
     pub driver_rss_bytes: Option<u64>,
-    pub acquire_latency_us_p50: Option<u64>,
-    pub acquire_latency_us_p99: Option<u64>,
+    pub acquire_latency_us_p50: Option<f64>,
+    pub acquire_latency_us_p99: Option<f64>,
     pub backend_requests_share: Option<String>,
     pub migrating: Option<bool>,
     pub keys_migrated: Option<u64>,
     pub misses: Option<u64>,
+    pub ops_unfinished: u64,
+    pub service_us_p50: Option<f64>,
+    pub service_us_p99: Option<f64>,
+    pub schedule_lag_us_p99: Option<f64>,
 }
+
+/// The shortest interval whose rate is written, as a fraction of the interval length: a few
+/// operations over a few microseconds (the last sliver of a run) are not a rate.
+pub const RATE_MIN_INTERVAL_FRACTION: f64 = 0.1;
 
 impl TimeseriesRow {
     /// Networked hashing: what changed between the counters sampled at the end of the
@@ -639,23 +753,26 @@ impl TimeseriesRow {
         self.misses = Some(now.misses.saturating_sub(before.misses));
     }
 
-    /// The row for `interval` (backend shares are filled at the end of the run, by
-    /// [`TimeseriesRow::fill_shares`]).
-    pub fn new(interval: &FlushedInterval, timing: Timing) -> Self {
+    /// The row for `interval` of a run whose intervals are `interval_length` long (backend
+    /// shares are filled at the end of the run, by [`TimeseriesRow::fill_shares`]).
+    pub fn new(interval: &FlushedInterval, timing: Timing, interval_length: Duration) -> Self {
         let errors = interval.errors.total();
         let seconds = interval.length.as_secs_f64();
+        let long_enough = seconds >= RATE_MIN_INTERVAL_FRACTION * interval_length.as_secs_f64() && seconds > 0.0;
         let mut row = TimeseriesRow {
             phase: interval.slot.phase.as_str().to_string(),
             interval_index: interval.slot.index,
             interval_start_s: round3(interval.start_offset_s),
-            interval_s: round3(seconds),
+            interval_s: round6(seconds),
             ops: interval.ops,
             errors,
-            throughput_ops_s: if seconds > 0.0 { round3((interval.ops - errors) as f64 / seconds) } else { 0.0 },
+            throughput_ops_s: long_enough.then(|| round3((interval.ops - errors) as f64 / seconds)),
             driver_rss_bytes: interval.driver_rss_bytes,
+            ops_unfinished: interval.unfinished,
             ..TimeseriesRow::default()
         };
-        if let Some(p) = Percentiles::of(&interval.histogram) {
+        let histograms = &interval.histograms;
+        if let Some(p) = Percentiles::of(&histograms.response) {
             match timing {
                 Timing::PerOp => {
                     row.latency_us_p50 = Some(p.p50);
@@ -670,10 +787,15 @@ impl TimeseriesRow {
                 }
             }
         }
-        if let Some(p) = interval.phase.as_ref().and_then(Percentiles::of) {
+        if let Some(p) = histograms.phase.as_ref().and_then(Percentiles::of) {
             row.acquire_latency_us_p50 = Some(p.p50);
             row.acquire_latency_us_p99 = Some(p.p99);
         }
+        if let Some(p) = histograms.service.as_ref().and_then(Percentiles::of) {
+            row.service_us_p50 = Some(p.p50);
+            row.service_us_p99 = Some(p.p99);
+        }
+        row.schedule_lag_us_p99 = histograms.lag.as_ref().and_then(Percentiles::of).map(|p| p.p99);
         row
     }
 }

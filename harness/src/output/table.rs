@@ -14,12 +14,13 @@ pub fn render(rows: &[SummaryRow], format: OutputFormat) -> anyhow::Result<Strin
     }
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "scenario",
     "strategy",
     "mode",
     "status",
     "ops/s",
+    "errors",
     "p50",
     "p99",
     "p99.9",
@@ -39,6 +40,7 @@ fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
                 row.mode.clone(),
                 row.status.clone(),
                 row.throughput_ops_s.map_or_else(String::new, human_rate),
+                row.error_rate.map_or_else(String::new, percent),
                 p50,
                 p99,
                 p999,
@@ -51,19 +53,29 @@ fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Latency cells with their unit: µs per operation, or ns per operation for batch timing.
+/// Latency cells, each with its unit: the response time of operations timed alone, or the
+/// cost per operation of batches (marked `/op`).
 fn latency_cells(row: &SummaryRow) -> (String, String, String) {
     if row.latency_us_p50.is_some() {
-        let cell = |v: Option<u64>| v.map_or_else(String::new, |v| format!("{v} us"));
+        let cell = |v: Option<f64>| v.map_or_else(String::new, |us| human_duration(us * 1e-6));
         (cell(row.latency_us_p50), cell(row.latency_us_p99), cell(row.latency_us_p999))
     } else {
-        let cell = |v: Option<u64>| v.map_or_else(String::new, |v| format!("{v} ns/op"));
+        let cell = |v: Option<f64>| v.map_or_else(String::new, |ns| format!("{}/op", human_duration(ns * 1e-9)));
         (cell(row.op_cost_ns_p50), cell(row.op_cost_ns_p99), String::new())
     }
 }
 
 fn fixed(value: Option<f64>, digits: usize) -> String {
     value.filter(|v| v.is_finite()).map_or_else(String::new, |v| format!("{v:.digits$}"))
+}
+
+/// 0.0123 → "1.23%"; no errors → "0".
+fn percent(fraction: f64) -> String {
+    match fraction {
+        f if f == 0.0 => "0".to_string(),
+        f if f < 0.0001 => format!("{:.4}%", f * 100.0),
+        f => format!("{:.2}%", f * 100.0),
+    }
 }
 
 /// 12345678.9 → "12.35M".
@@ -76,6 +88,23 @@ fn human_rate(value: f64) -> String {
     }
 }
 
+/// A duration in seconds, with three significant digits in the unit that reads best:
+/// 1.37e-7 → "137 ns", 4.213e-6 → "4.21 µs", 0.1952 → "195 ms", 5.5378 → "5.54 s".
+pub fn human_duration(seconds: f64) -> String {
+    let (value, unit) = match seconds.abs() {
+        s if s < 1e-6 => (seconds * 1e9, "ns"),
+        s if s < 1e-3 => (seconds * 1e6, "µs"),
+        s if s < 1.0 => (seconds * 1e3, "ms"),
+        _ => (seconds, "s"),
+    };
+    let digits = match value.abs() {
+        v if v >= 99.95 => 0,
+        v if v >= 9.995 => 1,
+        _ => 2,
+    };
+    format!("{value:.digits$} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +113,17 @@ mod tests {
     fn rates_read_at_a_glance() {
         assert_eq!(human_rate(12_345_678.9), "12.35M");
         assert_eq!(human_rate(950.0), "950.0");
+    }
+
+    #[test]
+    fn durations_read_in_the_unit_that_fits() {
+        assert_eq!(human_duration(137e-9), "137 ns");
+        assert_eq!(human_duration(1.299e-9), "1.30 ns");
+        assert_eq!(human_duration(4.213e-6), "4.21 µs");
+        assert_eq!(human_duration(0.1952), "195 ms");
+        assert_eq!(human_duration(5.5378), "5.54 s");
+        assert_eq!(human_duration(0.0), "0.00 ns");
+        assert_eq!(percent(0.0123), "1.23%");
+        assert_eq!(percent(0.0), "0");
     }
 }

@@ -14,6 +14,7 @@ pub mod plots;
 
 use crate::cli::ReportArgs;
 use crate::commands::Outcome;
+use crate::recorder::Timing;
 use crate::rundir::{self, CsvTable, IntervalLog};
 use anyhow::Context as _;
 use plots::{Marker, Series};
@@ -270,7 +271,7 @@ fn spectrum_chart(data: &RunData<'_>, lines: &[Line], batch: bool) -> anyhow::Re
             let run_id = data.summary.get(&data.summary.rows[*i], "run_id");
             let path = data.dir.join("hlog").join(format!("{run_id}.hlog"));
             if path.is_file() {
-                rundir::add(&mut total, &IntervalLog::read(&path)?.total());
+                rundir::add(&mut total, &IntervalLog::read(&path)?.total().response);
             }
         }
         series.push(Series { name: line.label.clone(), points: spectrum_points(&total) });
@@ -286,7 +287,8 @@ fn spectrum_chart(data: &RunData<'_>, lines: &[Line], batch: bool) -> anyhow::Re
     plots::spectrum(title, unit, &series).map(Some)
 }
 
-/// (1/(1-p), value at p) for p from 0 up to the resolution of the count, then the maximum.
+/// (1/(1-p), value at p) for p from 0 up to the resolution of the count, then the maximum;
+/// values in the unit of the CSV columns (µs, or ns per operation of batches).
 pub fn spectrum_points(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
     if histogram.is_empty() {
         return Vec::new();
@@ -298,9 +300,9 @@ pub fn spectrum_points(histogram: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f6
         if x > limit {
             break;
         }
-        points.push((x, histogram.value_at_quantile(1.0 - 1.0 / x) as f64));
+        points.push((x, Timing::column_value(histogram.value_at_quantile(1.0 - 1.0 / x))));
     }
-    points.push((limit, histogram.max() as f64));
+    points.push((limit, Timing::column_value(histogram.max())));
     points
 }
 
@@ -501,10 +503,11 @@ mod tests {
             histogram.record(v).unwrap();
         }
         let points = spectrum_points(&histogram);
-        assert_eq!(points[0], (1.0, histogram.value_at_quantile(0.0) as f64));
+        // Values in the columns' unit: the histogram's nanoseconds over 1000.
+        assert_eq!(points[0], (1.0, histogram.value_at_quantile(0.0) as f64 / 1000.0));
         let last = points.last().unwrap();
-        assert_eq!(last.1, histogram.max() as f64);
-        assert!(points.iter().any(|(x, v)| (*x - 100.0).abs() < 1e-6 && (*v - 9900.0).abs() < 10.0), "p99 point");
+        assert_eq!(last.1, histogram.max() as f64 / 1000.0);
+        assert!(points.iter().any(|(x, v)| (*x - 100.0).abs() < 1e-6 && (*v - 9.9).abs() < 0.01), "p99 point");
         assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "monotone");
     }
 }

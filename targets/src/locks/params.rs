@@ -27,8 +27,6 @@ pub struct LockParams {
     /// Time a holder keeps the lock after writing to the resource.
     pub hold: Duration,
     pub hold_dist: HoldDist,
-    /// Pause after each release before the next cycle (part of the cycle's latency).
-    pub think: Duration,
     /// Give up acquiring after this long.
     pub acquire_timeout: Duration,
     /// redis and redlock: the longest random wait before retrying a refused acquire.
@@ -53,7 +51,6 @@ impl Default for LockParams {
             ttl: Duration::from_secs(5),
             hold: Duration::ZERO,
             hold_dist: HoldDist::Fixed,
-            think: Duration::ZERO,
             acquire_timeout: Duration::from_secs(5),
             retry_delay: Duration::from_millis(1),
             fencing: true,
@@ -76,11 +73,10 @@ pub struct ParamError {
 
 impl LockParams {
     /// Every parameter name.
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 11] = [
         "ttl",
         "hold",
         "hold_dist",
-        "think",
         "acquire_timeout",
         "retry_delay",
         "fencing",
@@ -99,7 +95,13 @@ impl LockParams {
             match name {
                 "ttl" => params.ttl = positive_duration(name, value, Duration::from_millis(1))?,
                 "hold" => params.hold = duration(name, value)?,
-                "think" => params.think = duration(name, value)?,
+                "think" => {
+                    return Err(error(
+                        name,
+                        "think time is the workload's now: set `think = \"5ms\"` beside `concurrency` in the \
+                         scenario (or `--think 5ms`); it is slept between cycles, outside the timed span",
+                    ));
+                }
                 "acquire_timeout" => params.acquire_timeout = positive_duration(name, value, Duration::from_millis(1))?,
                 "retry_delay" => params.retry_delay = positive_duration(name, value, Duration::from_micros(1))?,
                 "session_timeout" => params.session_timeout = positive_duration(name, value, Duration::from_secs(1))?,
@@ -187,7 +189,7 @@ mod tests {
     #[test]
     fn reads_every_parameter() {
         let params = parse(
-            "ttl='500ms'\nhold='2ms'\nhold_dist='exponential'\nthink='1ms'\nacquire_timeout='3s'\n\
+            "ttl='500ms'\nhold='2ms'\nhold_dist='exponential'\nacquire_timeout='3s'\n\
              retry_delay='5ms'\nfencing=false\nclient_process=true\nmasters=5\nsession_timeout='2s'\netcd_members=3\nredis_persistence='always'",
         )
         .unwrap();
@@ -210,6 +212,7 @@ mod tests {
             ("fencing='yes'", "fencing"),
             ("hold_dist='normal'", "hold_dist"),
             ("tll='1s'", "params"),
+            ("think='5ms'", "think"),
         ] {
             let error = parse(text).unwrap_err();
             assert_eq!(error.param, param, "{text}: {error}");

@@ -4,8 +4,9 @@
 //! One operation is one cycle: acquire the lock named by the operation's key (waiting
 //! included, up to the acquire timeout) — the driver's phase mark falls here, so acquire latency
 //! is recorded apart from the whole cycle — then write to the protected resource with the
-//! fencing token, hold the lock for a drawn hold time, end the critical section, release, and
-//! think. Failures are counted by kind: `timeout`, `lost` (the lock expired before its
+//! fencing token, hold the lock for a drawn hold time, end the critical section, and release.
+//! A client's think time between cycles belongs to the workload (`think`): the driver sleeps
+//! it outside the timed cycle. Failures are counted by kind: `timeout`, `lost` (the lock expired before its
 //! release), `connect`, `server`, `killed` (a holder killed by a fault).
 //!
 //! Faults, applied through [`System::apply_event`]:
@@ -237,7 +238,7 @@ fn draw(rng: &mut WorkloadRng, mean: Duration, dist: HoldDist) -> Duration {
     }
 }
 
-/// Hold and think times, on the precise timer: tokio's would round each up to the next
+/// Hold times, on the precise timer: tokio's would round each up to the next
 /// millisecond.
 async fn sleep(duration: Duration) {
     if !duration.is_zero() {
@@ -283,9 +284,7 @@ impl<S: LockService> LockWorker<S> {
         shared.checker.write(lock, seq, held.token);
         sleep(draw(rng, params.hold, params.hold_dist)).await;
         shared.checker.released(lock, seq, Instant::now());
-        let released = client.release(held).await.map_err(op_error);
-        sleep(draw(rng, params.think, HoldDist::Fixed)).await;
-        released
+        client.release(held).await.map_err(op_error)
     }
 }
 
