@@ -39,8 +39,15 @@ fn number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 
     row[column].parse().unwrap_or_else(|_| panic!("{column} = `{}`", row[column]))
 }
 
-/// Every interval histogram of every `.hlog` under `dir/hlog`, and their wall-clock starts.
+/// Every untagged (response-time) interval histogram of every `.hlog` under `dir/hlog`, and
+/// their wall-clock starts.
 fn histograms(dir: &Path) -> (Vec<Histogram<u64>>, Vec<Duration>) {
+    tagged_histograms(dir, None)
+}
+
+/// The interval histograms with `tag` (`None`: untagged) of every `.hlog` under `dir/hlog`,
+/// and the logs' wall-clock starts.
+fn tagged_histograms(dir: &Path, tag: Option<&str>) -> (Vec<Histogram<u64>>, Vec<Duration>) {
     let mut all = Vec::new();
     let mut starts = Vec::new();
     for entry in std::fs::read_dir(dir.join("hlog")).unwrap() {
@@ -48,12 +55,12 @@ fn histograms(dir: &Path) -> (Vec<Histogram<u64>>, Vec<Duration>) {
         for item in IntervalLogIterator::new(&bytes) {
             match item.unwrap() {
                 LogEntry::StartTime(start) => starts.push(start),
-                LogEntry::Interval(interval) => {
+                LogEntry::Interval(interval) if interval.tag().map(|t| t.as_str()) == tag => {
                     let raw = decode_base64(interval.encoded_histogram());
                     let histogram: Histogram<u64> = Deserializer::new().deserialize(&mut &raw[..]).unwrap();
                     all.push(histogram);
                 }
-                LogEntry::BaseTime(_) => {}
+                LogEntry::BaseTime(_) | LogEntry::Interval(_) => {}
             }
         }
     }
@@ -119,9 +126,15 @@ fn two_drivers_merge_like_one_driver_carrying_both_loads() {
     for (column, quantile) in
         [("latency_us_p50", 0.5), ("latency_us_p90", 0.9), ("latency_us_p99", 0.99), ("latency_us_p999", 0.999)]
     {
-        assert_eq!(number(&m, column), direct.value_at_quantile(quantile) as f64, "{column}");
+        assert_eq!(number(&m, column), direct.value_at_quantile(quantile) as f64 / 1000.0, "{column}: ns in µs");
     }
-    assert_eq!(number(&m, "latency_us_max"), direct.max() as f64);
+    assert_eq!(number(&m, "latency_us_max"), direct.max() as f64 / 1000.0);
+    // So do the service time and the schedule lag, kept beside them in the logs.
+    for (tag, column, quantile) in [("service", "service_us_p99", 0.99), ("lag", "schedule_lag_us_p99", 0.99)] {
+        let mut tagged = tagged_histograms(&east, Some(tag)).0;
+        tagged.extend(tagged_histograms(&west, Some(tag)).0);
+        assert_eq!(number(&m, column), sum(&tagged).value_at_quantile(quantile) as f64 / 1000.0, "{column}");
+    }
     let (merged_log, _) = histograms(&merged);
     assert_eq!(sum(&merged_log), direct, "the merged interval log holds the same histograms");
 
@@ -162,6 +175,29 @@ fn two_drivers_merge_like_one_driver_carrying_both_loads() {
     ]);
     assert_eq!(output.status.code(), Some(0), "the merged run matches the single driver's: {}", text(&output));
     assert!(!String::from_utf8_lossy(&output.stdout).contains("missing"), "{}", text(&output));
+}
+
+/// A merge that would count a driver twice, overwrite one of its inputs, or silently leave a
+/// driver's latencies out is refused, naming the problem.
+#[test]
+fn merge_refuses_a_directory_twice_an_output_among_its_inputs_and_a_driver_without_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let args = ["run", "--family", "noop", "--duration", "200ms", "--warmup", "50ms", "--out", out.to_str().unwrap()];
+        assert!(stratbench(&args).status.success());
+    }
+    let (a_path, b_path) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let merged = dir.path().join("m");
+    let merged_path = merged.to_str().unwrap();
+    common::assert_bad_input(&[
+        (&["merge", a_path, a_path, "--out", merged_path], "given twice"),
+        (&["merge", a_path, b_path, "--out", a_path], "is one of the inputs"),
+    ]);
+    std::fs::remove_dir_all(b.join("hlog")).unwrap();
+    common::assert_bad_input(&[(&["merge", a_path, b_path, "--out", merged_path], "no hlog/")]);
+    let output = stratbench(&["merge", a_path, b_path, "--out", merged_path, "--allow-partial"]);
+    assert!(output.status.success(), "{}", text(&output));
 }
 
 #[test]
