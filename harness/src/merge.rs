@@ -360,11 +360,10 @@ fn add_part(run: &mut MergedRun, part: &Part<'_>, offset: u64, measure_start: Du
     for logged in &part.log.intervals {
         let since_start = logged.start_epoch.saturating_sub(measure_start);
         let slot = match part.drain_start {
-            Some(drain) if since_start + Duration::from_millis(1) >= drain => run.drain.get_or_insert_with(Default::default),
-            _ => run
-                .slots
-                .entry(slot_of(logged.start_epoch.saturating_sub(run.origin), run.interval))
-                .or_default(),
+            Some(drain) if since_start + Duration::from_millis(1) >= drain => {
+                run.drain.get_or_insert_with(Default::default)
+            }
+            _ => run.slots.entry(slot_of(logged.start_epoch.saturating_sub(run.origin), run.interval)).or_default(),
         };
         slot.length = slot.length.max(logged.length);
         slot.histograms.add(&logged.histograms);
@@ -547,10 +546,11 @@ fn write_log(path: &Path, run: &MergedRun, parts: &[Part<'_>]) -> anyhow::Result
         env!("CARGO_PKG_VERSION"),
         drivers.join(", ")
     ));
-    builder.with_start_time(origin).with_base_time(origin).with_max_value_divisor(1000.0).begin_log_with(
-        &mut file,
-        &mut serializer,
-    )?;
+    builder
+        .with_start_time(origin)
+        .with_base_time(origin)
+        .with_max_value_divisor(1000.0)
+        .begin_log_with(&mut file, &mut serializer)?;
     for (start, slot) in logged_slots(run) {
         write_hlog_interval(&mut file, &mut serializer, &slot.histograms, start, slot.length)?;
     }
@@ -577,7 +577,8 @@ fn merged_series(run: &MergedRun, summary: &CsvTable, row: &[String]) -> Vec<(Ru
         repeat: summary.num(row, "repeat").unwrap_or(0.0) as u32,
     };
     let measured_end = run.slots.iter().next_back().map_or(Duration::ZERO, |(i, s)| times(run.interval, *i) + s.length);
-    let measured = run.slots.iter().map(|(i, s)| (Slot { phase: Phase::Measure, index: *i }, times(run.interval, *i), s));
+    let measured =
+        run.slots.iter().map(|(i, s)| (Slot { phase: Phase::Measure, index: *i }, times(run.interval, *i), s));
     let drain = run.drain.iter().map(|s| (Slot::DRAIN, measured_end, s));
     measured
         .chain(drain)

@@ -7,11 +7,11 @@
 //! know still load: a missing column reads as empty.
 
 use crate::error::bad_input;
+use crate::recorder::{Histograms, record_value};
 use anyhow::Context as _;
 use base64::Engine as _;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
-use crate::recorder::{Histograms, record_value};
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -182,7 +182,8 @@ impl IntervalLog {
             .filter(|l| !l.starts_with('['))
             .map(|l| l.trim().to_string())
             .collect();
-        let scale = if comments.iter().any(|c| THOUSANDFOLD_COARSER.iter().any(|old| c.contains(old))) { 1000 } else { 1 };
+        let scale =
+            if comments.iter().any(|c| THOUSANDFOLD_COARSER.iter().any(|old| c.contains(old))) { 1000 } else { 1 };
         let mut log = IntervalLog { comments, intervals: Vec::new() };
         let (mut start, mut base) = (None, None);
         for entry in IntervalLogIterator::new(&bytes) {

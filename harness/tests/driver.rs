@@ -368,14 +368,22 @@ fn an_open_loop_that_cannot_keep_up_counts_every_due_operation_and_is_overloaded
     let (report, intervals) = run_virtual(Slow(10), &workload);
     let totals = &report.totals;
     assert_eq!(totals.measured_ops + totals.unfinished, 1000, "{} + {}", totals.measured_ops, totals.unfinished);
-    assert!((595..=615).contains(&totals.measured_ops), "6 s (and a supervisor tick) at 100/s: {}", totals.measured_ops);
+    assert!(
+        (595..=615).contains(&totals.measured_ops),
+        "6 s (and a supervisor tick) at 100/s: {}",
+        totals.measured_ops
+    );
     assert_eq!(totals.measured.response.len(), 1000, "the unfinished ones are in the latency histogram");
     let drain_limit_ns = (1 + driver::DRAIN_TIMEOUT.as_secs()) * 1_000_000_000;
     assert!(totals.measured.response.max() >= drain_limit_ns - 2_000_000_000, "max {}", totals.measured.response.max());
     let kept = report.schedule.unwrap();
     assert_eq!(kept.due, 1000);
     assert!(kept.fraction().unwrap() < 0.15, "about 100 of 1000 started on time: {kept:?}");
-    assert!(report.measured_span >= Duration::from_secs(6), "the span reaches the drain limit: {:?}", report.measured_span);
+    assert!(
+        report.measured_span >= Duration::from_secs(6),
+        "the span reaches the drain limit: {:?}",
+        report.measured_span
+    );
     let drain = intervals.last().unwrap();
     assert_eq!((drain.slot.phase, drain.unfinished), (Phase::Drain, totals.unfinished));
 }

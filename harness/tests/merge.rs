@@ -184,7 +184,8 @@ fn merge_refuses_a_directory_twice_an_output_among_its_inputs_and_a_driver_witho
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for out in [&a, &b] {
-        let args = ["run", "--family", "noop", "--duration", "200ms", "--warmup", "50ms", "--out", out.to_str().unwrap()];
+        let args =
+            ["run", "--family", "noop", "--duration", "200ms", "--warmup", "50ms", "--out", out.to_str().unwrap()];
         assert!(stratbench(&args).status.success());
     }
     let (a_path, b_path) = (a.to_str().unwrap(), b.to_str().unwrap());

@@ -110,7 +110,10 @@ fn load_and_use(text: &str) {
         }
         if let LoadShape::Open { rate_ops_s, arrivals, workers } = workload.shape {
             let mut schedule = ArrivalSchedule::new(arrivals, rate_ops_s, workload.seed);
-            schedule.skip_until(workload.length.duration, workload.length.ops.unwrap_or(u64::MAX).min(u64::from(workers) << 20));
+            schedule.skip_until(
+                workload.length.duration,
+                workload.length.ops.unwrap_or(u64::MAX).min(u64::from(workers) << 20),
+            );
             schedule.next_offset();
         }
     }

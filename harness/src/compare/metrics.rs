@@ -126,8 +126,9 @@ pub const DEFAULT_REFERENCES: &[(&str, &str)] = &[("hashing", "jump")];
 /// (no `.` in the cell): there one unit is the resolution, which made a 2 ns cost recorded
 /// as 3 ns read as +50%. Columns that are not recorded timings have none.
 pub fn resolution(column: &str, cell: &str) -> f64 {
-    let recorded = (column.starts_with("latency_us_") || column.starts_with("op_cost_ns_") || column == "build_time_us")
-        && !column.ends_with("_mean");
+    let recorded =
+        (column.starts_with("latency_us_") || column.starts_with("op_cost_ns_") || column == "build_time_us")
+            && !column.ends_with("_mean");
     let value = cell.parse::<f64>().unwrap_or(0.0);
     if !recorded || value <= 0.0 {
         return 0.0;

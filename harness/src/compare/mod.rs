@@ -180,19 +180,15 @@ impl<'a> Side<'a> {
 
     /// The reference strategy's `column` for `row` (and its cell as written): its repetition
     /// with the same number if there is one, else the median of its repetitions.
-    fn reference_value(
-        &self,
-        row: &[String],
-        column: &str,
-        thresholds: &Thresholds,
-    ) -> Result<(f64, String), String> {
+    fn reference_value(&self, row: &[String], column: &str, thresholds: &Thresholds) -> Result<(f64, String), String> {
         let family = self.table.get(row, "family");
         let strategy = thresholds.references.get(family).ok_or_else(|| format!("no reference for `{family}`"))?;
         let mut identity = self.table.identity(row);
         identity[2] = strategy.clone();
         let rows = self.group(&identity).map(|rows| self.ok_rows(rows)).unwrap_or_default();
         let repeat = self.table.get(row, "repeat");
-        let same = rows.iter().find(|r| self.table.get(r, "repeat") == repeat).filter(|r| self.table.num(r, column).is_some());
+        let same =
+            rows.iter().find(|r| self.table.get(r, "repeat") == repeat).filter(|r| self.table.num(r, column).is_some());
         if let Some(same) = same {
             return Ok((self.table.num(same, column).unwrap_or_default(), self.table.get(same, column).to_string()));
         }

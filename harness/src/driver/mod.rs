@@ -23,7 +23,9 @@ pub mod ops;
 pub mod sampler;
 pub mod worker;
 
-use crate::recorder::{Aggregator, FlushedInterval, PaddedCounter, Report, Slot, Timeline, Timing, Totals, WorkerRecorder};
+use crate::recorder::{
+    Aggregator, FlushedInterval, PaddedCounter, Report, Slot, Timeline, Timing, Totals, WorkerRecorder,
+};
 use anyhow::Context as _;
 use arrivals::Arrivals;
 use clock::{Clock, RealClock};
@@ -355,9 +357,7 @@ impl<S: System> Run<'_, S> {
             }
             match arrivals {
                 None => worker::closed_loop::<C, _>(target, source, recorder, batch, think, stop).await,
-                Some(arrivals) => {
-                    worker::open_loop::<C, _>(target, source, recorder.scheduled(), arrivals, stop).await
-                }
+                Some(arrivals) => worker::open_loop::<C, _>(target, source, recorder.scheduled(), arrivals, stop).await,
             }
         }
     }

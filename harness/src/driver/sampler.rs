@@ -61,7 +61,9 @@ pub fn sample_until(stop: Receiver<()>, rss_bytes_now: &AtomicU64) -> ResourceUs
     let wall = wall_start.elapsed();
     let cpu = process_cpu_time().zip(cpu_start).map(|(end, start)| end.saturating_sub(start));
     ResourceUsage {
-        cpu_percent_mean: cpu.filter(|_| wall >= MIN_CPU_WINDOW).map(|cpu| 100.0 * cpu.as_secs_f64() / wall.as_secs_f64()),
+        cpu_percent_mean: cpu
+            .filter(|_| wall >= MIN_CPU_WINDOW)
+            .map(|cpu| 100.0 * cpu.as_secs_f64() / wall.as_secs_f64()),
         rss_bytes_peak: (rss_peak > 0).then_some(rss_peak),
     }
 }
@@ -69,6 +71,7 @@ pub fn sample_until(stop: Receiver<()>, rss_bytes_now: &AtomicU64) -> ResourceUs
 /// The CPU time (user and system) the process has used so far.
 fn process_cpu_time() -> Option<Duration> {
     let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF).ok()?;
-    let micros = |t: nix::sys::time::TimeVal| Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64);
+    let micros =
+        |t: nix::sys::time::TimeVal| Duration::from_secs(t.tv_sec() as u64) + Duration::from_micros(t.tv_usec() as u64);
     Some(micros(usage.user_time()) + micros(usage.system_time()))
 }

@@ -71,8 +71,11 @@ pub async fn closed_loop<C: Clock, W: Worker>(
         if !go_on || stop.load(Ordering::Relaxed) {
             break;
         }
-        if !think.is_zero() && !(sleep_until::<C>(end + think, &stop).await && recorder.should_continue(C::now())) {
-            break;
+        if !think.is_zero() {
+            let thought = sleep_until::<C>(end + think, &stop).await;
+            if !thought || !recorder.should_continue(C::now()) {
+                break;
+            }
         }
         // Lets other tasks on this thread run now and then: the budget only yields after a
         // run of operations that never waited.

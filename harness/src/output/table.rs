@@ -72,7 +72,7 @@ fn fixed(value: Option<f64>, digits: usize) -> String {
 /// 0.0123 → "1.23%"; no errors → "0".
 fn percent(fraction: f64) -> String {
     match fraction {
-        f if f == 0.0 => "0".to_string(),
+        0.0 => "0".to_string(),
         f if f < 0.0001 => format!("{:.4}%", f * 100.0),
         f => format!("{:.2}%", f * 100.0),
     }

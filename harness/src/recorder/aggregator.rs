@@ -246,8 +246,8 @@ impl Aggregator {
 
 #[cfg(test)]
 mod tests {
-    use super::super::worker::{OpTimes, PaddedCounter, WorkerRecorder};
     use super::super::histograms::Timing;
+    use super::super::worker::{OpTimes, PaddedCounter, WorkerRecorder};
     use super::*;
     use std::sync::Arc;
     use std::sync::mpsc;
@@ -337,14 +337,22 @@ mod tests {
         let (sender, receiver) = mpsc::channel();
         let mut recorder = WorkerRecorder::new(0, t, Timing::PerOp, None, Arc::default(), sender).scheduled();
         let due = t.run_start + Duration::from_millis(2);
-        recorder.record(OpTimes { intended: due, started: due, marked: None, end: due + Duration::from_millis(1) }, 1, None);
+        recorder.record(
+            OpTimes { intended: due, started: due, marked: None, end: due + Duration::from_millis(1) },
+            1,
+            None,
+        );
         recorder.begin(t.run_start + Duration::from_millis(5), t.run_start + Duration::from_millis(6), 1);
         std::thread::sleep(Duration::from_millis(15));
         drop(recorder);
         let (_, totals) = aggregate(t, receiver, 1);
         assert_eq!((totals.measured_ops, totals.unfinished), (1, 1));
         assert_eq!(totals.measured.response.len(), 2, "the unfinished one's wait is in the tail");
-        assert!(totals.measured.response.max() >= 10_000_000, "it had waited over 10 ms: {}", totals.measured.response.max());
+        assert!(
+            totals.measured.response.max() >= 10_000_000,
+            "it had waited over 10 ms: {}",
+            totals.measured.response.max()
+        );
         assert_eq!(totals.started_on_schedule, 1);
     }
 }

@@ -57,4 +57,3 @@ impl ErrorCounts {
         self.kinds.iter().filter_map(|(k, _, d)| d.as_ref().map(|d| format!("{k}: {d}"))).collect()
     }
 }
-

@@ -116,7 +116,9 @@ impl Histograms {
     /// Whether nothing was recorded.
     pub fn is_empty(&self) -> bool {
         self.response.is_empty()
-            && [&self.service, &self.lag, &self.phase, &self.failed].iter().all(|h| h.as_ref().is_none_or(|h| h.is_empty()))
+            && [&self.service, &self.lag, &self.phase, &self.failed]
+                .iter()
+                .all(|h| h.as_ref().is_none_or(|h| h.is_empty()))
     }
 }
 

@@ -218,7 +218,14 @@ impl WorkerRecorder {
     /// started `service` before `at`. They are counted apart from the operations that ended,
     /// and their waits enter the response (and service and lag) histograms as lower bounds.
     #[cold]
-    pub fn record_unfinished(&mut self, at: Instant, waited: Duration, service: Option<Duration>, ops: u32, count: u64) {
+    pub fn record_unfinished(
+        &mut self,
+        at: Instant,
+        waited: Duration,
+        service: Option<Duration>,
+        ops: u32,
+        count: u64,
+    ) {
         let operations = count * u64::from(ops);
         if operations == 0 {
             return;
@@ -230,7 +237,11 @@ impl WorkerRecorder {
         record_value(&mut self.histograms.response, timing.value(waited, ops), operations);
         if self.scheduled {
             if let Some(service) = service {
-                record_value(self.histograms.service.get_or_insert_with(new_histogram), timing.value(service, ops), operations);
+                record_value(
+                    self.histograms.service.get_or_insert_with(new_histogram),
+                    timing.value(service, ops),
+                    operations,
+                );
             }
             let lag = timing.value(waited.saturating_sub(service.unwrap_or_default()), ops);
             record_value(self.histograms.lag.get_or_insert_with(new_histogram), lag, operations);
