@@ -14,6 +14,7 @@
 
 pub mod format;
 pub mod host;
+pub mod outdir;
 pub mod rows;
 pub mod spread;
 pub mod table;

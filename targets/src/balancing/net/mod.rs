@@ -7,14 +7,14 @@
 //! - [`proxy`]: an HTTP reverse proxy (hyper + tokio) that picks a backend with the same
 //!   [`Balancer`](super::Balancer) as the in-process version;
 //! - [`nginx`]: nginx as a reference proxy, with the equivalent upstream methods;
-//! - [`process`]: child processes that are stopped on every path (a guard that kills and
-//!   reaps on drop), and the readiness handshake (a child prints the address it listens on).
+//!
+//! Their processes are [`crate::process::ChildProcess`]es, started by the harness; a backend or
+//! proxy prints [`LISTENING`] and its address once bound.
 //!
 //! Every server listens on 127.0.0.1 only.
 
 pub mod backend;
 pub mod nginx;
-pub mod process;
 pub mod proxy;
 
 /// The response header that names the backend that served a request (its index).

@@ -141,7 +141,7 @@ impl ShardPool {
         let server = RedisServer::start(self.persistence)?;
         let url = server.url();
         self.insert(node, &url, Some(server))
-            .map_err(|detail| ServerError::Start { name: "redis-server".into(), detail })
+            .map_err(|detail| ServerError::start("redis-server", detail))
     }
 
     /// Whether the harness started these servers (and may kill them).
