@@ -278,8 +278,9 @@ pub struct RunArgs {
     /// Length of the measured phase (10s, 500ms, 2m).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<HumanDuration>,
-    /// Warm-up before the measured phase, left out of the summary.
-    #[arg(long, value_parser = parse_duration)]
+    /// Warm-up before the measured phase, left out of the summary (0s: none, as in a
+    /// scenario file).
+    #[arg(long, value_parser = HumanDuration::parse)]
     pub warmup: Option<HumanDuration>,
     /// End the measured phase after this many operations (or at --duration, if sooner).
     #[arg(long, value_parser = parse_positive)]

@@ -102,6 +102,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Interrupted;
             break;
         }
+        session.check_writable(spec)?;
         let progress = progress_bar(spec, runs.len());
         let mut record = spec.family.run(spec, &mut session, &progress);
         progress.finish_and_clear();
