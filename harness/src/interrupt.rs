@@ -2,9 +2,10 @@
 //! child process to become ready ([`targets::process::cancel`]); the driver polls the flag,
 //! stops the run in progress, and the session writes what was measured (the run in progress
 //! as `interrupted`) before exiting with code 130. A second signal, for the case where
-//! something does not stop, kills every process the harness started and removes every scratch
-//! directory at once ([`targets::process::stop_all`]); the session then has
-//! [`SECOND_INTERRUPT_GRACE`] to write its row before the process exits with code 130.
+//! something does not stop, gives the session [`SECOND_INTERRUPT_GRACE`] to finish that (it
+//! normally takes a few hundred milliseconds); if it has not, it kills every process the harness
+//! started, removes every scratch directory ([`targets::process::stop_all`]) and exits with code
+//! 130 at once.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -20,12 +21,16 @@ pub fn install() {
     let result = ctrlc::set_handler(|| {
         targets::process::cancel();
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            eprintln!("stratbench: second interrupt: stopping the processes it started and exiting");
-            targets::process::stop_all();
             let deadline = Instant::now() + SECOND_INTERRUPT_GRACE;
             while !FINISHED.load(Ordering::SeqCst) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(10));
             }
+            if FINISHED.load(Ordering::SeqCst) {
+                // The session wrote everything and stopped its processes; it exits with 130.
+                return;
+            }
+            eprintln!("stratbench: second interrupt: stopping the processes it started and exiting");
+            targets::process::stop_all();
             std::process::exit(i32::from(crate::error::EXIT_INTERRUPTED));
         }
         eprintln!("stratbench: interrupted; stopping the current run and writing what was measured");

@@ -145,6 +145,7 @@ pub struct Spec {
     pipes: bool,
     user: Option<(u32, u32)>,
     owned_dir: Option<PathBuf>,
+    stop_signal: Signal,
 }
 
 impl Spec {
@@ -159,7 +160,15 @@ impl Spec {
             pipes: false,
             user: None,
             owned_dir: None,
+            stop_signal: Signal::SIGTERM,
         }
+    }
+
+    /// Asks it to stop with `signal` instead of SIGTERM (PostgreSQL's SIGTERM waits for every
+    /// session to end; its SIGQUIT does not).
+    pub fn stop_signal(mut self, signal: Signal) -> Self {
+        self.stop_signal = signal;
+        self
     }
 
     /// Appends arguments.
@@ -235,6 +244,7 @@ pub struct ChildProcess {
     group: i32,
     supervised: bool,
     registration: u64,
+    stop_signal: Signal,
     log: Option<PathBuf>,
     stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
@@ -276,6 +286,7 @@ impl ChildProcess {
             group,
             supervised,
             registration,
+            stop_signal: spec.stop_signal,
             log: spec.log.clone(),
         })
     }
@@ -395,9 +406,10 @@ impl ChildProcess {
             .map_err(|e| ProcessError::Start { name: self.name.clone(), detail: e.to_string() })
     }
 
-    /// Stops the group: SIGCONT, SIGTERM, up to [`STOP_GRACE`], then SIGKILL; reaps it.
+    /// Stops the group: SIGCONT, SIGTERM (or the spec's stop signal), up to [`STOP_GRACE`],
+    /// then SIGKILL; reaps it.
     pub fn stop(&mut self) {
-        self.end(Signal::SIGTERM, STOP_GRACE);
+        self.end(self.stop_signal, STOP_GRACE);
     }
 
     /// Kills the group at once (SIGKILL), as a crash would; reaps it.

@@ -105,7 +105,9 @@ impl PostgresServer {
             let spec = server_spec("postgres", &bin.join("postgres"), dir.path())
                 .args([std::ffi::OsStr::new("-D"), dir.path().join("pgdata").as_os_str()])
                 .args(server_settings(config, port, dir.path()))
-                .user(owner);
+                .user(owner)
+                // Immediate shutdown: the cluster is thrown away, nothing to checkpoint.
+                .stop_signal(nix::sys::signal::Signal::SIGQUIT);
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
             let process = start_server(&spec, addr, ping)?;
             let access = Login { addr, user: USER.into(), password: random_password() };
