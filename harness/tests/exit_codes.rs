@@ -15,7 +15,8 @@ fn text(output: &Output) -> String {
 }
 
 fn noop_run(out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec!["run", "--family", "noop", "--duration", "200ms", "--warmup", "0s", "--out", out.to_str().unwrap()];
+    let mut args =
+        vec!["run", "--family", "noop", "--duration", "200ms", "--warmup", "0s", "--out", out.to_str().unwrap()];
     args.extend_from_slice(extra);
     stratbench(&args)
 }
@@ -25,7 +26,8 @@ fn malformed_server_addresses_are_bad_input_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
     for (flag, value) in [("--redis", "notanaddress"), ("--zookeeper", "127.0.0.1"), ("--etcd", "http://x:y")] {
         let out = dir.path().join(flag.trim_start_matches('-'));
-        let output = stratbench(&["run", "--family", "locks", "--mode", "net", flag, value, "--out", out.to_str().unwrap()]);
+        let output =
+            stratbench(&["run", "--family", "locks", "--mode", "net", flag, value, "--out", out.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(2), "{flag} {value}: {}", text(&output));
         assert!(text(&output).contains(flag) && text(&output).contains(value), "{}", text(&output));
         assert!(!out.exists(), "{flag}: nothing started, nothing written");
@@ -70,7 +72,8 @@ fn an_interval_log_that_cannot_be_written_fails_the_session() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("long.toml");
     let name = "x".repeat(300);
-    std::fs::write(&file, format!("[[scenario]]\nname = \"{name}\"\nfamily = \"noop\"\nduration = \"200ms\"\n")).unwrap();
+    std::fs::write(&file, format!("[[scenario]]\nname = \"{name}\"\nfamily = \"noop\"\nduration = \"200ms\"\n"))
+        .unwrap();
     let output = stratbench(&["run", file.to_str().unwrap(), "--out", dir.path().join("out").to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("cannot create"), "{}", text(&output));

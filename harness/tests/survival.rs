@@ -142,7 +142,11 @@ fn start(case: &Case, dir: &Path) -> (Child, Vec<u32>, HashSet<u16>) {
             let ports = ports_of(&pids).union(&ports).copied().collect();
             return (harness, pids, ports);
         }
-        assert!(started.elapsed() < UP_WITHIN, "{} did not come up under the harness within {UP_WITHIN:?}", case.program);
+        assert!(
+            started.elapsed() < UP_WITHIN,
+            "{} did not come up under the harness within {UP_WITHIN:?}",
+            case.program
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -196,7 +200,10 @@ fn survives_every_stop(case: &Case) {
 
 #[test]
 fn redis_servers_die_with_the_harness() {
-    survives_every_stop(&Case { scenario: scenario("hashing", "ring", "nodes = 3\nkeys = 1000\n"), program: "redis-server" });
+    survives_every_stop(&Case {
+        scenario: scenario("hashing", "ring", "nodes = 3\nkeys = 1000\n"),
+        program: "redis-server",
+    });
 }
 
 #[test]
@@ -211,12 +218,18 @@ fn etcd_dies_with_the_harness() {
 
 #[test]
 fn nginx_and_backends_die_with_the_harness() {
-    survives_every_stop(&Case { scenario: scenario("balancing", "engine:nginx:round-robin", "nodes = 2\n"), program: "nginx" });
+    survives_every_stop(&Case {
+        scenario: scenario("balancing", "engine:nginx:round-robin", "nodes = 2\n"),
+        program: "nginx",
+    });
 }
 
 #[test]
 fn postgres_dies_with_the_harness() {
-    survives_every_stop(&Case { scenario: scenario("commit", "engine:postgres-2pc", "keys = 1000\n"), program: "postgres" });
+    survives_every_stop(&Case {
+        scenario: scenario("commit", "engine:postgres-2pc", "keys = 1000\n"),
+        program: "postgres",
+    });
 }
 
 #[test]
@@ -227,5 +240,8 @@ fn serve_nodes_die_with_the_harness() {
 #[test]
 fn lock_client_processes_die_with_the_harness() {
     // The lock clients listen nowhere; redis-server does, and the clients are descendants.
-    survives_every_stop(&Case { scenario: scenario("locks", "redis", "[scenario.params]\nclient_process = true\n"), program: "redis-server" });
+    survives_every_stop(&Case {
+        scenario: scenario("locks", "redis", "[scenario.params]\nclient_process = true\n"),
+        program: "redis-server",
+    });
 }

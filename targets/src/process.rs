@@ -261,7 +261,9 @@ impl ChildProcess {
             command.current_dir(dir);
         }
         let log = match &spec.log {
-            Some(path) => Some(create_log(path).map_err(|e| spec.error(format!("cannot create {}: {e}", path.display())))?),
+            Some(path) => {
+                Some(create_log(path).map_err(|e| spec.error(format!("cannot create {}: {e}", path.display())))?)
+            }
             None => None,
         };
         let stderr = log.as_ref().map_or(Ok(Stdio::null()), |f| f.try_clone().map(Stdio::from));
@@ -536,7 +538,9 @@ pub fn supervise(program: &Path, args: &[OsString], user: Option<(u32, u32)>, re
             Err(_) => return 1,
         }
         if nix::unistd::getppid() != parent {
-            stop_group(group, Signal::SIGTERM, STOP_GRACE, || matches!(child.try_wait(), Ok(None)) || group_alive(group));
+            stop_group(group, Signal::SIGTERM, STOP_GRACE, || {
+                matches!(child.try_wait(), Ok(None)) || group_alive(group)
+            });
             let _ = child.wait();
             if let Some(dir) = remove_dir {
                 let _ = std::fs::remove_dir_all(dir);
@@ -575,7 +579,10 @@ pub fn scratch_dir(name: &str) -> Result<ScratchDir, ProcessError> {
         .prefix(&format!("{DIR_PREFIX}{}-{name}-", std::process::id()))
         .permissions(std::fs::Permissions::from_mode(0o700))
         .tempdir()
-        .map_err(|e| ProcessError::Start { name: name.into(), detail: format!("cannot create a temporary directory: {e}") })?;
+        .map_err(|e| ProcessError::Start {
+            name: name.into(),
+            detail: format!("cannot create a temporary directory: {e}"),
+        })?;
     lock(&DIRS).push(dir.path().to_path_buf());
     Ok(ScratchDir { dir: Some(dir) })
 }

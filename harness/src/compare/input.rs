@@ -26,7 +26,10 @@ pub fn read(path: &Path) -> anyhow::Result<CsvTable> {
             return Err(at(line, "column `run_id` is empty".into()));
         }
         if let Some(first) = first_seen.insert(run_id, line) {
-            return Err(at(line, format!("column `run_id`: `{run_id}` again (first on row {first}): run ids must be unique")));
+            return Err(at(
+                line,
+                format!("column `run_id`: `{run_id}` again (first on row {first}): run ids must be unique"),
+            ));
         }
         for metric in METRICS {
             let cell = table.get(row, metric.name);

@@ -19,8 +19,8 @@ use crate::transport::cluster::ask_all;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
 
-use crate::transport::log::FileLog;
 use crate::process::ChildProcess;
+use crate::transport::log::FileLog;
 use crate::transport::process::spawn_node;
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};

@@ -18,9 +18,9 @@
 //! stopped when its client is dropped, registered for a hard exit, supervised.
 
 use super::{Held, LockClient, LockError, LockService};
+use crate::process::{ChildProcess, Spec};
 use std::marker::PhantomData;
 use std::path::PathBuf;
-use crate::process::{ChildProcess, Spec};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, Lines};

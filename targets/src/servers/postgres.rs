@@ -148,17 +148,16 @@ fn random_password() -> String {
 
 /// Creates [`USER`] (login, create databases, no superuser) with `user`'s password, as `admin`.
 fn create_role(admin: &Login, user: &Login) -> Result<(), ServerError> {
-    let fail = |detail: String| ServerError::start("postgres", format!("cannot create the role {}: {detail}", user.user));
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(e.to_string()))?;
+    let fail =
+        |detail: String| ServerError::start("postgres", format!("cannot create the role {}: {detail}", user.user));
+    let runtime =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| fail(e.to_string()))?;
     runtime.block_on(async {
         let (client, connection) =
             admin.config("postgres").connect(tokio_postgres::NoTls).await.map_err(|e| fail(e.to_string()))?;
         let connection = tokio::spawn(connection);
         // The password is hex: nothing to escape. It is hashed (scram) before it is stored.
-        let sql = format!(
-            "CREATE ROLE {} LOGIN CREATEDB NOSUPERUSER PASSWORD '{}'",
-            user.user, user.password
-        );
+        let sql = format!("CREATE ROLE {} LOGIN CREATEDB NOSUPERUSER PASSWORD '{}'", user.user, user.password);
         client.batch_execute(&sql).await.map_err(|e| fail(e.to_string()))?;
         drop(client);
         let _ = connection.await;

@@ -14,10 +14,10 @@
 use super::cluster::{CONTROL_CLIENT, ClusterThread, Role};
 use super::log::FileLog;
 use super::node::Message;
-use crate::process::ChildProcess;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
 use super::tcp::{self, Frame, TcpEndpoint};
 use super::{NodeId, TransportError};
+use crate::process::ChildProcess;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,8 +33,9 @@ const WATCH_EVERY: Duration = Duration::from_millis(5);
 const RESTART_RETRY: Duration = Duration::from_millis(100);
 
 /// Starts node `id` listening on `listen`, knowing `peers`' addresses.
-pub type Launch =
-    dyn Fn(NodeId, SocketAddr, &[(NodeId, SocketAddr)]) -> Result<(ChildProcess, SocketAddr), TransportError> + Send + Sync;
+pub type Launch = dyn Fn(NodeId, SocketAddr, &[(NodeId, SocketAddr)]) -> Result<(ChildProcess, SocketAddr), TransportError>
+    + Send
+    + Sync;
 
 /// One node process and what the harness knows of it.
 struct Member {

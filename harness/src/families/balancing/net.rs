@@ -20,15 +20,15 @@ use anyhow::Context as _;
 use indicatif::ProgressBar;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use targets::process::READY_TIMEOUT;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use targets::balancing::net::nginx::{self, Method};
-use targets::process::ChildProcess;
-use targets::transport::process::spawn_node;
 use targets::balancing::{BackendSpec, BalancingParams};
 use targets::noop::NoopWorker;
+use targets::process::ChildProcess;
+use targets::process::READY_TIMEOUT;
 use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
+use targets::transport::process::spawn_node;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use workloads::{Event, EventAction, LoadShape};
 
@@ -82,10 +82,8 @@ struct BackendCommand {
 
 impl BackendCommand {
     fn spawn(&self, listen: &str) -> anyhow::Result<(ChildProcess, SocketAddr)> {
-        let mut args: Vec<String> = ["serve", "backend", "--exit-on-stdin-close", "--listen", listen]
-            .into_iter()
-            .map(String::from)
-            .collect();
+        let mut args: Vec<String> =
+            ["serve", "backend", "--exit-on-stdin-close", "--listen", listen].into_iter().map(String::from).collect();
         args.extend(["--id".into(), self.id.to_string(), "--latency".into(), self.spec.latency.to_string()]);
         args.extend(["--error-rate".into(), self.spec.error_rate.to_string(), "--seed".into(), self.seed.to_string()]);
         if let Some(capacity) = self.spec.capacity {
