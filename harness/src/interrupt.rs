@@ -10,8 +10,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-/// How long a second interrupt waits for the session to write the run in progress.
-pub const SECOND_INTERRUPT_GRACE: Duration = Duration::from_millis(700);
+/// How long a second interrupt waits for the session to write the run in progress, before and
+/// again after stopping every process (a run waiting on a server then fails at once).
+pub const SECOND_INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 static FINISHED: AtomicBool = AtomicBool::new(false);
@@ -21,23 +22,30 @@ pub fn install() {
     let result = ctrlc::set_handler(|| {
         targets::process::cancel();
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            let deadline = Instant::now() + SECOND_INTERRUPT_GRACE;
-            while !FINISHED.load(Ordering::SeqCst) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if FINISHED.load(Ordering::SeqCst) {
+            if wait_finished() {
                 // The session wrote everything and stopped its processes; it exits with 130.
                 return;
             }
             eprintln!("stratbench: second interrupt: stopping the processes it started and exiting");
             targets::process::stop_all();
-            std::process::exit(i32::from(crate::error::EXIT_INTERRUPTED));
+            if !wait_finished() {
+                std::process::exit(i32::from(crate::error::EXIT_INTERRUPTED));
+            }
         }
         eprintln!("stratbench: interrupted; stopping the current run and writing what was measured");
     });
     if let Err(error) = result {
         tracing::warn!("cannot install the Ctrl-C handler: {error}");
     }
+}
+
+/// Waits up to [`SECOND_INTERRUPT_GRACE`] for [`finished`]; whether it came.
+fn wait_finished() -> bool {
+    let deadline = Instant::now() + SECOND_INTERRUPT_GRACE;
+    while !FINISHED.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    FINISHED.load(Ordering::SeqCst)
 }
 
 /// Whether Ctrl-C (or SIGTERM) arrived.

@@ -121,7 +121,7 @@ fn signal(pid: u32, signal: &str) {
 fn start(case: &Case, dir: &Path) -> (Child, Vec<u32>, HashSet<u16>) {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, &case.scenario).unwrap();
-    let harness = Command::new(env!("CARGO_BIN_EXE_stratbench"))
+    let mut harness = Command::new(env!("CARGO_BIN_EXE_stratbench"))
         .arg("run")
         .arg(&file)
         .arg("--out")
@@ -142,11 +142,11 @@ fn start(case: &Case, dir: &Path) -> (Child, Vec<u32>, HashSet<u16>) {
             let ports = ports_of(&pids).union(&ports).copied().collect();
             return (harness, pids, ports);
         }
-        assert!(
-            started.elapsed() < UP_WITHIN,
-            "{} did not come up under the harness within {UP_WITHIN:?}",
-            case.program
-        );
+        if started.elapsed() >= UP_WITHIN {
+            let _ = harness.kill();
+            let _ = harness.wait();
+            panic!("{} did not come up under the harness within {UP_WITHIN:?}", case.program);
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
