@@ -118,6 +118,8 @@ fn signal(pid: u32, signal: &str) {
 }
 
 /// Starts the harness on `case` and waits until `case.program` runs under it and listens.
+// The child is returned to the caller, which waits for it (`stop`); the lint cannot see that.
+#[allow(clippy::zombie_processes)]
 fn start(case: &Case, dir: &Path) -> (Child, Vec<u32>, HashSet<u16>) {
     let file = dir.join("scenario.toml");
     std::fs::write(&file, &case.scenario).unwrap();
