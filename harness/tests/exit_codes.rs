@@ -129,19 +129,3 @@ fn ctrl_c_abandons_a_long_placement_build() {
     let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
     assert!(summary.contains(",interrupted,"), "{summary}");
 }
-
-#[test]
-fn nodes_beyond_the_bound_are_bad_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = stratbench(&[
-        "run",
-        "--family",
-        "hashing",
-        "--nodes",
-        "100001",
-        "--out",
-        dir.path().join("out").to_str().unwrap(),
-    ]);
-    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
-    assert!(text(&output).contains("nodes"), "{}", text(&output));
-}
