@@ -107,7 +107,7 @@ fn a_backend_frozen_mid_run_delays_about_t_over_d_of_the_operations_by_up_to_t()
     let seed = "918273612";
     let extra = ["--rate", "200", "--concurrency", "64", "--duration", "4s", "--warmup", "1s"];
     let out_arg = out.to_str().unwrap().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stratbench"))
+    let child = Command::new(env!("CARGO_BIN_EXE_stratbench"))
         .args(direct_args(&out_arg, seed, &extra))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -120,7 +120,7 @@ impl Connection {
         };
         match Self::driving(driver, response).await {
             Some(Ok(parts)) => {
-                let keep_alive = !parts.headers.get(hyper::header::CONNECTION).is_some_and(|v| v == "close");
+                let keep_alive = parts.headers.get(hyper::header::CONNECTION).is_none_or(|v| v != "close");
                 Ok((classify(parts.status, &parts.headers), keep_alive))
             }
             Some(Err(error)) => Err(ExchangeError::Failed(io_error(&error))),
