@@ -8,11 +8,11 @@ mod common;
 
 use common::{stratbench, summary, text};
 use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use stratbench::rundir::IntervalLog;
 
 /// `run --family balancing --mode net --strategy engine:direct` with one backend of `latency`,
 /// seeded with `seed` (so the test finds its backend process), into `out`, plus `extra`.
@@ -54,35 +54,29 @@ impl Drop for Thaw {
 
 /// The sum of the response-time (untagged) interval histograms of `dir/hlog/<run_id>.hlog`.
 fn response_times(dir: &Path, run_id: &str) -> Histogram<u64> {
-    use base64::Engine as _;
-    let bytes = std::fs::read(dir.join("hlog").join(format!("{run_id}.hlog"))).unwrap();
-    let mut sum = Histogram::<u64>::new(3).unwrap();
-    for item in IntervalLogIterator::new(&bytes) {
-        if let LogEntry::Interval(interval) = item.unwrap()
-            && interval.tag().is_none()
-        {
-            let raw = base64::engine::general_purpose::STANDARD.decode(interval.encoded_histogram()).unwrap();
-            let histogram: Histogram<u64> = Deserializer::new().deserialize(&mut &raw[..]).unwrap();
-            sum.add(&histogram).unwrap();
-        }
-    }
-    sum
+    let path = dir.join("hlog").join(format!("{run_id}.hlog"));
+    IntervalLog::read(&path).unwrap().total().response
 }
 
-fn number(row: &std::collections::HashMap<String, String>, column: &str) -> f64 {
+/// Runs `engine:direct` (see [`direct_args`]) into `dir/name` and returns its one summary row.
+fn run_direct(dir: &Path, name: &str, seed: &str, extra: &[&str]) -> HashMap<String, String> {
+    let out = dir.join(name);
+    let output = stratbench(&direct_args(out.to_str().unwrap(), seed, extra));
+    assert!(output.status.success(), "{}", text(&output));
+    let mut rows = summary(&out);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    rows.remove(0)
+}
+
+fn number(row: &HashMap<String, String>, column: &str) -> f64 {
     row[column].parse().unwrap_or_else(|_| panic!("`{column}` is not a number: {row:?}"))
 }
 
 #[test]
 fn rate_on_networked_balancing_runs_the_open_loop_with_its_columns() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("open");
     let extra = ["--rate", "400", "--concurrency", "8", "--duration", "1500ms", "--warmup", "300ms"];
-    let output = stratbench(&direct_args(out.to_str().unwrap(), "918273611", &extra));
-    assert!(output.status.success(), "{}", text(&output));
-    let rows = summary(&out);
-    assert_eq!(rows.len(), 1);
-    let row = &rows[0];
+    let row = &run_direct(dir.path(), "open", "918273611", &extra);
     let fields = ["status", "loop", "latency_basis", "load_engine", "ops_unfinished"];
     let values: Vec<&str> = fields.iter().map(|f| row[*f].as_str()).collect();
     assert_eq!(values, ["ok", "open", "intended-start", "driver", "0"], "{row:?}");
@@ -154,12 +148,9 @@ fn a_backend_frozen_mid_run_delays_about_t_over_d_of_the_operations_by_up_to_t()
 #[test]
 fn goose_is_still_selectable_as_a_closed_loop_of_users_and_refuses_a_rate() {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("goose");
     let extra = ["--concurrency", "4", "--duration", "1s", "--warmup", "300ms", "--param", "load_engine=\"goose\""];
-    let output = stratbench(&direct_args(out.to_str().unwrap(), "918273613", &extra));
-    assert!(output.status.success(), "{}", text(&output));
-    let rows = summary(&out);
-    let row = &rows[0];
+    let row = &run_direct(dir.path(), "goose", "918273613", &extra);
+    let out = dir.path().join("goose");
     let values = [row["status"].as_str(), row["loop"].as_str(), row["load_engine"].as_str()];
     assert_eq!(values, ["ok", "closed", "goose"], "{row:?}");
     assert!(number(row, "ops") > 50.0, "{row:?}");
