@@ -41,6 +41,27 @@ pub enum Command {
     LockClient(LockClientArgs),
     /// Run one networked node (what `run --mode net` starts on loopback; by hand to debug).
     Serve(ServeArgs),
+    /// Run PROGRAM in a process group of its own and stop that group when the harness that
+    /// started this goes away (how every server the harness starts dies with it).
+    #[command(hide = true)]
+    Supervise(SuperviseArgs),
+}
+
+/// Flags of the hidden `stratbench supervise`.
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// Run the program as this user id (with --gid).
+    #[arg(long, requires = "gid")]
+    pub uid: Option<u32>,
+    /// Run the program as this group id (with --uid).
+    #[arg(long, requires = "uid")]
+    pub gid: Option<u32>,
+    /// The program's scratch directory, removed if the harness goes away.
+    #[arg(long)]
+    pub remove_dir: Option<std::path::PathBuf>,
+    /// The program and its arguments.
+    #[arg(last = true, required = true)]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// Flags of the hidden `stratbench lock-client`.
@@ -257,8 +278,9 @@ pub struct RunArgs {
     /// Length of the measured phase (10s, 500ms, 2m).
     #[arg(long, value_parser = parse_duration)]
     pub duration: Option<HumanDuration>,
-    /// Warm-up before the measured phase, left out of the summary.
-    #[arg(long, value_parser = parse_duration)]
+    /// Warm-up before the measured phase, left out of the summary (0s: none, as in a
+    /// scenario file).
+    #[arg(long, value_parser = HumanDuration::parse)]
     pub warmup: Option<HumanDuration>,
     /// End the measured phase after this many operations (or at --duration, if sooner).
     #[arg(long, value_parser = parse_positive)]
@@ -306,9 +328,13 @@ pub struct RunArgs {
     /// A strategy parameter, NAME=VALUE (VALUE in TOML syntax); may be repeated.
     #[arg(long = "param", value_parser = parse_param)]
     pub params: Vec<(String, toml::Value)>,
-    /// Directory for the results (default: results/<timestamp>-<name>).
+    /// Directory for the results (default: results/<timestamp>-<name>); one that already holds
+    /// a run is refused (exit 2) unless --force.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the run already in --out (its files are removed first).
+    #[arg(long)]
+    pub force: bool,
     /// Shrink every run for a smoke test (1 s measured, 100k keys at most).
     #[arg(long)]
     pub quick: bool,

@@ -8,6 +8,7 @@ use crate::output::format::OutputFormat;
 use crate::output::rows::RunStatus;
 use crate::output::{Session, default_dir, host::HostInfo, table};
 use crate::plan::{self, RunPlan};
+use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -53,6 +54,16 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             Ok(Outcome::Ok)
         }
         Command::Serve(args) => crate::serve::serve(&args),
+        Command::Supervise(args) => {
+            let user = args.uid.zip(args.gid);
+            let code = targets::process::supervise(
+                std::path::Path::new(&args.command[0]),
+                &args.command[1..],
+                user,
+                args.remove_dir.as_deref(),
+            );
+            std::process::exit(code)
+        }
         Command::Compare(args) => crate::compare::command(&args),
         Command::Merge(args) => crate::merge::command(&args),
         Command::Report(args) => crate::report::command(&args),
@@ -72,6 +83,12 @@ pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
 fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     let RunPlan { runs, label, out_dir } = plan::plan(args)?;
     let dir = out_dir.unwrap_or_else(|| default_dir(&label));
+    crate::output::outdir::prepare(&dir, args.force)?;
+    targets::process::use_supervisor(std::env::current_exe().context("cannot find the stratbench executable")?);
+    let stale = targets::process::remove_stale_dirs();
+    if stale > 0 {
+        tracing::info!("removed {stale} scratch directories left by stratbench runs that are gone");
+    }
     let mut host = HostInfo::collect();
     host.driver_id = args.driver_id.clone();
     let mut session = Session::create(&dir, host)?;
@@ -85,9 +102,15 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Interrupted;
             break;
         }
+        session.check_writable(spec)?;
         let progress = progress_bar(spec, runs.len());
-        let record = spec.family.run(spec, &mut session, &progress);
+        let mut record = spec.family.run(spec, &mut session, &progress);
         progress.finish_and_clear();
+        if crate::interrupt::interrupted() && record.status == RunStatus::Error {
+            // Its servers were stopped under it: the run was interrupted, not broken.
+            record.status = RunStatus::Interrupted;
+            record.message = Some(format!("interrupted by Ctrl-C ({})", record.message.as_deref().unwrap_or("")));
+        }
         if record.status == RunStatus::Interrupted {
             outcome = Outcome::Interrupted;
         }
@@ -107,6 +130,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         }
         session.record(&record)?;
     }
+    crate::interrupt::finished();
     print!("{}", table::render(session.rows(), args.format)?);
     print_results_dir(session.dir(), args.format);
     Ok(outcome)

@@ -23,8 +23,12 @@ pub fn bad_input(message: impl Into<String>) -> anyhow::Error {
     BadInput(message.into()).into()
 }
 
+/// Whether `error` is bad input anywhere in its chain.
+pub fn is_bad_input(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| cause.is::<BadInput>() || cause.is::<workloads::ScenarioError>())
+}
+
 /// The exit code for an error that ended the session.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
-    let bad = error.chain().any(|cause| cause.is::<BadInput>() || cause.is::<workloads::ScenarioError>());
-    ExitCode::from(if bad { EXIT_BAD_INPUT } else { EXIT_FAILED })
+    ExitCode::from(if is_bad_input(error) { EXIT_BAD_INPUT } else { EXIT_FAILED })
 }

@@ -42,9 +42,21 @@ pub struct GivenServers {
 }
 
 impl GivenServers {
-    fn from_args(args: &RunArgs) -> Self {
-        let clean = |list: &[String]| list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
-        GivenServers { redis: clean(&args.redis), zookeeper: clean(&args.zookeeper), etcd: clean(&args.etcd) }
+    /// The addresses given, each checked to be a `host:port` (as a URL or plain): a malformed
+    /// one is bad input, found before anything starts.
+    fn from_args(args: &RunArgs) -> anyhow::Result<Self> {
+        let clean = |flag: &str, list: &[String]| {
+            let given: Vec<String> = list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+            for address in &given {
+                targets::servers::socket_addr(address).map_err(|e| bad_input(format!("{flag}: {e}")))?;
+            }
+            Ok::<_, anyhow::Error>(given)
+        };
+        Ok(GivenServers {
+            redis: clean("--redis", &args.redis)?,
+            zookeeper: clean("--zookeeper", &args.zookeeper)?,
+            etcd: clean("--etcd", &args.etcd)?,
+        })
     }
 }
 
@@ -62,7 +74,7 @@ pub fn plan(args: &RunArgs) -> anyhow::Result<RunPlan> {
     let overrides = overrides(args);
     let workloads = load_workloads(args, &overrides)?;
     let strategy_filter = StrategyFilter::new(&args.strategies)?;
-    let servers = GivenServers::from_args(args);
+    let servers = GivenServers::from_args(args)?;
     let mut runs = Vec::new();
     for workload in workloads {
         let workload = if args.quick { workload.quick() } else { workload };

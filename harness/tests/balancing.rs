@@ -99,9 +99,12 @@ fn processes_matching(needles: &[&str]) -> Vec<u32> {
     found
 }
 
-/// The pids of `stratbench serve` processes whose command line contains `needle`.
+/// The pids of `stratbench serve` processes whose command line contains `needle` (the servers
+/// themselves, not the `stratbench supervise` processes that hold them; those are checked gone
+/// by `assert_none_left`, which matches both).
 fn processes_with(needle: &str) -> Vec<u32> {
-    processes_matching(&[" serve ", needle])
+    let supervisors = processes_matching(&[" supervise ", needle]);
+    processes_matching(&[" serve ", needle]).into_iter().filter(|pid| !supervisors.contains(pid)).collect()
 }
 
 /// Waits (briefly) for every process matching `needles` to be gone.

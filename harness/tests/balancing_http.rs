@@ -24,6 +24,7 @@ fn direct_args<'a>(out: &'a str, seed: &'a str, extra: &[&'a str]) -> Vec<&'a st
 }
 
 /// The pids of the `stratbench serve backend` processes started with `--seed seed`.
+/// (The backend itself, not the `stratbench supervise` process that holds it.)
 fn backends_of(seed: &str) -> Vec<u32> {
     let needle = format!("--seed {seed}");
     let mut found = Vec::new();
@@ -31,7 +32,7 @@ fn backends_of(seed: &str) -> Vec<u32> {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else { continue };
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        if cmdline.contains(" serve backend ") && cmdline.contains(&needle) {
+        if cmdline.contains(" serve backend ") && cmdline.contains(&needle) && !cmdline.contains(" supervise ") {
             found.push(pid);
         }
     }

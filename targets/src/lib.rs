@@ -24,7 +24,7 @@
 //!
 //! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
 //! networked versions run against; [`transport`] runs the protocol families' sans-IO nodes
-//! in-process or over TCP.
+//! in-process or over TCP; [`process`] is the one owner of every child process either starts.
 
 pub mod balancing;
 pub mod commit;
@@ -33,6 +33,7 @@ pub mod hashing;
 pub mod locks;
 pub mod noop;
 pub mod param_values;
+pub mod process;
 mod registry;
 pub mod servers;
 pub mod target;

@@ -92,7 +92,7 @@ fn assert_gone(pids: &[u32]) {
         assert!(!Path::new(&format!("/proc/{pid}")).exists(), "server pid {pid} is still running");
     }
     for pid in pids {
-        assert!(!targets::servers::live_pids().contains(pid));
+        assert!(!targets::process::live_groups().contains(&(*pid as i32)));
     }
 }
 
@@ -191,12 +191,10 @@ fn etcd_is_exclusive_expires_and_cleans_up() {
 #[test]
 fn a_server_that_cannot_start_leaves_no_process() {
     // `false` exits at once: readiness fails fast, and the guard reaps it.
-    let dir = targets::servers::data_dir("test").unwrap();
-    let mut process =
-        targets::servers::ManagedProcess::spawn("false", std::process::Command::new("false"), dir).unwrap();
+    let spec = targets::process::Spec::new("false", "false");
+    let mut process = targets::process::ChildProcess::spawn(&spec).unwrap();
     let pid = process.pid().unwrap();
-    let error =
-        targets::servers::wait_ready(&mut process, "127.0.0.1:1".parse().unwrap(), |_| Err("no".into())).unwrap_err();
+    let error = process.wait_ready(Duration::from_secs(5), || Err("no".into())).unwrap_err();
     assert!(error.to_string().contains("exited"), "{error}");
     drop(process);
     assert_gone(&[pid]);

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use targets::commit::params::CommitParams;
 use targets::commit::postgres::PostgresSystem;
-use targets::servers::postgres::USER;
 use targets::target::{Op, System, Worker};
 use workloads::OpKind;
 use workloads::scenario::{ScenarioFile, WorkloadSpec};
@@ -28,10 +27,8 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Runs SQL on participant database `db` of the system's server.
 fn execute(runtime: &tokio::runtime::Runtime, system: &PostgresSystem, db: &str, sql: &str) {
-    let addr = system.addr();
+    let config = system.access().config(db);
     runtime.block_on(async {
-        let mut config = tokio_postgres::Config::new();
-        config.host(addr.ip().to_string()).port(addr.port()).user(USER).dbname(db);
         let (client, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(connection);
         client.batch_execute(sql).await.unwrap();

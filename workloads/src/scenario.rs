@@ -238,6 +238,12 @@ impl WorkloadSpec {
                 format!("must be from 10ms to {}", HumanDuration(defaults::MAX_DURATION)),
             ));
         }
+        if self.strategies.as_ref().is_some_and(Vec::is_empty) {
+            return Err(field_error(
+                "strategies",
+                "is empty: list at least one strategy, or leave it out to run them all".into(),
+            ));
+        }
         let warmup = self.warmup.map_or(defaults::WARMUP, |d| d.0);
         if warmup > defaults::MAX_DURATION {
             return Err(field_error("warmup", format!("must be at most {}", HumanDuration(defaults::MAX_DURATION))));

@@ -9,13 +9,14 @@
 //! machines or two noisy moments, which makes them the metrics to gate CI on. Rows present on
 //! one side only are listed, never dropped.
 
+pub mod input;
 pub mod metrics;
 pub mod render;
 pub mod stats;
 
 use crate::cli::CompareArgs;
 use crate::commands::Outcome;
-use crate::rundir::{CsvTable, IDENTITY_COLUMNS, read_summary};
+use crate::rundir::{CsvTable, IDENTITY_COLUMNS};
 use metrics::{Better, Kind, METRICS, Metric, Threshold, Thresholds};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -116,8 +117,8 @@ pub fn command(args: &CompareArgs) -> anyhow::Result<Outcome> {
     for flag in &args.reference {
         thresholds.apply_reference(flag)?;
     }
-    let baseline = read_summary(&args.baseline)?;
-    let current = read_summary(&args.current)?;
+    let baseline = input::read(&args.baseline)?;
+    let current = input::read(&args.current)?;
     let comparison = compare(&baseline, &current, &thresholds);
     print!("{}", render::render(&comparison, args.format));
     let failed =

@@ -20,6 +20,7 @@ use crate::plan::RunSpec;
 use crate::rundir::{IntervalLog, add};
 use indicatif::ProgressBar;
 use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
 use targets::hashing::net::shards::ShardPool;
 use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
@@ -38,6 +39,8 @@ pub const DEFAULT_BATCH: u32 = 1024;
 pub const MAX_KEYS: u64 = 50_000_000;
 /// 100,000 nodes is 16 million ring points.
 pub const MAX_NODES: u64 = 100_000;
+/// How often a placement build in progress looks at the stop flag.
+const BUILD_POLL: Duration = Duration::from_millis(20);
 /// Networked: keys live in Redis (about 100 bytes of overhead each) and are loaded before
 /// every run.
 pub const MAX_NET_KEYS: u64 = 10_000_000;
@@ -112,7 +115,31 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
 
 /// The strategy's structure over the workload's nodes, with the run's keys placed, and the
 /// key set's hashes; and how long building took.
-fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), HashingError> {
+///
+/// The build runs on a thread of its own, which the run abandons at Ctrl-C (`Err(None)`): a
+/// ring of 100,000 nodes takes minutes to build and cannot look at the stop flag itself.
+fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), Option<HashingError>> {
+    let owned = workload.clone();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new().name("placement-build".into()).spawn(move || {
+        let _ = sender.send(build_now::<P>(&owned));
+    });
+    if let Err(error) = thread {
+        return Err(Some(HashingError::Unsupported(format!("cannot start the build's thread: {error}"))));
+    }
+    loop {
+        match receiver.recv_timeout(BUILD_POLL) {
+            Ok(built) => return built.map_err(Some),
+            Err(RecvTimeoutError::Timeout) if crate::interrupt::interrupted() => return Err(None),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(Some(HashingError::Unsupported("the build's thread panicked".into())));
+            }
+        }
+    }
+}
+
+fn build_now<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), HashingError> {
     let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params))?;
     let nodes = params.node_set(workload.nodes)?;
     let keys = key_set(workload.keys);
@@ -122,10 +149,12 @@ fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), H
     Ok((placement, keys, start.elapsed()))
 }
 
-fn build_failed(spec: &RunSpec, error: HashingError) -> RunRecord<'_> {
+/// The row of a build that failed (`Some`) or was abandoned at Ctrl-C (`None`).
+fn build_failed(spec: &RunSpec, error: Option<HashingError>) -> RunRecord<'_> {
     match error {
-        HashingError::Unsupported(message) => RunRecord::failed(spec, RunStatus::Unsupported, message),
-        error => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+        None => RunRecord::failed(spec, RunStatus::Interrupted, "interrupted by Ctrl-C while building".into()),
+        Some(HashingError::Unsupported(message)) => RunRecord::failed(spec, RunStatus::Unsupported, message),
+        Some(error) => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
     }
 }
 

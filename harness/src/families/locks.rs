@@ -44,6 +44,9 @@ use workloads::scenario::Mode;
 
 /// How long the removal of a run's keys and nodes may take.
 const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The same after Ctrl-C: the session must end within a second, and a second Ctrl-C may have
+/// stopped the servers already.
+const INTERRUPTED_CLEANUP_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// The strategies and their versions.
 pub fn strategies() -> Vec<StrategyInfo> {
@@ -317,10 +320,11 @@ fn cleanup<S: LockService>(service: &S) -> Result<u64, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start a runtime: {e}"))?;
+    let limit = if crate::interrupt::interrupted() { INTERRUPTED_CLEANUP_TIMEOUT } else { CLEANUP_TIMEOUT };
     runtime.block_on(async {
-        match tokio::time::timeout(CLEANUP_TIMEOUT, service.cleanup()).await {
+        match tokio::time::timeout(limit, service.cleanup()).await {
             Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("took longer than {CLEANUP_TIMEOUT:?}")),
+            Err(_) => Err(format!("took longer than {limit:?}")),
         }
     })
 }

@@ -14,6 +14,7 @@
 
 pub mod format;
 pub mod host;
+pub mod outdir;
 pub mod rows;
 pub mod spread;
 pub mod table;
@@ -138,6 +139,15 @@ impl Session {
     /// The summary rows written so far.
     pub fn rows(&self) -> &[SummaryRow] {
         &self.rows
+    }
+
+    /// Checks, before run `spec` starts, that its interval log can be created: a results
+    /// directory that cannot take it (unwritable, a file name too long) fails the session
+    /// (exit 1) instead of turning every run into an error row.
+    pub fn check_writable(&self, spec: &RunSpec) -> anyhow::Result<()> {
+        let path = self.dir.join("hlog").join(format!("{}.hlog", spec.run_id));
+        File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(())
     }
 
     /// The sink for the intervals of run `spec`.

@@ -21,10 +21,10 @@ use super::params::CommitParams;
 use super::participant::ParticipantConfig;
 use super::system::{Backend, Finished};
 use super::{CommitError, CrashPoint, Msg};
+use crate::process::ChildProcess;
 use crate::transport::cluster::Role as _;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
 use crate::transport::log::FileLog;
-use crate::transport::process::NodeProcess;
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
 use crate::transport::{Endpoint, NodeId};
@@ -209,7 +209,7 @@ fn spawn_node(
     launch: &Launcher<'_>,
     role: Role,
     listen: SocketAddr,
-) -> Result<NodeProcess, crate::transport::TransportError> {
+) -> Result<(ChildProcess, SocketAddr), crate::transport::TransportError> {
     let id = role.id();
     let dir = data_dir(launch.config, id);
     std::fs::create_dir_all(&dir)
@@ -219,7 +219,7 @@ fn spawn_node(
         Role::Coordinator(_) => format!("coordinator {id}"),
         Role::Participant(_) => format!("participant {id}"),
     };
-    NodeProcess::spawn(&name, &launch.config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
+    crate::transport::process::spawn_node(&name, &launch.config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
 }
 
 impl Backend for NetCluster {

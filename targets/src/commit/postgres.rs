@@ -30,7 +30,7 @@
 use super::params::CommitParams;
 use super::workload::{Parts, TxnBuilder};
 use super::{Access, CommitError, KeyOp};
-use crate::servers::postgres::{PostgresConfig, PostgresServer, USER};
+use crate::servers::postgres::{Login, PostgresConfig, PostgresServer};
 use crate::target::{CommitMetrics, EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use crate::transport::NodeId;
 use futures_util::future::join_all;
@@ -87,8 +87,8 @@ impl PostgresSystem {
             .enable_all()
             .build()
             .map_err(|e| CommitError::Cluster(format!("cannot start a runtime: {e}")))?;
-        let addr = server.addr();
-        let wal_syncs_at_start = runtime.block_on(create_databases(addr, params.participants, workload.keys))?;
+        let access = server.access().clone();
+        let wal_syncs_at_start = runtime.block_on(create_databases(&access, params.participants, workload.keys))?;
         Ok(PostgresSystem {
             runtime,
             server,
@@ -104,11 +104,16 @@ impl PostgresSystem {
         self.server.addr()
     }
 
+    /// Where and as whom to connect (for tests).
+    pub fn access(&self) -> &Login {
+        self.server.access()
+    }
+
     fn finish(&self) -> Result<FamilyMetrics, CommitError> {
         let decisions = self.decisions.lock().expect("never poisoned").clone();
-        let addr = self.server.addr();
+        let access = self.server.access().clone();
         let participants = self.params.participants;
-        let checked = self.runtime.block_on(check(addr, participants, &decisions))?;
+        let checked = self.runtime.block_on(check(&access, participants, &decisions))?;
         let mut notes = vec![
             "engine: a commit's latency includes COMMIT PREPARED (phase 2); the client keeps no decision log".into(),
         ];
@@ -136,7 +141,7 @@ impl System for PostgresSystem {
     fn worker(&self, index: u32) -> PostgresWorker {
         let builder = TxnBuilder::new(&self.workload, self.params, index, self.workload.shape.workers());
         PostgresWorker {
-            addr: self.server.addr(),
+            access: self.server.access().clone(),
             index,
             participants: self.params.participants,
             timeout: self.params.client_timeout,
@@ -161,10 +166,8 @@ impl System for PostgresSystem {
 }
 
 /// Opens a session on database `db`; its connection runs on the current runtime.
-async fn connect(addr: SocketAddr, db: &str) -> Result<Client, tokio_postgres::Error> {
-    let mut config = tokio_postgres::Config::new();
-    config.host(addr.ip().to_string()).port(addr.port()).user(USER).dbname(db);
-    let (client, connection) = config.connect(NoTls).await?;
+async fn connect(access: &Login, db: &str) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = access.config(db).connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!("postgres session ended: {error}");
@@ -183,12 +186,12 @@ fn sql_error(what: &str) -> impl Fn(tokio_postgres::Error) -> CommitError + '_ {
 
 /// Creates the participants' databases and loads `keys` accounts into each; returns the
 /// server's WAL sync count so far.
-async fn create_databases(addr: SocketAddr, participants: u32, keys: u64) -> Result<Option<i64>, CommitError> {
-    let admin = connect(addr, "postgres").await.map_err(sql_error("connect"))?;
+async fn create_databases(access: &Login, participants: u32, keys: u64) -> Result<Option<i64>, CommitError> {
+    let admin = connect(access, "postgres").await.map_err(sql_error("connect"))?;
     for participant in 0..participants {
         let db = database(participant);
         admin.batch_execute(&format!("CREATE DATABASE {db}")).await.map_err(sql_error("create database"))?;
-        let client = connect(addr, &db).await.map_err(sql_error("connect"))?;
+        let client = connect(access, &db).await.map_err(sql_error("connect"))?;
         client
             .batch_execute(
                 "CREATE TABLE accounts (id bigint PRIMARY KEY, balance bigint NOT NULL);
@@ -213,7 +216,7 @@ async fn wal_syncs(client: &Client) -> Option<i64> {
 
 /// A driver worker: one client, its own coordinator, with a session per participant.
 pub struct PostgresWorker {
-    addr: SocketAddr,
+    access: Login,
     index: u32,
     participants: u32,
     timeout: std::time::Duration,
@@ -236,7 +239,7 @@ impl PostgresWorker {
     async fn open_sessions(&mut self) -> Result<(), OpError> {
         if self.sessions.is_none() {
             let dbs: Vec<String> = (0..self.participants).map(database).collect();
-            let opened = join_all(dbs.iter().map(|db| connect(self.addr, db))).await;
+            let opened = join_all(dbs.iter().map(|db| connect(&self.access, db))).await;
             let sessions = opened.into_iter().collect::<Result<Vec<_>, _>>().map_err(failure)?;
             self.sessions = Some(sessions);
         }
@@ -389,13 +392,13 @@ impl Checked {
 }
 
 /// Resolves what is still prepared, then checks atomicity and the balance.
-async fn check(addr: SocketAddr, participants: u32, decisions: &[Decision]) -> Result<Checked, CommitError> {
+async fn check(access: &Login, participants: u32, decisions: &[Decision]) -> Result<Checked, CommitError> {
     let decided: BTreeMap<&str, &Decision> = decisions.iter().map(|d| (d.gid.as_str(), d)).collect();
     let mut checked = Checked::default();
     let mut applied: Vec<HashSet<String>> = Vec::new();
     let mut balance_total = 0i64;
     for participant in 0..participants {
-        let client = connect(addr, &database(participant)).await.map_err(sql_error("connect"))?;
+        let client = connect(access, &database(participant)).await.map_err(sql_error("connect"))?;
         checked.in_doubt += resolve_prepared(&client, &decided).await?;
         let rows = client.query("SELECT gid FROM applied", &[]).await.map_err(sql_error("read applied"))?;
         applied.push(rows.iter().map(|row| row.get::<_, String>(0)).collect());
@@ -422,7 +425,7 @@ async fn check(addr: SocketAddr, participants: u32, decisions: &[Decision]) -> R
     if balance_total != 0 {
         checked.violation(format!("the balances sum to {balance_total}, not 0"));
     }
-    let admin = connect(addr, "postgres").await.map_err(sql_error("connect"))?;
+    let admin = connect(access, "postgres").await.map_err(sql_error("connect"))?;
     checked.wal_syncs = wal_syncs(&admin).await;
     Ok(checked)
 }

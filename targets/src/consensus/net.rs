@@ -19,8 +19,9 @@ use crate::transport::cluster::ask_all;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
 
+use crate::process::ChildProcess;
 use crate::transport::log::FileLog;
-use crate::transport::process::NodeProcess;
+use crate::transport::process::spawn_node;
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
 use crate::transport::{CLIENT_BASE, NodeId, NodeRecords, TransportError};
@@ -185,11 +186,11 @@ fn spawn_replica(
     id: NodeId,
     listen: SocketAddr,
     peers: &[(NodeId, SocketAddr)],
-) -> Result<NodeProcess, TransportError> {
+) -> Result<(ChildProcess, SocketAddr), TransportError> {
     let dir = data_dir(config, id);
     std::fs::create_dir_all(&dir).map_err(|e| TransportError::io(format!("cannot create {}", dir.display()), e))?;
     let args = serve_args(params, config, id, listen, peers);
-    NodeProcess::spawn(&format!("replica {id}"), &config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
+    spawn_node(&format!("replica {id}"), &config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
 }
 
 impl Backend for NetReplicas {

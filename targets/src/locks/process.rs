@@ -14,17 +14,17 @@
 //!
 //! The child prints `ready` once connected. [`LockClient::pause`] stops the child (SIGSTOP) and
 //! continues it (SIGCONT) after the pause; [`LockClient::crash`] kills it (SIGKILL) and starts a
-//! new one. Children are killed when their client is dropped, and registered with
-//! [`crate::servers`] so that a hard exit stops them too.
+//! new one. Each child is a [`ChildProcess`], like every other process the harness starts:
+//! stopped when its client is dropped, registered for a hard exit, supervised.
 
 use super::{Held, LockClient, LockError, LockService};
+use crate::process::{ChildProcess, Spec};
 use std::marker::PhantomData;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout};
+use tokio::process::{ChildStdin, ChildStdout};
 
 /// How long a child may take to connect and say `ready`.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,10 +73,11 @@ impl<S: LockService> LockService for ProcessService<S> {
 pub struct ProcessClient {
     command: Arc<ChildCommand>,
     worker: u32,
-    child: Child,
-    pid: u32,
     stdin: ChildStdin,
     stdout: Lines<BufReader<ChildStdout>>,
+    /// Declared after the pipes: they close first (the child exits on its own), then it is
+    /// stopped.
+    process: ChildProcess,
 }
 
 fn connect_error(detail: impl std::fmt::Display) -> LockError {
@@ -85,21 +86,16 @@ fn connect_error(detail: impl std::fmt::Display) -> LockError {
 
 impl ProcessClient {
     async fn spawn(command: Arc<ChildCommand>, worker: u32) -> Result<Self, LockError> {
-        let mut child = tokio::process::Command::new(&command.program)
+        let spec = Spec::new(format!("lock client {worker}"), &command.program)
             .args(&command.args)
-            .arg("--worker")
-            .arg(worker.to_string())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| connect_error(format!("cannot start {}: {e}", command.program.display())))?;
-        let pid = child.id().ok_or_else(|| connect_error("exited at once"))?;
-        crate::servers::register_pid(pid);
-        let stdin = child.stdin.take().ok_or_else(|| connect_error("no stdin"))?;
-        let stdout = BufReader::new(child.stdout.take().ok_or_else(|| connect_error("no stdout"))?).lines();
-        let mut client = ProcessClient { command, worker, child, pid, stdin, stdout };
+            .args(["--worker".to_string(), worker.to_string()])
+            .pipes();
+        let mut process = ChildProcess::spawn(&spec).map_err(connect_error)?;
+        let stdin = process.take_stdin().ok_or_else(|| connect_error("no stdin"))?;
+        let stdout = process.take_stdout().ok_or_else(|| connect_error("no stdout"))?;
+        let stdin = ChildStdin::from_std(stdin).map_err(connect_error)?;
+        let stdout = BufReader::new(ChildStdout::from_std(stdout).map_err(connect_error)?).lines();
+        let mut client = ProcessClient { command, worker, stdin, stdout, process };
         match client.read_line(READY_TIMEOUT).await?.as_str() {
             "ready" => Ok(client),
             other => Err(parse_error(other)),
@@ -119,18 +115,6 @@ impl ProcessClient {
         self.stdin.write_all(line.as_bytes()).await.map_err(connect_error)?;
         self.stdin.flush().await.map_err(connect_error)?;
         self.read_line(timeout + ANSWER_GRACE).await
-    }
-
-    fn signal(&self, signal: nix::sys::signal::Signal) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.pid as i32), signal);
-    }
-}
-
-impl Drop for ProcessClient {
-    fn drop(&mut self) {
-        // `kill_on_drop` kills the child; it must not stay stopped either.
-        self.signal(nix::sys::signal::Signal::SIGCONT);
-        crate::servers::forget_pid(self.pid);
     }
 }
 
@@ -171,16 +155,17 @@ impl LockClient for ProcessClient {
     }
 
     async fn crash(&mut self, _held: Held<()>) -> Result<(), LockError> {
-        let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
+        self.process.kill();
         *self = ProcessClient::spawn(Arc::clone(&self.command), self.worker).await?;
         Ok(())
     }
 
     async fn pause(&mut self, pause: Duration) {
-        self.signal(nix::sys::signal::Signal::SIGSTOP);
+        if let Err(error) = self.process.set_paused(true) {
+            tracing::warn!("cannot pause the lock client: {error}");
+        }
         tokio::time::sleep(pause).await;
-        self.signal(nix::sys::signal::Signal::SIGCONT);
+        let _ = self.process.set_paused(false);
     }
 }
 

@@ -1,20 +1,20 @@
 //! etcd on loopback: one member, or a cluster of three, with client and peer URLs on
 //! 127.0.0.1. Ready when every member answers `GET /health` with `"health":"true"`.
 
-use super::{ManagedProcess, ServerError, data_dir, exchange, find_program, free_port, wait_ready};
+use super::{READY_TIMEOUT, ServerError, exchange, find_program, server_spec};
+use crate::process::{ChildProcess, ScratchDir, scratch_dir, start_on_free_ports};
 use std::net::SocketAddr;
-use std::process::Command;
 
 const PROGRAM: &str = "etcd";
 /// Cluster sizes this module starts.
 pub const MEMBER_COUNTS: [usize; 2] = [1, 3];
-/// Attempts with fresh ports when a member did not come up (a port taken in between).
-const ATTEMPTS: u32 = 3;
 
 /// The members of one etcd cluster started by the harness.
 #[derive(Debug)]
 pub struct EtcdCluster {
-    members: Vec<(ManagedProcess, SocketAddr)>,
+    members: Vec<(ChildProcess, SocketAddr)>,
+    /// Declared after the processes: removed once they are stopped.
+    _dirs: Vec<ScratchDir>,
 }
 
 impl EtcdCluster {
@@ -31,15 +31,7 @@ impl EtcdCluster {
             package: "etcd-server",
             flag: "--etcd",
         })?;
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
-            match start_members(&program, members, extra) {
-                Ok(cluster) => return Ok(cluster),
-                Err(error @ ServerError::NotReady { .. }) => last = Some(error),
-                Err(error) => return Err(error),
-            }
-        }
-        Err(last.expect("at least one attempt"))
+        start_on_free_ports(2 * members, |ports| start_members(&program, ports, extra))
     }
 
     /// The client URLs, `http://127.0.0.1:PORT`.
@@ -48,41 +40,43 @@ impl EtcdCluster {
     }
 
     /// The members' processes.
-    pub fn processes(&self) -> impl Iterator<Item = &ManagedProcess> {
+    pub fn processes(&self) -> impl Iterator<Item = &ChildProcess> {
         self.members.iter().map(|(process, _)| process)
     }
 }
 
-fn start_members(program: &std::path::Path, count: usize, extra: &[&str]) -> Result<EtcdCluster, ServerError> {
-    let ports: Vec<(u16, u16)> = (0..count).map(|_| Ok((free_port()?, free_port()?))).collect::<Result<_, _>>()?;
+/// Starts one member per pair of `ports` (client, peer).
+fn start_members(program: &std::path::Path, ports: &[u16], extra: &[&str]) -> Result<EtcdCluster, ServerError> {
+    let ports: Vec<(u16, u16)> = ports.chunks(2).map(|pair| (pair[0], pair[1])).collect();
+    let count = ports.len();
     let initial_cluster: Vec<String> =
         ports.iter().enumerate().map(|(i, (_, peer))| format!("m{i}=http://127.0.0.1:{peer}")).collect();
     let initial_cluster = initial_cluster.join(",");
     let mut members = Vec::with_capacity(count);
+    let mut dirs = Vec::with_capacity(count);
     for (i, (client, peer)) in ports.iter().enumerate() {
-        let dir = data_dir("etcd")?;
-        let mut command = Command::new(program);
+        let dir = scratch_dir("etcd")?;
         let client_url = format!("http://127.0.0.1:{client}");
         let peer_url = format!("http://127.0.0.1:{peer}");
-        command
-            .arg("--name")
-            .arg(format!("m{i}"))
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
+        let spec = server_spec(&format!("etcd-m{i}"), program, dir.path())
+            .args(["--name".to_string(), format!("m{i}")])
+            .args([std::ffi::OsStr::new("--data-dir"), dir.path().join("data").as_os_str()])
             .args(["--listen-client-urls", &client_url, "--advertise-client-urls", &client_url])
             .args(["--listen-peer-urls", &peer_url, "--initial-advertise-peer-urls", &peer_url])
             .args(["--initial-cluster", &initial_cluster, "--initial-cluster-state", "new"])
             .args(["--initial-cluster-token", "stratbench", "--logger=zap", "--log-level", "warn"])
             .args(extra);
-        let process = ManagedProcess::spawn(&format!("etcd-m{i}"), command, dir)?;
+        let process = ChildProcess::spawn(&spec)?;
         members.push((process, SocketAddr::from(([127, 0, 0, 1], *client))));
+        dirs.push(dir);
     }
     // Members of a new cluster only report healthy once they have a leader, which needs a
     // quorum: start them all before waiting on any.
     for (process, addr) in &mut members {
-        wait_ready(process, *addr, ping)?;
+        let addr = *addr;
+        process.wait_ready(READY_TIMEOUT, || ping(addr))?;
     }
-    Ok(EtcdCluster { members })
+    Ok(EtcdCluster { members, _dirs: dirs })
 }
 
 /// `GET /health` → `{"health":"true"}`.

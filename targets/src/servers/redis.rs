@@ -2,9 +2,9 @@
 //! no`) unless [`Persistence::AppendFsyncAlways`] asks for an append-only file fsynced on
 //! every write. Run in the foreground as a child process, ready when it answers `PING`.
 
-use super::{ManagedProcess, ServerError, data_dir, exchange, find_program, start_on_free_port, wait_ready};
+use super::{ServerError, exchange, find_program, server_spec, start_server};
+use crate::process::{ChildProcess, ScratchDir, Spec, scratch_dir, start_on_free_ports};
 use std::net::SocketAddr;
-use std::process::Command;
 
 const PROGRAM: &str = "redis-server";
 
@@ -21,7 +21,9 @@ pub enum Persistence {
 /// One redis-server started by the harness.
 #[derive(Debug)]
 pub struct RedisServer {
-    process: ManagedProcess,
+    process: ChildProcess,
+    /// Declared after the process: removed once it is stopped.
+    dir: ScratchDir,
     addr: SocketAddr,
     persistence: Persistence,
 }
@@ -34,13 +36,11 @@ impl RedisServer {
             package: "redis-server",
             flag: "--redis",
         })?;
-        start_on_free_port(|port| {
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let dir = data_dir("redis")?;
-            let command = command(&program, port, dir.path(), persistence);
-            let mut process = ManagedProcess::spawn("redis-server", command, dir)?;
-            wait_ready(&mut process, addr, ping)?;
-            Ok(RedisServer { process, addr, persistence })
+        start_on_free_ports(1, |ports| {
+            let addr = SocketAddr::from(([127, 0, 0, 1], ports[0]));
+            let dir = scratch_dir("redis")?;
+            let process = start_server(&spec(&program, ports[0], dir.path(), persistence), addr, ping)?;
+            Ok(RedisServer { process, dir, addr, persistence })
         })
     }
 
@@ -74,13 +74,13 @@ impl RedisServer {
             package: "redis-server",
             flag: "--redis",
         })?;
-        let command = command(&program, self.addr.port(), self.process.dir(), self.persistence);
-        self.process.respawn(command)?;
-        wait_ready(&mut self.process, self.addr, ping)
+        let spec = spec(&program, self.addr.port(), self.dir.path(), self.persistence);
+        self.process = start_server(&spec, self.addr, ping)?;
+        Ok(())
     }
 
     /// The managed process (to pause it, or to check it is gone).
-    pub fn process(&self) -> &ManagedProcess {
+    pub fn process(&self) -> &ChildProcess {
         &self.process
     }
 }
@@ -90,20 +90,16 @@ pub fn start_many(count: usize, persistence: Persistence) -> Result<Vec<RedisSer
     (0..count).map(|_| RedisServer::start(persistence)).collect()
 }
 
-fn command(program: &std::path::Path, port: u16, dir: &std::path::Path, persistence: Persistence) -> Command {
-    let mut command = Command::new(program);
-    command
-        .arg("--port")
-        .arg(port.to_string())
+fn spec(program: &std::path::Path, port: u16, dir: &std::path::Path, persistence: Persistence) -> Spec {
+    let spec = server_spec("redis-server", program, dir)
+        .args(["--port", &port.to_string()])
         .args(["--bind", "127.0.0.1", "--save", "", "--daemonize", "no", "--protected-mode", "yes"])
-        .arg("--dir")
-        .arg(dir)
+        .args([std::ffi::OsStr::new("--dir"), dir.as_os_str()])
         .args(["--logfile", ""]);
     match persistence {
-        Persistence::Off => command.args(["--appendonly", "no"]),
-        Persistence::AppendFsyncAlways => command.args(["--appendonly", "yes", "--appendfsync", "always"]),
-    };
-    command
+        Persistence::Off => spec.args(["--appendonly", "no"]),
+        Persistence::AppendFsyncAlways => spec.args(["--appendonly", "yes", "--appendfsync", "always"]),
+    }
 }
 
 /// Redis `PING` → `+PONG`.

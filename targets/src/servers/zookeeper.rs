@@ -5,10 +5,10 @@
 //! `ruok` answers `imok` as soon as the port is open, a little before the server takes
 //! sessions.
 
-use super::{ManagedProcess, ServerError, data_dir, exchange, find_program, start_on_free_port, wait_ready};
+use super::{ServerError, exchange, find_program, server_spec, start_server};
+use crate::process::{ChildProcess, ScratchDir, scratch_dir, start_on_free_ports};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 /// The jar of the Debian package `zookeeper`.
@@ -22,7 +22,9 @@ pub const TICK: Duration = Duration::from_millis(500);
 /// One standalone ZooKeeper started by the harness.
 #[derive(Debug)]
 pub struct ZooKeeperServer {
-    process: ManagedProcess,
+    process: ChildProcess,
+    /// Declared after the process: removed once it is stopped.
+    _dir: ScratchDir,
     addr: SocketAddr,
 }
 
@@ -38,27 +40,24 @@ impl ZooKeeperServer {
         if !Path::new(JAR).is_file() {
             return Err(missing(JAR));
         }
-        start_on_free_port(|port| {
+        start_on_free_ports(1, |ports| {
+            let port = ports[0];
             let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            let dir = data_dir("zookeeper")?;
+            let dir = scratch_dir("zookeeper")?;
             let config = dir.path().join("zoo.cfg");
-            std::fs::write(&config, config_text(dir.path(), port)).map_err(|e| ServerError::Start {
-                name: "zookeeper".into(),
-                detail: format!("cannot write {}: {e}", config.display()),
-            })?;
-            let mut command = Command::new(&java);
+            std::fs::write(&config, config_text(dir.path(), port))
+                .map_err(|e| ServerError::start("zookeeper", format!("cannot write {}: {e}", config.display())))?;
             let mut class_path = format!("{CONF_DIR}:{JAR}");
             if Path::new(SLF4J_SIMPLE).is_file() {
                 class_path.push(':');
                 class_path.push_str(SLF4J_SIMPLE);
             }
-            command
+            let spec = server_spec("zookeeper", &java, dir.path())
                 .args(["-Xmx512m", "-XX:+UseSerialGC", "-cp", &class_path])
-                .arg("org.apache.zookeeper.server.ZooKeeperServerMain")
-                .arg(&config);
-            let mut process = ManagedProcess::spawn("zookeeper", command, dir)?;
-            wait_ready(&mut process, addr, ping)?;
-            Ok(ZooKeeperServer { process, addr })
+                .args(["org.apache.zookeeper.server.ZooKeeperServerMain"])
+                .args([&config]);
+            let process = start_server(&spec, addr, ping)?;
+            Ok(ZooKeeperServer { process, _dir: dir, addr })
         })
     }
 
@@ -68,7 +67,7 @@ impl ZooKeeperServer {
     }
 
     /// The managed process.
-    pub fn process(&self) -> &ManagedProcess {
+    pub fn process(&self) -> &ChildProcess {
         &self.process
     }
 }

@@ -14,10 +14,10 @@
 use super::cluster::{CONTROL_CLIENT, ClusterThread, Role};
 use super::log::FileLog;
 use super::node::Message;
-use super::process::NodeProcess;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
 use super::tcp::{self, Frame, TcpEndpoint};
 use super::{NodeId, TransportError};
+use crate::process::ChildProcess;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,13 +33,14 @@ const WATCH_EVERY: Duration = Duration::from_millis(5);
 const RESTART_RETRY: Duration = Duration::from_millis(100);
 
 /// Starts node `id` listening on `listen`, knowing `peers`' addresses.
-pub type Launch =
-    dyn Fn(NodeId, SocketAddr, &[(NodeId, SocketAddr)]) -> Result<NodeProcess, TransportError> + Send + Sync;
+pub type Launch = dyn Fn(NodeId, SocketAddr, &[(NodeId, SocketAddr)]) -> Result<(ChildProcess, SocketAddr), TransportError>
+    + Send
+    + Sync;
 
 /// One node process and what the harness knows of it.
 struct Member {
     id: NodeId,
-    process: Option<NodeProcess>,
+    process: Option<ChildProcess>,
     address: SocketAddr,
     /// How long after its next exit to start it again (`None`: only when asked).
     restart_after: Option<Duration>,
@@ -65,11 +66,11 @@ impl<M: Message> ProcessGroup<M> {
         let mut members = Vec::new();
         let mut addresses = Vec::new();
         for id in ids {
-            let process = launch(*id, SocketAddr::from(([127, 0, 0, 1], 0)), &addresses)?;
-            addresses.push((*id, process.address()));
+            let (process, address) = launch(*id, SocketAddr::from(([127, 0, 0, 1], 0)), &addresses)?;
+            addresses.push((*id, address));
             members.push(Mutex::new(Member {
                 id: *id,
-                address: process.address(),
+                address,
                 process: Some(process),
                 restart_after: None,
                 restart_at: None,
@@ -264,7 +265,7 @@ async fn watch(members: Arc<Vec<Mutex<Member>>>, launch: Arc<Launch>, peers: Vec
 fn restart(member: &Mutex<Member>, launch: &Launch, peers: &[(NodeId, SocketAddr)]) {
     let mut member = member.lock().expect("never poisoned");
     match launch(member.id, member.address, peers) {
-        Ok(process) => {
+        Ok((process, _)) => {
             member.process = Some(process);
             member.restart_at = None;
         }

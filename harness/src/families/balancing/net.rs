@@ -27,14 +27,15 @@ use anyhow::Context as _;
 use indicatif::ProgressBar;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use targets::balancing::BackendSpec;
 use targets::balancing::net::client::HttpWorker;
 use targets::balancing::net::nginx::{self, Method};
-use targets::balancing::net::process::{ChildGuard, spawn_listening};
+use targets::process::ChildProcess;
+use targets::process::READY_TIMEOUT;
 use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
+use targets::transport::process::spawn_node;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use workloads::{Event, EventAction};
 
@@ -76,7 +77,7 @@ struct Backend {
     spec: BackendSpec,
     address: SocketAddr,
     /// `None` once killed.
-    guard: Option<ChildGuard>,
+    process: Option<ChildProcess>,
     command: BackendCommand,
 }
 
@@ -91,18 +92,15 @@ struct BackendCommand {
 }
 
 impl BackendCommand {
-    fn spawn(&self, listen: &str) -> anyhow::Result<(ChildGuard, SocketAddr)> {
-        let log = std::fs::File::create(&self.log).with_context(|| format!("cannot create {}", self.log.display()))?;
-        let mut command = Command::new(&self.exe);
-        command
-            .args(["serve", "backend", "--exit-on-stdin-close", "--listen", listen])
-            .args(["--id", &self.id.to_string(), "--latency", &self.spec.latency.to_string()])
-            .args(["--error-rate", &self.spec.error_rate.to_string(), "--seed", &self.seed.to_string()])
-            .stderr(log);
+    fn spawn(&self, listen: &str) -> anyhow::Result<(ChildProcess, SocketAddr)> {
+        let mut args: Vec<String> =
+            ["serve", "backend", "--exit-on-stdin-close", "--listen", listen].into_iter().map(String::from).collect();
+        args.extend(["--id".into(), self.id.to_string(), "--latency".into(), self.spec.latency.to_string()]);
+        args.extend(["--error-rate".into(), self.spec.error_rate.to_string(), "--seed".into(), self.seed.to_string()]);
         if let Some(capacity) = self.spec.capacity {
-            command.args(["--capacity", &capacity.to_string()]);
+            args.extend(["--capacity".into(), capacity.to_string()]);
         }
-        Ok(spawn_listening(&format!("backend {}", self.id), &mut command)?)
+        Ok(spawn_node(&format!("backend {}", self.id), &self.exe, &args, &self.log, READY_TIMEOUT)?)
     }
 }
 
@@ -111,7 +109,7 @@ struct Servers {
     backends: Vec<Backend>,
     front: SocketAddr,
     /// The proxy or nginx process (none for `engine:direct`), held to be stopped on drop.
-    _front_process: Option<ChildGuard>,
+    _front_process: Option<ChildProcess>,
 }
 
 impl Servers {
@@ -129,8 +127,8 @@ impl Servers {
                 spec: backend,
                 seed: workload.seed,
             };
-            let (guard, address) = command.spawn("127.0.0.1:0")?;
-            backends.push(Backend { spec: backend, address, guard: Some(guard), command });
+            let (process, address) = command.spawn("127.0.0.1:0")?;
+            backends.push(Backend { spec: backend, address, process: Some(process), command });
         }
         let addresses: Vec<SocketAddr> = backends.iter().map(|b| b.address).collect();
         let (front, front_process) = Self::front(spec, dir, &exe, &addresses)?;
@@ -142,7 +140,7 @@ impl Servers {
         dir: &Path,
         exe: &Path,
         backends: &[SocketAddr],
-    ) -> anyhow::Result<(SocketAddr, Option<ChildGuard>)> {
+    ) -> anyhow::Result<(SocketAddr, Option<ChildProcess>)> {
         let workload = &spec.workload;
         if spec.strategy == DIRECT {
             return Ok((backends[0], None));
@@ -155,20 +153,20 @@ impl Servers {
                 balancing_params(workload)?.backends(workload.nodes)?.iter().map(|b| b.weight).collect();
             let keepalive = workload.shape.workers().max(32);
             let started = nginx::start(&dir.join("nginx"), method, backends, &weights, keepalive)?;
-            return Ok((started.address, Some(started.guard)));
+            return Ok((started.address, Some(started.process)));
         }
-        let log = std::fs::File::create(dir.join("proxy.log")).context("cannot create the proxy's log")?;
         let list: Vec<String> = backends.iter().map(SocketAddr::to_string).collect();
-        let mut command = Command::new(exe);
-        command
-            .args(["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy])
-            .args(["--backends", &list.join(","), "--seed", &workload.seed.to_string()])
-            .stderr(log);
+        let mut args: Vec<String> =
+            ["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy]
+                .into_iter()
+                .map(String::from)
+                .collect();
+        args.extend(["--backends".into(), list.join(","), "--seed".into(), workload.seed.to_string()]);
         for (name, value) in &target_params(workload) {
-            command.args(["--param", &format!("{name}={value}")]);
+            args.extend(["--param".into(), format!("{name}={value}")]);
         }
-        let (guard, address) = spawn_listening("proxy", &mut command)?;
-        Ok((address, Some(guard)))
+        let (process, address) = spawn_node("proxy", exe, &args, &dir.join("proxy.log"), READY_TIMEOUT)?;
+        Ok((address, Some(process)))
     }
 }
 
@@ -190,20 +188,20 @@ impl NetSystem {
         let (address, killed, command) = {
             let servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
             let backend = servers.backends.get(node as usize).ok_or_else(|| format!("there is no backend {node}"))?;
-            (backend.address, backend.guard.is_none(), backend.command.clone())
+            (backend.address, backend.process.is_none(), backend.command.clone())
         };
         match action {
             EventAction::KillNode { .. } => {
-                let guard = self.backend(node, |b| b.guard.take());
-                guard.map(|mut g| g.kill_now()).ok_or_else(|| format!("backend {node} is already down"))
+                let process = self.backend(node, |b| b.process.take());
+                process.map(|mut p| p.kill()).ok_or_else(|| format!("backend {node} is already down"))
             }
             EventAction::RestoreNode { .. } if killed => {
                 let listen = address.to_string();
-                let (guard, _) = tokio::task::spawn_blocking(move || command.spawn(&listen))
+                let (process, _) = tokio::task::spawn_blocking(move || command.spawn(&listen))
                     .await
                     .map_err(|e| e.to_string())?
                     .map_err(|e| format!("{e:#}"))?;
-                self.backend(node, |b| b.guard = Some(guard));
+                self.backend(node, |b| b.process = Some(process));
                 Ok(())
             }
             EventAction::RestoreNode { .. } => control(address, "slow/1").await,

@@ -1,7 +1,8 @@
 //! nginx as a reference proxy: the same backends behind nginx's own upstream methods, so our
 //! proxy can be judged beside what a user would otherwise deploy. nginx runs from a config
-//! written into the run's directory, in the foreground (`-g 'daemon off;'`) as a child
-//! process, on a loopback port; upstream connections are kept alive (`keepalive`, HTTP/1.1,
+//! written into the run's directory, in the foreground (`-g 'daemon off;'`) as a
+//! [`ChildProcess`] (its workers are in its process group and go with it), on a loopback port
+//! from [`start_on_free_ports`]; upstream connections are kept alive (`keepalive`, HTTP/1.1,
 //! no `Connection: close`), without which nginx opens a connection per request.
 //!
 //! | row | upstream method | our comparable strategy |
@@ -14,7 +15,7 @@
 //! nginx's defaults stay: a failed upstream is retried on the next one and marked down for
 //! 10 s (`max_fails=1 fail_timeout=10s`), which is its reaction to a dead backend.
 
-use super::process::{ChildGuard, SpawnError, free_port, wait_for_port};
+use crate::process::{ChildProcess, ProcessError, READY_TIMEOUT, Spec, start_on_free_ports};
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -31,8 +32,6 @@ fn executable() -> &'static str {
     let on_path = Command::new(NGINX).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status();
     if on_path.is_ok_and(|s| s.success()) { NGINX } else { NGINX_SBIN }
 }
-/// How long nginx may take to accept connections.
-const READY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// An nginx upstream method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,8 +103,8 @@ pub fn config(
 /// A running nginx.
 pub struct Nginx {
     pub address: SocketAddr,
-    /// Stops nginx when dropped.
-    pub guard: ChildGuard,
+    /// Stops nginx (and its workers) when dropped.
+    pub process: ChildProcess,
 }
 
 /// Writes the config into `dir` (created) and starts nginx; waits until it accepts
@@ -116,25 +115,27 @@ pub fn start(
     backends: &[SocketAddr],
     weights: &[f64],
     keepalive: u32,
-) -> Result<Nginx, SpawnError> {
-    let io = |source| SpawnError::Io { name: "nginx".into(), source };
+) -> Result<Nginx, ProcessError> {
+    let io = |e: std::io::Error| ProcessError::Start { name: "nginx".into(), detail: e.to_string() };
     std::fs::create_dir_all(dir).map_err(io)?;
-    let port = free_port().map_err(io)?;
-    let conf: PathBuf = dir.join("nginx.conf");
-    std::fs::write(&conf, config(dir, port, method, backends, weights, keepalive)).map_err(io)?;
-    let log = std::fs::File::create(dir.join("stderr.log")).map_err(io)?;
-    let mut command = Command::new(executable());
-    command.arg("-c").arg(&conf).args(["-g", "daemon off;"]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(log);
-    let mut guard = ChildGuard::spawn("nginx", &mut command)?;
-    let address = SocketAddr::from(([127, 0, 0, 1], port));
-    if !wait_for_port(address, READY_TIMEOUT) || guard.has_exited() {
-        return Err(SpawnError::NotReady {
-            name: "nginx".into(),
-            timeout: READY_TIMEOUT,
-            detail: format!(" (see {})", dir.join("error.log").display()),
-        });
-    }
-    Ok(Nginx { address, guard })
+    start_on_free_ports(1, |ports| {
+        let port = ports[0];
+        let conf: PathBuf = dir.join("nginx.conf");
+        std::fs::write(&conf, config(dir, port, method, backends, weights, keepalive)).map_err(io)?;
+        let spec = Spec::new("nginx", executable())
+            .args([std::ffi::OsStr::new("-c"), conf.as_os_str()])
+            .args(["-g", "daemon off;"])
+            .log(dir.join("stderr.log"));
+        let mut process = ChildProcess::spawn(&spec)?;
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let ping = || {
+            std::net::TcpStream::connect_timeout(&address, Duration::from_millis(100))
+                .map(drop)
+                .map_err(|e| format!("{e} (see {})", dir.join("error.log").display()))
+        };
+        process.wait_ready(READY_TIMEOUT, ping)?;
+        Ok(Nginx { address, process })
+    })
 }
 
 #[cfg(test)]

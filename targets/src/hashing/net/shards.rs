@@ -140,8 +140,7 @@ impl ShardPool {
     fn start(&mut self, node: NodeId) -> Result<ShardAddr, ServerError> {
         let server = RedisServer::start(self.persistence)?;
         let url = server.url();
-        self.insert(node, &url, Some(server))
-            .map_err(|detail| ServerError::Start { name: "redis-server".into(), detail })
+        self.insert(node, &url, Some(server)).map_err(|detail| ServerError::start("redis-server", detail))
     }
 
     /// Whether the harness started these servers (and may kill them).
