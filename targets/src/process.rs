@@ -248,6 +248,8 @@ pub struct ChildProcess {
     log: Option<PathBuf>,
     stdin: Option<ChildStdin>,
     stdout: Option<ChildStdout>,
+    /// Its exit status once stopped, killed or reaped by [`ChildProcess::wait_or_kill`].
+    status: Option<ExitStatus>,
 }
 
 impl ChildProcess {
@@ -290,6 +292,7 @@ impl ChildProcess {
             registration,
             stop_signal: spec.stop_signal,
             log: spec.log.clone(),
+            status: None,
         })
     }
 
@@ -313,10 +316,14 @@ impl ChildProcess {
         self.stdout.take()
     }
 
-    /// Its exit status once it has exited, without waiting. Under a supervisor, a program
-    /// killed by signal N shows as exit code 128 + N.
+    /// Its exit status once it has exited, without waiting; also after [`ChildProcess::kill`]
+    /// or [`ChildProcess::stop`], so that a watcher sees a killed node as down. Under a
+    /// supervisor, a program killed by signal N shows as exit code 128 + N.
     pub fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.as_mut().and_then(|child| child.try_wait().ok().flatten())
+        match self.child.as_mut() {
+            Some(child) => child.try_wait().ok().flatten(),
+            None => self.status,
+        }
     }
 
     /// Polls `ping` until it succeeds, the process exits, `timeout` passes or the harness is
@@ -443,7 +450,7 @@ impl ChildProcess {
             wait_until(STOP_GRACE, || !matches!(child.try_wait(), Ok(None)));
             let _ = child.kill();
         }
-        let _ = child.wait();
+        self.status = child.wait().ok();
         lock(&LIVE).retain(|(id, _, _)| *id != self.registration);
         tracing::debug!("stopped {} (group {})", self.name, self.group);
     }
@@ -676,6 +683,18 @@ mod tests {
         process.stop();
         assert!(!group_alive(group));
         assert!(started.elapsed() < STOP_GRACE, "a paused sleep obeys SIGTERM once continued");
+    }
+
+    #[test]
+    fn a_killed_program_reports_that_it_exited() {
+        // A watcher restarts a node once `exited` says it is down; a kill must say so.
+        let mut process = ChildProcess::spawn(&Spec::new("sleep", "sleep").args(["30"])).unwrap();
+        assert!(process.exited().is_none());
+        process.kill();
+        assert!(process.exited().is_some(), "a killed program is down");
+        let mut stopped = ChildProcess::spawn(&Spec::new("sleep", "sleep").args(["30"])).unwrap();
+        stopped.stop();
+        assert!(stopped.exited().is_some(), "a stopped program is down");
     }
 
     #[test]

@@ -40,9 +40,10 @@ pub fn processes_under(dir: &std::path::Path) -> Vec<String> {
     processes_where(dir, true)
 }
 
-/// The servers of a run whose `TMPDIR` is `dir` (processes running in a directory under it).
+/// The servers of a run whose `TMPDIR` is `dir` (processes running in a directory under it),
+/// not the `stratbench supervise` processes that hold them.
 pub fn servers_under(dir: &std::path::Path) -> Vec<String> {
-    processes_where(dir, false)
+    processes_where(dir, false).into_iter().filter(|p| !p.contains(" supervise ")).collect()
 }
 
 fn processes_where(dir: &std::path::Path, or_inherited: bool) -> Vec<String> {
