@@ -39,13 +39,14 @@ pub fn prepare(dir: &Path, force: bool) -> anyhow::Result<()> {
             foreign.iter().take(5).map(|n| n.as_str()).collect::<Vec<_>>().join(", ")
         )));
     }
+    // A live session is named as such, with or without --force: its files are not ours.
+    refuse_if_locked(dir)?;
     if !force {
         return Err(bad_input(format!(
             "--out {}: the directory already holds a run; give another directory, or --force to replace it",
             dir.display()
         )));
     }
-    refuse_if_locked(dir)?;
     for name in &names {
         let path = dir.join(name);
         let removed = if path.is_dir() { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
