@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the release binary (target/release/stratbench). The default in-process suite needs
 # nothing beyond a Rust toolchain; the networked strategies need redis-server, zookeeper,
-# etcd and nginx (the balancing family's comparison rows), and the build needs protoc: they are
+# etcd and nginx (the balancing family's comparison rows): they are
 # installed with apt-get when missing (pass --no-packages to skip that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,9 +13,6 @@ if [ "${1:-}" != "--no-packages" ]; then
   . scripts/system-packages.sh
   install_missing_system_packages
 fi
-# The etcd lock strategy needs protoc to build (etcd-client's build script): build it in when
-# protoc is there; without it the etcd rows say how to get it.
-features=()
-if command -v protoc >/dev/null; then features=(--features etcd); fi
-cargo build --release --locked "${features[@]}"
+# Every strategy, etcd included, is in the default build: nothing beyond Rust is needed.
+cargo build --release --locked
 echo "built target/release/stratbench; run it with: target/release/stratbench run"

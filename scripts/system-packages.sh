@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs, with apt-get and only when missing, the system packages the networked targets and
 # their tests need: redis-server (and redis-tools for redis-benchmark), zookeeper (with Java),
-# etcd-server, etcd-client, protobuf-compiler (protoc, for etcd-client's build script), and
+# etcd-server, etcd-client (etcdctl), and
 # chromium (the report test renders report.html in it), nginx (the balancing family's
 # comparison rows run it beside our proxy), and postgresql (the two-phase-commit family's
 # `engine:postgres-2pc` row; Debian keeps its binaries in /usr/lib/postgresql/*/bin).
@@ -13,7 +13,6 @@ install_missing_system_packages() {
   { [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null; } || need+=(zookeeper)
   command -v etcd >/dev/null || need+=(etcd-server)
   command -v etcdctl >/dev/null || need+=(etcd-client)
-  command -v protoc >/dev/null || need+=(protobuf-compiler)
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || need+=(postgresql)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (CI runs it through .ci/run): formatting, lints, every test.
 # Installs with apt-get, when missing, the servers the networked tests start (redis-server,
-# zookeeper, etcd, nginx), protoc (to build etcd-client: the `etcd` feature) and chromium (to
+# zookeeper, etcd, nginx) and chromium (to
 # render the HTML report); the tests start and stop every server themselves, on loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,7 +1,6 @@
 //! The consensus family end to end through the binary: replica processes over TCP whose leader
 //! is killed (and restarts) mid-run, which must pass both checkers, measure the failover and
-//! leave no process behind; etcd beside them (a real 3-member cluster with the `etcd` feature,
-//! an error row naming the feature without it); bad input naming its field; a replica that
+//! leave no process behind; etcd beside them (a real 3-member cluster); bad input naming its field; a replica that
 //! exits when the harness goes away.
 
 mod common;
@@ -60,7 +59,6 @@ restart_after = "700ms"
     assert!(!dir.path().join("out/data").exists(), "the logs of a clean run are removed");
 }
 
-#[cfg(feature = "etcd")]
 #[test]
 fn engine_etcd_runs_against_a_real_three_member_cluster() {
     let dir = tempfile::tempdir().unwrap();
@@ -81,18 +79,6 @@ log = "file"
     );
     assert_eq!(rows.len(), 1);
     assert_checked_and_safe(&rows[0]);
-}
-
-#[cfg(not(feature = "etcd"))]
-#[test]
-fn engine_etcd_without_the_feature_is_an_error_row_saying_how_to_build_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let rows = run_scenario(
-        dir.path(),
-        "name = \"etcd3\"\nstrategies = [\"engine:etcd\"]\nmode = \"net\"\nduration = \"500ms\"\nwarmup = \"0s\"\n",
-    );
-    assert_eq!(rows[0]["status"], "error", "{:?}", rows[0]);
-    assert!(rows[0]["message"].contains("--features etcd"), "{:?}", rows[0]);
 }
 
 #[test]

@@ -7,14 +7,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use targets::locks::checker::{Checker, Findings};
-#[cfg(feature = "etcd")]
 use targets::locks::etcd::EtcdService;
 use targets::locks::lease::LeaseService;
 use targets::locks::redis::RedisService;
 use targets::locks::redlock::RedlockService;
 use targets::locks::zookeeper::ZooKeeperService;
 use targets::locks::{LockClient, LockService, run_namespace};
-#[cfg(feature = "etcd")]
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer, start_many};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -172,7 +170,6 @@ fn zookeeper_is_exclusive_expires_and_cleans_up() {
     assert_gone(&[pid]);
 }
 
-#[cfg(feature = "etcd")]
 #[test]
 fn etcd_is_exclusive_expires_and_cleans_up() {
     let cluster = EtcdCluster::start(1).expect("etcd starts");

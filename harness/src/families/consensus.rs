@@ -5,7 +5,7 @@
 //! - `multi-paxos`: a stable leader, phase 2 only per slot, batched and pipelined;
 //! - `paxos`: single-decree Paxos per command, both phases each time, one command per slot;
 //! - `engine:etcd` (networked only): 1 or 3 etcd members on loopback (or `--etcd`), with the
-//!   same durability as the replicas' `log` parameter; needs the `etcd` cargo feature.
+//!   same durability as the replicas' `log` parameter.
 //!
 //! Logs go under `RUN_DIR/data/<run_id>/` and are removed after a run whose checkers found
 //! nothing (kept for inspection otherwise). A run whose checkers find a violation fails the
@@ -79,7 +79,6 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     record
 }
 
-#[cfg(feature = "etcd")]
 fn run_etcd<'a>(
     spec: &'a RunSpec,
     params: ConsensusParams,
@@ -89,19 +88,6 @@ fn run_etcd<'a>(
     let namespace = format!("stratbench/{}", spec.run_id);
     let engine = targets::consensus::engine::EtcdEngine::start(params, &spec.workload, &spec.servers.etcd, &namespace)?;
     Ok(measure(Arc::new(engine), spec, timing_for(&spec.workload, 1), None, session, progress))
-}
-
-#[cfg(not(feature = "etcd"))]
-fn run_etcd<'a>(
-    _spec: &'a RunSpec,
-    _params: ConsensusParams,
-    _session: &mut Session,
-    _progress: &ProgressBar,
-) -> anyhow::Result<RunRecord<'a>> {
-    anyhow::bail!(
-        "this stratbench was built without the `etcd` feature (its build needs protoc): run scripts/setup.sh, or \
-         apt-get install protobuf-compiler and build with `cargo build --release --features etcd`"
-    )
 }
 
 fn net_config(dir: &Path, mode: Mode, seed: u64) -> anyhow::Result<NetConfig> {

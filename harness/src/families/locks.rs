@@ -24,7 +24,6 @@ use crate::recorder::Timing;
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-#[cfg(feature = "etcd")]
 use targets::locks::etcd::EtcdService;
 use targets::locks::lease::LeaseService;
 use targets::locks::params::{MAX_LOCKS, ParamError};
@@ -34,7 +33,6 @@ use targets::locks::redlock::RedlockService;
 use targets::locks::system::{LockSystem, RestartHook};
 use targets::locks::zookeeper::ZooKeeperService;
 use targets::locks::{LockParams, LockService, run_namespace};
-#[cfg(feature = "etcd")]
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -140,14 +138,7 @@ fn with_service<V: ServiceVisitor>(
         "redis" => visitor.visit(RedisService::new(&first(), namespace, params.ttl, params.retry_delay)),
         "redlock" => visitor.visit(RedlockService::new(urls.to_vec(), namespace, params.ttl, params.retry_delay)),
         "zookeeper" => visitor.visit(ZooKeeperService::new(&urls.join(","), namespace, params.session_timeout)),
-        #[cfg(feature = "etcd")]
         "etcd" => visitor.visit(EtcdService::new(urls.to_vec(), namespace, params.etcd_ttl_s())),
-        #[cfg(not(feature = "etcd"))]
-        "etcd" => visitor.unavailable(
-            "this stratbench was built without the `etcd` feature (its build needs protoc): run scripts/setup.sh, \
-             or apt-get install protobuf-compiler and build with `cargo build --release --features etcd`"
-                .into(),
-        ),
         other => visitor.unavailable(format!("unknown lock strategy `{other}`")),
     }
 }
@@ -158,19 +149,12 @@ struct Servers {
     /// Restarts a managed Redis server; owns the Redis guards.
     restart: Option<RestartHook>,
     _zookeeper: Option<ZooKeeperServer>,
-    #[cfg(feature = "etcd")]
     _etcd: Option<EtcdCluster>,
 }
 
 impl Servers {
     fn given(urls: Vec<String>) -> Self {
-        Servers {
-            urls,
-            restart: None,
-            _zookeeper: None,
-            #[cfg(feature = "etcd")]
-            _etcd: None,
-        }
+        Servers { urls, restart: None, _zookeeper: None, _etcd: None }
     }
 
     /// Checks the given servers of `strategy`, or starts its own.
@@ -210,7 +194,6 @@ impl Servers {
         Ok(Self::given(used))
     }
 
-    #[cfg(feature = "etcd")]
     fn etcd(given: &[String], params: &LockParams) -> Result<Self, String> {
         if !given.is_empty() {
             check_all("etcd", given, servers::etcd::ping)?;
@@ -219,11 +202,6 @@ impl Servers {
         let cluster = EtcdCluster::start(params.etcd_members).map_err(|e| e.to_string())?;
         let urls = cluster.urls();
         Ok(Servers { _etcd: Some(cluster), ..Self::given(urls) })
-    }
-
-    #[cfg(not(feature = "etcd"))]
-    fn etcd(_given: &[String], _params: &LockParams) -> Result<Self, String> {
-        Ok(Self::given(Vec::new()))
     }
 }
 

@@ -32,12 +32,11 @@
 //! sessions that make retried commands apply once, snapshots), [`client`] (a driver worker:
 //! finds the leader, retries, records the history), [`cluster`] and [`net`] (in-process and
 //! process backends), [`system`] (the driver's [`System`](crate::target::System) over either),
-//! and `engine` (etcd behind the same workload, with the `etcd` feature).
+//! and `engine` (etcd behind the same workload).
 
 pub mod check;
 pub mod client;
 pub mod cluster;
-#[cfg(feature = "etcd")]
 pub mod engine;
 pub mod history;
 pub mod net;

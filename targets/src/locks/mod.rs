@@ -12,8 +12,8 @@
 //! - [`zookeeper`]: zookeeper-client's Curator-compatible lock recipe (ephemeral sequential
 //!   znodes); the fencing token is the lock node's sequence number.
 //! - `etcd`: etcd's lock service on a lease kept alive by the client; the fencing token is
-//!   the lock key's create revision (cargo feature `etcd`, on by default: its client's build
-//!   needs `protoc`).
+//!   the lock key's create revision (etcd-client, patched in vendor/etcd-client with
+//!   its generated code committed, so that the build needs no `protoc`).
 //!
 //! [`process`] runs any networked strategy's clients in separate processes, so that a pause
 //! stops a whole client (SIGSTOP), heartbeats included.
@@ -36,7 +36,6 @@
 //! ```
 
 pub mod checker;
-#[cfg(feature = "etcd")]
 pub mod etcd;
 pub mod lease;
 pub mod params;
