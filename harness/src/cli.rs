@@ -359,6 +359,11 @@ pub struct RunArgs {
     /// example `$(($(date +%s) + 10))`), so that several drivers measure the same intervals.
     #[arg(long, value_parser = parse_epoch)]
     pub start_at: Option<SystemTime>,
+    /// Serve the last finished interval's throughput, percentiles and errors, and the
+    /// session's totals, at `http://ADDR/metrics` in the Prometheus text format while the
+    /// session runs (a loopback address, e.g. 127.0.0.1:9464; port 0 picks one and logs it).
+    #[arg(long, value_name = "ADDR", value_parser = parse_loopback_address)]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Flags of `stratbench compare`.
@@ -503,6 +508,15 @@ fn parse_epoch(text: &str) -> Result<SystemTime, String> {
 /// How far in the past `--start-at` may be (command-line latency), and how far ahead.
 const MAX_START_LATENESS: Duration = Duration::from_secs(1);
 const MAX_START_WAIT: Duration = Duration::from_secs(24 * 3600);
+
+fn parse_loopback_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    let address: std::net::SocketAddr =
+        text.parse().map_err(|_| format!("`{text}` is not an address like 127.0.0.1:9464"))?;
+    if !address.ip().is_loopback() {
+        return Err(format!("`{text}` is not a loopback address (stratbench listens on loopback only)"));
+    }
+    Ok(address)
+}
 
 fn parse_driver_id(text: &str) -> Result<String, String> {
     let ok = !text.is_empty()

@@ -79,9 +79,16 @@ pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
     }
 }
 
+/// Binds `--metrics-listen` before anything starts: an address in use is bad input (exit 2).
+fn bind_metrics(address: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(address)
+        .map_err(|e| crate::error::bad_input(format!("--metrics-listen {address}: cannot listen there: {e}")))
+}
+
 /// `stratbench run`: plans, runs every run in order, writes each one's rows as it ends.
 fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     let RunPlan { runs, label, out_dir } = plan::plan(args)?;
+    let metrics_listener = args.metrics_listen.map(bind_metrics).transpose()?;
     let dir = out_dir.unwrap_or_else(|| default_dir(&label));
     crate::output::outdir::prepare(&dir, args.force)?;
     targets::process::use_supervisor(std::env::current_exe().context("cannot find the stratbench executable")?);
@@ -94,6 +101,12 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     let mut session = Session::create(&dir, host)?;
     if let Some(at) = args.start_at {
         session.start_next_run_at(at);
+    }
+    if let Some(listener) = metrics_listener {
+        let live = std::sync::Arc::new(crate::output::live::LiveMetrics::default());
+        let address = crate::output::live::serve(listener, std::sync::Arc::clone(&live))?;
+        session.publish_to(live);
+        tracing::info!("live metrics at http://{address}/metrics");
     }
     tracing::info!("{} runs; results in {}", runs.len(), dir.display());
     let mut outcome = Outcome::Ok;

@@ -53,3 +53,30 @@ fn markdown_is_a_github_table() {
     assert!(lines[2].contains("| noop |"), "{stdout}");
     assert!(stdout.contains("results: "), "{stdout}");
 }
+
+#[test]
+fn the_table_ends_with_a_verdict_and_a_piped_log_has_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let output = stratbench(&[
+        "run",
+        "--family",
+        "hashing",
+        "--strategy",
+        "modulo,jump",
+        "--duration",
+        "200ms",
+        "--warmup",
+        "50ms",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", text(&output));
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let verdicts: Vec<&str> = stdout.lines().filter(|l| l.starts_with("verdict ")).collect();
+    assert_eq!(verdicts.len(), 1, "one verdict for the one scenario: {stdout}");
+    assert!(verdicts[0].contains("modulo") && verdicts[0].contains("jump"), "{stdout}");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.is_empty(), "the run logs where its results are");
+    assert!(!stderr.contains('\u{1b}'), "no ANSI escape codes when stderr is not a terminal: {stderr:?}");
+}

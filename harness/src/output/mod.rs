@@ -14,10 +14,12 @@
 
 pub mod format;
 pub mod host;
+pub mod live;
 pub mod outdir;
 pub mod rows;
 pub mod spread;
 pub mod table;
+pub mod verdict;
 
 use crate::driver::IntervalSink;
 use crate::plan::RunSpec;
@@ -94,6 +96,8 @@ pub struct Session {
     /// The current run's time series, written when the run ends (its backend shares are
     /// complete only then).
     pending_intervals: Vec<TimeseriesRow>,
+    /// Where intervals are also published live (`--metrics-listen`).
+    live: Option<std::sync::Arc<live::LiveMetrics>>,
     /// An exclusive lock on `dir/.lock`, held while the session lives: two sessions writing
     /// the same directory would overwrite each other's files and nodes' data.
     _lock: File,
@@ -117,8 +121,14 @@ impl Session {
             rows: Vec::new(),
             start_at: None,
             pending_intervals: Vec::new(),
+            live: None,
             _lock: lock,
         })
+    }
+
+    /// Publishes every later interval to `live` as well (`--metrics-listen`).
+    pub fn publish_to(&mut self, live: std::sync::Arc<live::LiveMetrics>) {
+        self.live = Some(live);
     }
 
     /// Makes the session's next run start at the wall-clock instant `at` (`--start-at`).
@@ -163,6 +173,7 @@ impl Session {
             hlog: file,
             serializer: V2DeflateSerializer::new(),
             last_sample: Sample::default(),
+            live: self.live.clone(),
         })
     }
 
@@ -201,6 +212,8 @@ pub struct RunSink<'a> {
     serializer: V2DeflateSerializer,
     /// The system's counters as of the previous interval.
     last_sample: Sample,
+    /// Where intervals are published live, if anywhere.
+    live: Option<std::sync::Arc<live::LiveMetrics>>,
 }
 
 /// The tags of the histograms an interval log holds besides the untagged response times.
@@ -281,6 +294,9 @@ impl IntervalSink for RunSink<'_> {
         let mut row = TimeseriesRow::new(interval, self.timing, self.interval_length);
         row.fill_sharding(self.last_sample.sharding, interval.sample.sharding);
         self.last_sample = interval.sample;
+        if let Some(live) = &self.live {
+            live.publish(&self.key, &row);
+        }
         self.intervals.push(row);
         if interval.slot.phase.is_measured() {
             let start = Duration::from_secs_f64(interval.start_offset_s.max(0.0));

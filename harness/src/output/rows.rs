@@ -710,7 +710,7 @@ impl RunKey {
 }
 
 /// The columns of `timeseries.csv` after the [`RunKey`]: one interval of one run.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Clone)]
 pub struct TimeseriesRow {
     pub phase: String,
     pub interval_index: u64,

@@ -1,16 +1,22 @@
 //! What a session prints on stdout at the end: by default a table with one line per run and
 //! the figures a reader looks at first (or the same as GitHub markdown); with `--format csv`
-//! or `json`, every column of every row, for scripts.
+//! or `json`, every column of every row, for scripts. Under a table, one verdict line per
+//! scenario ([`super::verdict`]).
 
 use super::format::{OutputFormat, csv_of, json_of, text_table};
 use super::rows::SummaryRow;
+use super::verdict;
 
 /// `rows` in `format`.
 pub fn render(rows: &[SummaryRow], format: OutputFormat) -> anyhow::Result<String> {
     match format {
         OutputFormat::Csv => csv_of(rows),
         OutputFormat::Json => json_of(rows),
-        OutputFormat::Table | OutputFormat::Markdown => Ok(text_table(&HEADER, &cells(rows), format)),
+        OutputFormat::Table | OutputFormat::Markdown => {
+            let verdicts: String = verdict::lines(rows).iter().map(|line| format!("{line}\n")).collect();
+            let table = text_table(&HEADER, &cells(rows), format);
+            Ok(if verdicts.is_empty() { table } else { format!("{table}\n{verdicts}") })
+        }
     }
 }
 

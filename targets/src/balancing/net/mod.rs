@@ -42,11 +42,7 @@ use std::sync::Arc;
 /// Accepts HTTP/1.1 connections on `listener` for ever, answering each request with
 /// `handle(state, request)`; a connection's errors (a client that goes away) end only that
 /// connection.
-pub(crate) async fn accept_loop<S, F, Fut>(
-    listener: tokio::net::TcpListener,
-    state: Arc<S>,
-    handle: F,
-) -> std::io::Result<()>
+pub async fn accept_loop<S, F, Fut>(listener: tokio::net::TcpListener, state: Arc<S>, handle: F) -> std::io::Result<()>
 where
     S: Send + Sync + 'static,
     F: Fn(Arc<S>, Request<Incoming>) -> Fut + Copy + Send + Sync + 'static,
