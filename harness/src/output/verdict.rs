@@ -11,6 +11,7 @@
 //! runs of one scenario measure different things).
 
 use super::rows::SummaryRow;
+use crate::compare::stats::median;
 use std::collections::BTreeMap;
 
 /// The metric a scenario is ranked on.
@@ -86,18 +87,13 @@ fn ranked<'a>(headline: Headline, rows: &[&'a SummaryRow]) -> Vec<(&'a str, f64)
             values.entry(row.strategy.as_str()).or_default().push(value);
         }
     }
-    let mut ranked: Vec<(&str, f64)> = values.into_iter().map(|(strategy, v)| (strategy, median(v))).collect();
+    let mut ranked: Vec<(&str, f64)> =
+        values.into_iter().filter_map(|(strategy, v)| Some((strategy, median(&v)?))).collect();
     ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
     if headline.higher_is_better() {
         ranked.reverse();
     }
     ranked
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len() % 2 == 0 { (values[middle - 1] + values[middle]) / 2.0 } else { values[middle] }
 }
 
 /// 1.83 → "1.83× better than"; 1.004 → "level (within 1%) with".
