@@ -6,8 +6,15 @@
 //!
 //! Faults: `kill-node` kills the backend process (SIGKILL, as a crash); `slow-node` and
 //! `restore-node` go through the backend's control path (`/__control/slow/<factor>`), and
-//! `restore-node` on a killed backend starts it again on the same port. Children's stderr and
-//! nginx's config and logs are kept under `RUN_DIR/net/<run_id>/`, with goose's HTML report.
+//! `restore-node` on a killed backend starts it again on the same port; `fail-node` and
+//! `flap-node` also go through the control path. Children's stderr and nginx's config and
+//! logs are kept under `RUN_DIR/net/<run_id>/`, with goose's HTML report.
+//!
+//! Failure figures: in a run with events, our proxy and nginx both write `attempts.log` (one
+//! line per request, nginx's access-log format: the backends tried, statuses, times); the
+//! harness notes each fault's wall-clock time as it applies it, and after the run reads the
+//! two together ([`targets::balancing::failure::attempts`]) for retries, drain and return
+//! times. The row's `failure_layer` says what failure handling the front had.
 
 use super::DIRECT;
 use crate::driver::http_load::{HttpLoad, drive_http};
@@ -22,8 +29,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use targets::balancing::net::nginx::{self, Method};
+use std::time::{Duration, SystemTime};
+use targets::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
+use targets::balancing::net::nginx::{self, FailureConfig, Method, NginxSetup};
 use targets::balancing::net::process::{ChildGuard, spawn_listening};
 use targets::balancing::{BackendSpec, BalancingParams};
 use targets::noop::NoopWorker;
@@ -50,14 +58,53 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     };
     let target = format!("http://{}", servers.front);
     let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
-    let system = Arc::new(NetSystem { servers: Mutex::new(servers) });
+    let failures = FailureSource {
+        addresses: servers.backends.iter().map(|b| b.address).collect(),
+        log: servers.attempt_log.clone(),
+        layer: servers.layer.clone(),
+    };
+    let system = Arc::new(NetSystem { servers: Mutex::new(servers), marks: Mutex::default() });
     let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
         let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join("goose-report.html") };
         drive_http(Arc::clone(&system), load, &mut sink, progress)
     });
-    // Stops every process before the row is written.
+    let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    // Stops every process (which ends their attempt logs) before the row is written.
     drop(system);
-    record(spec, Timing::PerOp, None, drive, FamilyMetrics { node_weights: weights, ..FamilyMetrics::default() })
+    let family = FamilyMetrics {
+        node_weights: weights,
+        balancing_failures: failures.measure(&marks),
+        ..FamilyMetrics::default()
+    };
+    record(spec, Timing::PerOp, None, drive, family)
+}
+
+/// Where a row's failure figures come from.
+struct FailureSource {
+    addresses: Vec<SocketAddr>,
+    /// The front's attempt log (runs with events, through a proxy or nginx).
+    log: Option<PathBuf>,
+    /// What failure handling the front had.
+    layer: Option<String>,
+}
+
+impl FailureSource {
+    /// The figures of the attempt log under the faults `marks`; just the layer's description
+    /// without a log, nothing without a front.
+    fn measure(&self, marks: &[FaultMark]) -> Option<FailureMetrics> {
+        let layer = self.layer.clone()?;
+        let Some(path) = &self.log else { return Some(FailureMetrics { layer, ..FailureMetrics::default() }) };
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) => {
+                tracing::warn!(%error, path = %path.display(), "cannot read the attempt log");
+                return Some(FailureMetrics { layer, ..FailureMetrics::default() });
+            }
+        };
+        let mut attempts = attempts::parse_log(&text, &self.addresses);
+        let metrics = attempts::measure(&mut attempts, marks);
+        Some(FailureMetrics { layer, ..metrics })
+    }
 }
 
 /// One backend process.
@@ -101,6 +148,10 @@ struct Servers {
     front: SocketAddr,
     /// The proxy or nginx process (none for `engine:direct`), held to be stopped on drop.
     _front_process: Option<ChildGuard>,
+    /// The front's attempt log, if it writes one.
+    attempt_log: Option<PathBuf>,
+    /// The front's failure handling (none for `engine:direct`).
+    layer: Option<String>,
 }
 
 impl Servers {
@@ -122,36 +173,56 @@ impl Servers {
             backends.push(Backend { spec: backend, address, guard: Some(guard), command });
         }
         let addresses: Vec<SocketAddr> = backends.iter().map(|b| b.address).collect();
-        let (front, front_process) = Self::front(spec, dir, &exe, &addresses)?;
-        Ok(Servers { backends, front, _front_process: front_process })
-    }
-
-    fn front(
-        spec: &RunSpec,
-        dir: &Path,
-        exe: &Path,
-        backends: &[SocketAddr],
-    ) -> anyhow::Result<(SocketAddr, Option<ChildGuard>)> {
-        let workload = &spec.workload;
         if spec.strategy == DIRECT {
-            return Ok((backends[0], None));
+            return Ok(Servers { front: addresses[0], backends, _front_process: None, attempt_log: None, layer: None });
         }
+        let attempt_log = if workload.events.is_empty() {
+            None
+        } else {
+            Some(std::path::absolute(dir.join("attempts.log")).context("cannot resolve the attempt log's path")?)
+        };
+        let front = Front { spec, dir, exe: &exe, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
+        let (address, process, layer) = front.start()?;
+        Ok(Servers { backends, front: address, _front_process: Some(process), attempt_log, layer: Some(layer) })
+    }
+}
+
+/// How to start the front of a row: our proxy or nginx.
+struct Front<'a> {
+    spec: &'a RunSpec,
+    dir: &'a Path,
+    exe: &'a Path,
+    backends: &'a [SocketAddr],
+    params: &'a BalancingParams,
+    attempt_log: Option<PathBuf>,
+}
+
+impl Front<'_> {
+    /// Starts it: its address, its process and a description of its failure handling.
+    fn start(self) -> anyhow::Result<(SocketAddr, ChildGuard, String)> {
+        let (spec, dir, backends) = (self.spec, self.dir, self.backends);
+        let workload = &spec.workload;
         if let Some(method) = Method::from_row(&spec.strategy) {
             if !nginx::installed() {
                 anyhow::bail!("nginx is not installed (apt-get install nginx, or scripts/setup.sh)");
             }
-            let weights: Vec<f64> = BalancingParams::from_table(&workload.params)?
-                .backends(workload.nodes)?
-                .iter()
-                .map(|b| b.weight)
-                .collect();
-            let keepalive = workload.shape.workers().max(32);
-            let started = nginx::start(&dir.join("nginx"), method, backends, &weights, keepalive)?;
-            return Ok((started.address, Some(started.guard)));
+            let weights: Vec<f64> = self.params.backends(workload.nodes)?.iter().map(|b| b.weight).collect();
+            let failure = FailureConfig::of(&self.params.failure);
+            let layer = failure.describe();
+            let setup = NginxSetup {
+                method,
+                backends,
+                weights: &weights,
+                keepalive: workload.shape.workers().max(32),
+                failure,
+                access_log: self.attempt_log,
+            };
+            let started = nginx::start(&dir.join("nginx"), &setup)?;
+            return Ok((started.address, started.guard, layer));
         }
         let log = std::fs::File::create(dir.join("proxy.log")).context("cannot create the proxy's log")?;
         let list: Vec<String> = backends.iter().map(SocketAddr::to_string).collect();
-        let mut command = Command::new(exe);
+        let mut command = Command::new(self.exe);
         command
             .args(["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy])
             .args(["--backends", &list.join(","), "--seed", &workload.seed.to_string()])
@@ -159,21 +230,43 @@ impl Servers {
         for (name, value) in &workload.params {
             command.args(["--param", &format!("{name}={value}")]);
         }
+        if let Some(path) = &self.attempt_log {
+            command.arg("--attempt-log").arg(path);
+        }
         let (guard, address) = spawn_listening("proxy", &mut command)?;
-        Ok((address, Some(guard)))
+        Ok((address, guard, self.params.failure.describe()))
     }
 }
 
 /// The running servers, as the events controller sees them.
 struct NetSystem {
     servers: Mutex<Servers>,
+    /// Faults applied, on the wall clock (since the Unix epoch), as the attempt logs are.
+    marks: Mutex<Vec<FaultMark>>,
 }
 
 impl NetSystem {
     async fn apply(&self, action: EventAction) -> Result<(), String> {
         let node = action.fault_node().ok_or_else(|| {
-            format!("`{}`: the backend set is fixed; use slow-node, restore-node or kill-node", action.label())
+            format!(
+                "`{}`: the backend set is fixed; use slow-node, fail-node, flap-node, restore-node or kill-node",
+                action.label()
+            )
         })?;
+        self.applied(action, node, self.apply_to(action, node).await)
+    }
+
+    /// Notes a fault that was applied, at the wall-clock time it took effect.
+    fn applied(&self, action: EventAction, node: u32, result: Result<(), String>) -> Result<(), String> {
+        if result.is_ok() {
+            let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+            let restore = matches!(action, EventAction::RestoreNode { .. });
+            self.marks.lock().unwrap_or_else(|p| p.into_inner()).push(FaultMark { at, node, restore });
+        }
+        result
+    }
+
+    async fn apply_to(&self, action: EventAction, node: u32) -> Result<(), String> {
         let (address, killed, command) = {
             let servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
             let backend = servers.backends.get(node as usize).ok_or_else(|| format!("there is no backend {node}"))?;
@@ -193,8 +286,14 @@ impl NetSystem {
                 self.backend(node, |b| b.guard = Some(guard));
                 Ok(())
             }
-            EventAction::RestoreNode { .. } => control(address, "slow/1").await,
+            EventAction::RestoreNode { .. } => control(address, "restore").await,
             EventAction::SlowNode { factor, .. } => control(address, &format!("slow/{}", factor.get())).await,
+            EventAction::FailNode { error_ppm, .. } => {
+                control(address, &format!("fail/{}", f64::from(error_ppm) / 1e6)).await
+            }
+            EventAction::FlapNode { period, .. } => {
+                control(address, &format!("flap/{}", period.as_secs_f64() * 1000.0)).await
+            }
             other => Err(format!("`{}` does not apply to a backend", other.label())),
         }
     }

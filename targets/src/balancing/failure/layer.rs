@@ -1,0 +1,332 @@
+//! The layer's state and decisions: which backends are out (down after `max_fails`, or
+//! ejected as outliers), the retry budget, and for each request which backend its next attempt
+//! goes to and whether a failed attempt is retried.
+//!
+//! One mutex guards the whole state: the decisions are a few comparisons, taken once per
+//! attempt, and the layer is skipped altogether (no lock) when it is off.
+
+use super::{FailureKind, FailureParams, MAX_EJECTION_TIME, MAX_REPICKS, MAX_RETRIES, RETRY_BUDGET_RESERVE};
+use super::SUCCESS_RATE_MIN_HOSTS;
+use workloads::WorkloadRng;
+use crate::balancing::{Balancer, Selector};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+/// The most attempts of one request.
+const MAX_ATTEMPTS: usize = MAX_RETRIES as usize + 1;
+
+/// One backend's health, as the layer sees it.
+#[derive(Clone, Debug, Default)]
+struct Health {
+    /// Failures since the last success (outlier detection).
+    consecutive: u32,
+    /// Failures counted toward `max_fails`, and when the count started.
+    fails: u32,
+    fails_since: Option<Instant>,
+    /// Marked down (passive health check) until then.
+    down_until: Option<Instant>,
+    /// Ejected (outlier detection) until then.
+    ejected_until: Option<Instant>,
+    /// Times ejected so far: the next ejection lasts `ejection_time` × (this + 1).
+    ejections: u32,
+    /// Answers in the current success-rate interval.
+    window_ok: u64,
+    window_failed: u64,
+}
+
+impl Health {
+    /// Ends a mark or an ejection whose time is up.
+    fn expire(&mut self, now: Instant) {
+        if self.down_until.is_some_and(|t| now >= t) {
+            self.down_until = None;
+        }
+        if self.ejected_until.is_some_and(|t| now >= t) {
+            self.ejected_until = None;
+        }
+    }
+
+    fn usable(&mut self, now: Instant) -> bool {
+        self.expire(now);
+        self.down_until.is_none() && self.ejected_until.is_none()
+    }
+
+    fn ejected(&mut self, now: Instant) -> bool {
+        self.expire(now);
+        self.ejected_until.is_some()
+    }
+}
+
+#[derive(Debug)]
+struct State {
+    backends: Vec<Health>,
+    /// Retry tokens.
+    tokens: f64,
+    /// When the success-rate detector runs next.
+    next_evaluation: Option<Instant>,
+}
+
+/// What the layer counted over a run.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    retries: AtomicU64,
+    retries_denied: AtomicU64,
+    ejections: AtomicU64,
+    marked_down: AtomicU64,
+}
+
+/// Failure handling for one balancer instance.
+#[derive(Debug)]
+pub struct FailureLayer {
+    params: FailureParams,
+    state: Mutex<State>,
+    counters: Counters,
+}
+
+/// The layer's counts over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayerCounts {
+    pub requests: u64,
+    pub retries: u64,
+    /// Retries the budget refused.
+    pub retries_denied: u64,
+    /// Outlier ejections plus passive marks down.
+    pub ejections: u64,
+}
+
+impl FailureLayer {
+    /// The layer over `count` backends, all healthy.
+    pub fn new(count: usize, params: &FailureParams) -> Self {
+        FailureLayer {
+            params: params.clone(),
+            state: Mutex::new(State {
+                backends: vec![Health::default(); count],
+                tokens: RETRY_BUDGET_RESERVE,
+                next_evaluation: None,
+            }),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &FailureParams {
+        &self.params
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A new request: deposits its share of the retry budget.
+    pub fn start(&self) -> Request<'_> {
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        if self.params.retries_on() {
+            let mut state = self.lock();
+            state.tokens = (state.tokens + self.params.retry_budget).min(RETRY_BUDGET_RESERVE);
+        }
+        Request { layer: self, tried: [0; MAX_ATTEMPTS], count: 0 }
+    }
+
+    /// What the layer counted so far.
+    pub fn counts(&self) -> LayerCounts {
+        let c = &self.counters;
+        LayerCounts {
+            requests: c.requests.load(Ordering::Relaxed),
+            retries: c.retries.load(Ordering::Relaxed),
+            retries_denied: c.retries_denied.load(Ordering::Relaxed),
+            ejections: c.ejections.load(Ordering::Relaxed) + c.marked_down.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Backends out (down or ejected) at `now`.
+    pub fn out(&self, now: Instant) -> Vec<usize> {
+        let mut state = self.lock();
+        (0..state.backends.len()).filter(|&i| !state.backends[i].usable(now)).collect()
+    }
+
+    /// Backends ejected as outliers at `now`.
+    pub fn ejected(&self, now: Instant) -> Vec<usize> {
+        let mut state = self.lock();
+        (0..state.backends.len()).filter(|&i| state.backends[i].ejected(now)).collect()
+    }
+
+    /// Takes a retry token, if there is one.
+    fn take_token(&self) -> bool {
+        let mut state = self.lock();
+        if state.tokens >= 1.0 {
+            state.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Feeds one attempt's outcome to the health checks.
+    fn record(&self, backend: usize, result: Result<(), FailureKind>, now: Instant) {
+        if !self.params.health_on() {
+            return;
+        }
+        let params = &self.params;
+        let mut state = self.lock();
+        let health = &mut state.backends[backend];
+        health.expire(now);
+        if result.is_ok() {
+            health.consecutive = 0;
+            health.fails = 0;
+            health.fails_since = None;
+            health.window_ok += 1;
+        } else {
+            health.consecutive += 1;
+            health.window_failed += 1;
+            if params.max_fails > 0 && health.down_until.is_none() {
+                if health.fails_since.is_none_or(|since| now.saturating_duration_since(since) > params.fail_timeout) {
+                    health.fails = 0;
+                    health.fails_since = Some(now);
+                }
+                health.fails += 1;
+                if health.fails >= params.max_fails {
+                    health.down_until = Some(now + params.fail_timeout);
+                    health.fails = 0;
+                    health.fails_since = None;
+                    self.counters.marked_down.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            if params.consecutive_errors > 0 && health.consecutive >= params.consecutive_errors {
+                self.eject(&mut state, backend, now);
+            }
+        }
+        if params.success_rate_stdev.is_some() {
+            self.evaluate_success_rates(&mut state, now);
+        }
+    }
+
+    /// Ejects `backend` unless it is out already or the cap is reached.
+    fn eject(&self, state: &mut State, backend: usize, now: Instant) {
+        let cap = self.params.max_ejected(state.backends.len());
+        let ejected = state.backends.iter_mut().map(|h| h.ejected(now)).filter(|&out| out).count();
+        let health = &mut state.backends[backend];
+        if health.ejected_until.is_some() || ejected >= cap {
+            return;
+        }
+        health.ejections += 1;
+        let time = self.params.ejection_time.saturating_mul(health.ejections).min(MAX_EJECTION_TIME);
+        health.ejected_until = Some(now + time);
+        health.consecutive = 0;
+        self.counters.ejections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Envoy's success-rate detector, once per `outlier_interval`.
+    fn evaluate_success_rates(&self, state: &mut State, now: Instant) {
+        let due = *state.next_evaluation.get_or_insert(now + self.params.outlier_interval);
+        if now < due {
+            return;
+        }
+        state.next_evaluation = Some(now + self.params.outlier_interval);
+        let min = u64::from(self.params.outlier_min_requests);
+        let rates: Vec<(usize, f64)> = state
+            .backends
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let answers = h.window_ok + h.window_failed;
+                (!h.ejected(now) && answers >= min).then(|| (i, h.window_ok as f64 / answers as f64))
+            })
+            .collect();
+        for health in &mut state.backends {
+            health.window_ok = 0;
+            health.window_failed = 0;
+        }
+        if rates.len() < SUCCESS_RATE_MIN_HOSTS {
+            return;
+        }
+        let mean = rates.iter().map(|(_, r)| r).sum::<f64>() / rates.len() as f64;
+        let variance = rates.iter().map(|(_, r)| (r - mean).powi(2)).sum::<f64>() / rates.len() as f64;
+        let threshold = mean - self.params.success_rate_stdev.unwrap_or(f64::INFINITY) * variance.sqrt();
+        for (backend, rate) in rates {
+            if rate < threshold {
+                self.eject(state, backend, now);
+            }
+        }
+    }
+}
+
+/// What to do after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Send the request again, to [`Request::pick`]'s next backend.
+    Retry,
+    /// The request is over: its result is this attempt's.
+    Done,
+}
+
+/// One client request going through the layer: the backends it tried.
+pub struct Request<'a> {
+    layer: &'a FailureLayer,
+    tried: [u32; MAX_ATTEMPTS],
+    count: usize,
+}
+
+impl Request<'_> {
+    /// Whether the next attempt is a retry.
+    pub fn is_retry(&self) -> bool {
+        self.count > 0
+    }
+
+    fn tried(&self, backend: usize) -> bool {
+        self.tried[..self.count].contains(&(backend as u32))
+    }
+
+    /// The backend for the next attempt: the selector's pick, unless that backend is out or
+    /// was tried already (then the selector is asked again, then the next usable backend is
+    /// taken). With the layer off this is exactly the selector's pick.
+    pub fn pick<S: Selector>(&self, balancer: &Balancer<S>, key_hash: u64, rng: &mut WorkloadRng, now: Instant) -> usize {
+        let first = balancer.pick(key_hash, rng, now);
+        if !self.layer.params.health_on() && self.count == 0 {
+            return first;
+        }
+        let mut state = self.layer.lock();
+        let usable = |state: &mut State, i: usize| !self.tried(i) && state.backends[i].usable(now);
+        if usable(&mut state, first) {
+            return first;
+        }
+        let mut candidate = first;
+        for again in 1..=MAX_REPICKS {
+            let rehashed = key_hash ^ (u64::from(again) + self.count as u64 * 0x100).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            candidate = balancer.pick(rehashed, rng, now);
+            if usable(&mut state, candidate) {
+                return candidate;
+            }
+        }
+        let n = state.backends.len();
+        let order = (1..=n).map(|step| (candidate + step) % n);
+        let next_usable = order.clone().find(|&i| usable(&mut state, i));
+        // No usable backend: the first untried one (panic mode), or the pick itself.
+        next_usable.or_else(|| order.clone().find(|&i| !self.tried(i))).unwrap_or(candidate)
+    }
+
+    /// Records the outcome of the attempt sent to `backend` at `now` and says whether to try
+    /// again.
+    pub fn outcome(&mut self, backend: usize, result: Result<(), FailureKind>, now: Instant) -> Next {
+        let layer = self.layer;
+        debug_assert!(self.count < MAX_ATTEMPTS, "more attempts than the retry limit allows");
+        self.tried[self.count] = backend as u32;
+        self.count += 1;
+        layer.record(backend, result, now);
+        let Err(kind) = result else { return Next::Done };
+        let backends = layer.lock().backends.len();
+        let allowed = layer.params.retry_on.covers(kind)
+            && self.count <= layer.params.retries as usize
+            && self.count < backends;
+        if !allowed {
+            return Next::Done;
+        }
+        if layer.take_token() {
+            layer.counters.retries.fetch_add(1, Ordering::Relaxed);
+            Next::Retry
+        } else {
+            layer.counters.retries_denied.fetch_add(1, Ordering::Relaxed);
+            Next::Done
+        }
+    }
+}
