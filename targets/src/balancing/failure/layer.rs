@@ -9,6 +9,7 @@ use super::{FailureKind, FailureParams, MAX_EJECTION_TIME, MAX_REPICKS, MAX_RETR
 use super::SUCCESS_RATE_MIN_HOSTS;
 use workloads::WorkloadRng;
 use crate::balancing::{Balancer, Selector};
+use rand::Rng as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -278,7 +279,7 @@ impl Request<'_> {
     }
 
     /// The backend for the next attempt: the selector's pick, unless that backend is out or
-    /// was tried already (then the selector is asked again, then the next usable backend is
+    /// was tried already (then the selector is asked again, then the least loaded usable backend is
     /// taken). With the layer off this is exactly the selector's pick.
     pub fn pick<S: Selector>(&self, balancer: &Balancer<S>, key_hash: u64, rng: &mut WorkloadRng, now: Instant) -> usize {
         let first = balancer.pick(key_hash, rng, now);
@@ -298,11 +299,21 @@ impl Request<'_> {
                 return candidate;
             }
         }
+        // The least loaded usable backend (ties from a random start), not the next index:
+        // a selector that keeps choosing an ejected backend (least-outstanding sees it idle)
+        // would otherwise send all its traffic to that backend's neighbour.
         let n = state.backends.len();
-        let order = (1..=n).map(|step| (candidate + step) % n);
-        let next_usable = order.clone().find(|&i| usable(&mut state, i));
-        // No usable backend: the first untried one (panic mode), or the pick itself.
-        next_usable.or_else(|| order.clone().find(|&i| !self.tried(i))).unwrap_or(candidate)
+        let start = rng.random_range(0..n);
+        let order = (0..n).map(|step| (start + step) % n);
+        let loads = balancer.loads();
+        let least = |state: &mut State, usable_only: bool| {
+            order
+                .clone()
+                .filter(|&i| !self.tried(i) && (!usable_only || state.backends[i].usable(now)))
+                .min_by_key(|&i| loads.outstanding(i))
+        };
+        // No usable backend: the least loaded untried one (panic mode), or the pick itself.
+        least(&mut state, true).or_else(|| least(&mut state, false)).unwrap_or(candidate)
     }
 
     /// Records the outcome of the attempt sent to `backend` at `now` and says whether to try
@@ -327,6 +338,155 @@ impl Request<'_> {
         } else {
             layer.counters.retries_denied.fetch_add(1, Ordering::Relaxed);
             Next::Done
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::balancing::BalancingParams;
+    use crate::balancing::round_robin::RoundRobin;
+    use proptest::prelude::*;
+    use std::time::Duration;
+    use workloads::rng::{Stream, stream_rng};
+
+    fn params(text: &str) -> FailureParams {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        let mut params = FailureParams::default();
+        for (name, value) in &table {
+            assert!(params.read(name, value).unwrap(), "{name}");
+        }
+        params
+    }
+
+    /// Sends `requests` requests, one every millisecond from `t0`, through the layer in front
+    /// of round robin over `n` backends, where `fails(backend, time)` says which attempts fail;
+    /// returns (attempts per backend after `after`, client-visible failures, attempts per
+    /// request at most).
+    fn drive(
+        layer: &FailureLayer,
+        n: usize,
+        requests: u64,
+        t0: Instant,
+        fails: impl Fn(usize, Instant) -> Option<FailureKind>,
+    ) -> (Vec<Vec<Instant>>, u64, usize) {
+        let balancer = Balancer::<RoundRobin>::new(&vec![1.0; n], &BalancingParams::default()).unwrap();
+        let mut rng = stream_rng(1, Stream::Target, 0);
+        let mut sent: Vec<Vec<Instant>> = vec![Vec::new(); n];
+        let (mut failed, mut most) = (0, 0);
+        for i in 0..requests {
+            let now = t0 + Duration::from_millis(i);
+            let mut request = layer.start();
+            let mut tries = 0;
+            loop {
+                let backend = request.pick(&balancer, i, &mut rng, now);
+                sent[backend].push(now);
+                tries += 1;
+                let result = fails(backend, now).map_or(Ok(()), Err);
+                if request.outcome(backend, result, now) == Next::Done {
+                    failed += u64::from(result.is_err());
+                    break;
+                }
+            }
+            most = most.max(tries);
+        }
+        (sent, failed, most)
+    }
+
+    #[test]
+    fn a_killed_backend_gets_no_requests_once_ejected_and_clients_see_no_errors() {
+        let layer = FailureLayer::new(
+            4,
+            &params("retries = 2\noutlier_consecutive_errors = 3\nejection_time = \"60s\"\nmax_ejection_percent = 25"),
+        );
+        let t0 = Instant::now();
+        let dead = |backend: usize, _| (backend == 1).then_some(FailureKind::Refused);
+        let (sent, failed, most) = drive(&layer, 4, 2000, t0, dead);
+        assert_eq!(sent[1].len(), 3, "three refusals eject it, then nothing more reaches it");
+        assert_eq!(failed, 0, "each refusal was retried on a live backend");
+        assert!(most <= 3, "never more than 1 + retries attempts");
+        assert_eq!(layer.ejected(t0 + Duration::from_secs(2)), vec![1]);
+    }
+
+    #[test]
+    fn clients_see_errors_only_when_every_allowed_attempt_failed() {
+        let layer = FailureLayer::new(4, &params("retries = 1"));
+        let all_but_one = |backend: usize, _| (backend != 3).then_some(FailureKind::Refused);
+        let (_, failed, most) = drive(&layer, 4, 400, Instant::now(), all_but_one);
+        assert_eq!(most, 2, "one retry at most");
+        // Round robin's first picks go 0,1,2,3 in turn; the retry takes the next untried
+        // backend after the repicks: some requests still end on two dead backends.
+        assert!(failed > 0 && failed < 400, "{failed}");
+    }
+
+    #[test]
+    fn a_recovered_backend_returns_after_its_ejection() {
+        let layer = FailureLayer::new(
+            4,
+            &params("retries = 2\noutlier_consecutive_errors = 3\nejection_time = \"1s\"\nmax_ejection_percent = 25"),
+        );
+        let t0 = Instant::now();
+        let recovers_at = t0 + Duration::from_millis(500);
+        let until_recovered = |backend: usize, now| (backend == 1 && now < recovers_at).then_some(FailureKind::Refused);
+        let (sent, failed, _) = drive(&layer, 4, 3000, t0, until_recovered);
+        assert_eq!(failed, 0);
+        let after = sent[1].iter().filter(|t| **t >= t0 + Duration::from_millis(1100)).count();
+        assert!(after > 300, "back in rotation after its 1 s ejection: {after} requests");
+    }
+
+    #[test]
+    fn passive_checks_mark_a_backend_down_for_fail_timeout() {
+        let layer = FailureLayer::new(3, &params("max_fails = 2\nfail_timeout = \"2s\""));
+        let t0 = Instant::now();
+        layer.start().outcome(0, Err(FailureKind::ServerError), t0);
+        assert!(layer.out(t0).is_empty(), "one failure of two allowed");
+        layer.start().outcome(0, Err(FailureKind::ServerError), t0 + Duration::from_millis(10));
+        assert_eq!(layer.out(t0 + Duration::from_secs(1)), vec![0]);
+        assert!(layer.out(t0 + Duration::from_millis(2011)).is_empty(), "back after fail_timeout");
+    }
+
+    proptest! {
+        #[test]
+        fn ejection_never_removes_more_than_the_configured_share(
+            n in 1usize..20,
+            percent in 0u32..=100,
+            failing in proptest::collection::vec(any::<bool>(), 20),
+            steps in 1u64..400,
+        ) {
+            let layer = FailureLayer::new(n, &params(&format!(
+                "outlier_consecutive_errors = 2\nejection_time = \"10s\"\nmax_ejection_percent = {percent}"
+            )));
+            let cap = layer.params().max_ejected(n);
+            prop_assert!(cap <= n && (percent == 0 || cap >= 1));
+            prop_assert!(cap as f64 <= (n as f64 * f64::from(percent) / 100.0).max(1.0));
+            let t0 = Instant::now();
+            for step in 0..steps {
+                let backend = (step as usize * 7) % n;
+                let now = t0 + Duration::from_millis(step);
+                let result = if failing[backend] { Err(FailureKind::Refused) } else { Ok(()) };
+                layer.start().outcome(backend, result, now);
+                prop_assert!(layer.ejected(now).len() <= cap);
+            }
+        }
+
+        #[test]
+        fn the_retry_budget_caps_the_extra_load(
+            budget_tenths in 0u32..=10,
+            retries in 1u32..=5,
+            requests in 1u64..3000,
+            down in 1usize..5,
+        ) {
+            let budget = f64::from(budget_tenths) / 10.0;
+            let layer = FailureLayer::new(5, &params(&format!("retries = {retries}\nretry_budget = {budget}")));
+            let outage = |backend: usize, _| (backend < down).then_some(FailureKind::Refused);
+            drive(&layer, 5, requests, Instant::now(), outage);
+            let counts = layer.counts();
+            prop_assert!(
+                counts.retries as f64 <= budget * requests as f64 + RETRY_BUDGET_RESERVE,
+                "{} retries for {requests} requests at budget {budget}", counts.retries
+            );
+            prop_assert!(counts.retries <= u64::from(retries) * requests);
         }
     }
 }

@@ -23,7 +23,7 @@
 //!
 //! A backend that is down or ejected is skipped: the selector picks again (with the key
 //! rehashed, so hash strategies move to another point of the ring) and, after
-//! [`MAX_REPICKS`] tries, the next usable backend in index order is taken. When no backend is
+//! [`MAX_REPICKS`] tries, the least loaded usable backend is taken. When no backend is
 //! usable, the pick stands (Envoy's panic mode): traffic is never refused by the layer itself.
 //!
 //! The layer keeps no clock: every call takes `now`, so the simulation runs it on virtual
