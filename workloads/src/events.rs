@@ -293,7 +293,9 @@ impl EventSpec {
                 error_ppm: (self.errors.ok_or("`fail-node` needs `errors = <fraction>`")?.0 * 1e6).round() as u32,
             },
             "flap-node" => match self.period {
-                Some(period) if !period.0.is_zero() => EventAction::FlapNode { node: self.fault_node()?, period: period.0 },
+                Some(period) if !period.0.is_zero() => {
+                    EventAction::FlapNode { node: self.fault_node()?, period: period.0 }
+                }
                 _ => return Err("`flap-node` needs `period = \"500ms\"` (longer than zero)".into()),
             },
             "crash-coordinator" => EventAction::CrashCoordinator {
@@ -428,7 +430,10 @@ mod tests {
         let mut flap = spec(Some("1s"), None, "flap-node", Some(1));
         assert!(flap.resolve().unwrap_err().contains("period"));
         flap.period = Some(HumanDuration(Duration::from_millis(500)));
-        assert_eq!(flap.resolve().unwrap().action, EventAction::FlapNode { node: 1, period: Duration::from_millis(500) });
+        assert_eq!(
+            flap.resolve().unwrap().action,
+            EventAction::FlapNode { node: 1, period: Duration::from_millis(500) }
+        );
         flap.errors = Some(Fraction(0.1));
         assert!(flap.resolve().unwrap_err().contains("`errors`"), "a misplaced field is refused");
     }

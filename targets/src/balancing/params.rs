@@ -135,7 +135,10 @@ impl BalancingParams {
                 other if params.failure.read(other, value)? => {}
                 other => {
                     let known: Vec<&str> = Self::NAMES.iter().chain(&FailureParams::NAMES).copied().collect();
-                    return Err(invalid("params", format!("unknown parameter `{other}` (known: {})", known.join(", "))));
+                    return Err(invalid(
+                        "params",
+                        format!("unknown parameter `{other}` (known: {})", known.join(", ")),
+                    ));
                 }
             }
         }

@@ -181,7 +181,8 @@ impl Servers {
         } else {
             Some(std::path::absolute(dir.join("attempts.log")).context("cannot resolve the attempt log's path")?)
         };
-        let front = Front { spec, dir, exe: &exe, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
+        let front =
+            Front { spec, dir, exe: &exe, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
         let (address, process, layer) = front.start()?;
         Ok(Servers { backends, front: address, _front_process: Some(process), attempt_log, layer: Some(layer) })
     }

@@ -76,7 +76,8 @@ impl FailureMetrics {
 pub fn measure(attempts: &mut [Attempt], marks: &[FaultMark]) -> FailureMetrics {
     attempts.sort_by_key(|a| a.at);
     let retries = attempts.iter().filter(|a| a.retry).count() as u64;
-    let mut metrics = FailureMetrics { requests: attempts.len() as u64 - retries, retries, ..FailureMetrics::default() };
+    let mut metrics =
+        FailureMetrics { requests: attempts.len() as u64 - retries, retries, ..FailureMetrics::default() };
     let Some(fault) = marks.iter().find(|m| !m.restore) else { return metrics };
     let restore = marks.iter().find(|m| m.restore && m.node == fault.node && m.at >= fault.at);
     let Some(last) = attempts.last() else { return metrics };

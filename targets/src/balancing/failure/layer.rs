@@ -5,14 +5,14 @@
 //! One mutex guards the whole state: the decisions are a few comparisons, taken once per
 //! attempt, and the layer is skipped altogether (no lock) when it is off.
 
-use super::{FailureKind, FailureParams, MAX_EJECTION_TIME, MAX_REPICKS, MAX_RETRIES, RETRY_BUDGET_RESERVE};
 use super::SUCCESS_RATE_MIN_HOSTS;
-use workloads::WorkloadRng;
+use super::{FailureKind, FailureParams, MAX_EJECTION_TIME, MAX_REPICKS, MAX_RETRIES, RETRY_BUDGET_RESERVE};
 use crate::balancing::{Balancer, Selector};
 use rand::Rng as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
+use workloads::WorkloadRng;
 
 /// The most attempts of one request.
 const MAX_ATTEMPTS: usize = MAX_RETRIES as usize + 1;
@@ -281,7 +281,13 @@ impl Request<'_> {
     /// The backend for the next attempt: the selector's pick, unless that backend is out or
     /// was tried already (then the selector is asked again, then the least loaded usable backend is
     /// taken). With the layer off this is exactly the selector's pick.
-    pub fn pick<S: Selector>(&self, balancer: &Balancer<S>, key_hash: u64, rng: &mut WorkloadRng, now: Instant) -> usize {
+    pub fn pick<S: Selector>(
+        &self,
+        balancer: &Balancer<S>,
+        key_hash: u64,
+        rng: &mut WorkloadRng,
+        now: Instant,
+    ) -> usize {
         let first = balancer.pick(key_hash, rng, now);
         if !self.layer.params.health_on() && self.count == 0 {
             return first;
@@ -293,7 +299,8 @@ impl Request<'_> {
         }
         let mut candidate = first;
         for again in 1..=MAX_REPICKS {
-            let rehashed = key_hash ^ (u64::from(again) + self.count as u64 * 0x100).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let rehashed =
+                key_hash ^ (u64::from(again) + self.count as u64 * 0x100).wrapping_mul(0x9E37_79B9_7F4A_7C15);
             candidate = balancer.pick(rehashed, rng, now);
             if usable(&mut state, candidate) {
                 return candidate;
@@ -326,9 +333,8 @@ impl Request<'_> {
         layer.record(backend, result, now);
         let Err(kind) = result else { return Next::Done };
         let backends = layer.lock().backends.len();
-        let allowed = layer.params.retry_on.covers(kind)
-            && self.count <= layer.params.retries as usize
-            && self.count < backends;
+        let allowed =
+            layer.params.retry_on.covers(kind) && self.count <= layer.params.retries as usize && self.count < backends;
         if !allowed {
             return Next::Done;
         }

@@ -176,7 +176,10 @@ impl FailureParams {
             "retry_on" => self.retry_on = retry_on(value)?,
             "retry_budget" => {
                 self.retry_budget = number(value).filter(|v| (0.0..=MAX_RETRY_BUDGET).contains(v)).ok_or_else(|| {
-                    invalid("retry_budget", format!("must be from 0 to {MAX_RETRY_BUDGET} tokens per request, got {value}"))
+                    invalid(
+                        "retry_budget",
+                        format!("must be from 0 to {MAX_RETRY_BUDGET} tokens per request, got {value}"),
+                    )
                 })?
             }
             "attempt_timeout" => self.attempt_timeout = Some(duration(value, "attempt_timeout")?),
@@ -235,7 +238,12 @@ impl FailureParams {
         }
         let mut parts = Vec::new();
         if self.retries_on() {
-            parts.push(format!("retries={} on {} budget={}", self.retries, self.retry_on.describe(), self.retry_budget));
+            parts.push(format!(
+                "retries={} on {} budget={}",
+                self.retries,
+                self.retry_on.describe(),
+                self.retry_budget
+            ));
         }
         if let Some(timeout) = self.attempt_timeout {
             parts.push(format!("attempt_timeout={}", workloads::units::HumanDuration(timeout)));
@@ -273,7 +281,8 @@ impl FailureParams {
 fn whole_or_zero(value: &toml::Value, param: &'static str, max: u64) -> Result<u64, BalancingError> {
     match value.as_integer() {
         Some(0) => Ok(0),
-        _ => whole(value, param, max).map_err(|_| invalid(param, format!("must be a whole number from 0 to {max}, got {value}"))),
+        _ => whole(value, param, max)
+            .map_err(|_| invalid(param, format!("must be a whole number from 0 to {max}, got {value}"))),
     }
 }
 
@@ -287,7 +296,12 @@ fn retry_on(value: &toml::Value) -> Result<RetryOn, BalancingError> {
             Some("refused") => on.refused = true,
             Some("5xx") => on.server_error = true,
             Some("timeout") => on.timeout = true,
-            _ => return Err(invalid("retry_on", format!("unknown failure {item} (known: \"refused\", \"5xx\", \"timeout\")"))),
+            _ => {
+                return Err(invalid(
+                    "retry_on",
+                    format!("unknown failure {item} (known: \"refused\", \"5xx\", \"timeout\")"),
+                ));
+            }
         }
     }
     Ok(on)

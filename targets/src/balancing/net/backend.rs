@@ -98,7 +98,8 @@ impl State {
 
     /// Applies one control command; `None` if it is not one.
     fn apply(&self, command: &str) -> Option<()> {
-        let number = |prefix: &str| command.strip_prefix(prefix).and_then(|f| f.parse::<f64>().ok()).filter(|f| f.is_finite());
+        let number =
+            |prefix: &str| command.strip_prefix(prefix).and_then(|f| f.parse::<f64>().ok()).filter(|f| f.is_finite());
         let set_flap = |flap: Option<(Instant, Duration)>| {
             *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = flap;
         };

@@ -109,11 +109,12 @@ impl FailureConfig {
             };
         }
         let on = params.retry_on;
-        let kinds: Vec<&str> = [(on.refused, "error"), (on.timeout, "timeout"), (on.server_error, "http_500 http_502 http_503 http_504")]
-            .iter()
-            .filter(|(set, _)| *set && params.retries_on())
-            .map(|(_, directive)| *directive)
-            .collect();
+        let kinds: Vec<&str> =
+            [(on.refused, "error"), (on.timeout, "timeout"), (on.server_error, "http_500 http_502 http_503 http_504")]
+                .iter()
+                .filter(|(set, _)| *set && params.retries_on())
+                .map(|(_, directive)| *directive)
+                .collect();
         let mut missing = Vec::new();
         if params.retries_on() {
             missing.push("retry budget");
