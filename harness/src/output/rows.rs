@@ -278,6 +278,9 @@ pub struct SummaryRow {
     pub schedule_lag_us_max: Option<f64>,
     pub ops_unfinished: Option<u64>,
     pub achieved_rate_ops_s: Option<f64>,
+    /// What generated the load and took the timestamps: `driver` or `goose`; empty when
+    /// nothing was measured.
+    pub load_engine: Option<String>,
     pub failure_layer: Option<String>,
     pub retries_sent: Option<u64>,
     pub retry_extra_load_fraction: Option<f64>,
@@ -493,6 +496,7 @@ impl SummaryRow {
         if let (Some(kept), LoadShape::Open { rate_ops_s, .. }) = (drive.schedule, shape) {
             self.achieved_rate_ops_s = kept.fraction().map(|f| round3(f * rate_ops_s));
         }
+        self.load_engine = Some(drive.load_engine.as_str().to_string());
         self.driver_cpu_percent = drive.resources.cpu_percent_mean.map(|c| (c * 10.0).round() / 10.0);
         self.driver_rss_bytes_peak = drive.resources.rss_bytes_peak;
         self.fill_histograms(&totals.measured, timing);

@@ -1,24 +1,32 @@
 //! The networked version of the balancing family: for each run, the harness starts the
 //! backends (`stratbench serve backend`, one process each), the front (our proxy, nginx, or
-//! nothing for `engine:direct`), all on loopback with ephemeral ports, loads the front with
-//! goose, applies the scenario's faults to the real processes, and stops everything when the
-//! run ends — on every path, since every process is held by a guard that stops it on drop.
+//! nothing for `engine:direct`), all on loopback with ephemeral ports, loads the front,
+//! applies the scenario's faults to the real processes, and stops everything when the run
+//! ends — on every path, since every process is held by a guard that stops it on drop.
+//!
+//! The load: by default the driver's own loops ([`measure`]), each worker — a closed-loop
+//! worker, or a slot of the open loop's pool — an [`HttpWorker`] with its keep-alive
+//! connection to the front, so `rate` runs the same open loop, with the same columns, as every
+//! other family; with `load_engine = "goose"`, goose's simulated users (closed loop,
+//! [`drive_http`]), whose own HTML report is kept as `goose-own-report.html`.
 //!
 //! Faults: `kill-node` kills the backend process (SIGKILL, as a crash); `slow-node` and
 //! `restore-node` go through the backend's control path (`/__control/slow/<factor>`), and
 //! `restore-node` on a killed backend starts it again on the same port; `fail-node` and
 //! `flap-node` also go through the control path. Children's stderr and nginx's config and
-//! logs are kept under `RUN_DIR/net/<run_id>/`, with goose's HTML report.
+//! logs are kept under `RUN_DIR/net/<run_id>/`, with goose's report.
 //!
 //! Failure figures: in a run with events, our proxy and nginx both write `attempts.log` (one
 //! line per request, nginx's access-log format: the backends tried, statuses, times); the
-//! harness notes each fault's wall-clock time as it applies it, and after the run reads the
-//! two together ([`targets::balancing::failure::attempts`]) for retries, drain and return
-//! times. The row's `failure_layer` says what failure handling the front had.
+//! harness notes each fault's wall-clock time as it applies it, and after the run, once every
+//! process has stopped, reads the two together ([`targets::balancing::failure::attempts`]) for
+//! retries, drain and return times, whichever engine made the load. The row's
+//! `failure_layer` says what failure handling the front had.
 
-use super::DIRECT;
-use crate::driver::http_load::{HttpLoad, drive_http};
-use crate::families::record;
+use super::{DIRECT, balancing_params, load_engine, target_params};
+use crate::driver::LoadEngine;
+use crate::driver::goose_load::{HttpLoad, drive_http};
+use crate::families::{measure, record};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -31,52 +39,52 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use targets::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
+use targets::balancing::net::client::HttpWorker;
 use targets::balancing::net::nginx::{self, FailureConfig, Method, NginxSetup};
 use targets::balancing::net::process::{ChildGuard, spawn_listening};
 use targets::balancing::{BackendSpec, BalancingParams};
-use targets::noop::NoopWorker;
 use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use workloads::{Event, EventAction, LoadShape};
+use workloads::{Event, EventAction};
 
 /// How long a control request to a backend may take.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Goose's own report, beside the row's figures.
+pub const GOOSE_REPORT: &str = "goose-own-report.html";
+
 /// Runs one networked row.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
-    if matches!(spec.workload.shape, LoadShape::Open { .. }) {
-        return RunRecord::failed(
-            spec,
-            RunStatus::Unsupported,
-            "the networked version is a closed loop of goose users: give `concurrency` without `rate`".into(),
-        );
-    }
+    let engine = load_engine(&spec.workload).expect("the plan checked the load engine");
     let dir = session.dir().join("net").join(&spec.run_id);
     let servers = match Servers::start(spec, &dir) {
         Ok(servers) => servers,
         Err(error) => return RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     };
-    let target = format!("http://{}", servers.front);
+    let front = servers.front;
     let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
     let failures = FailureSource {
         addresses: servers.backends.iter().map(|b| b.address).collect(),
         log: servers.attempt_log.clone(),
         layer: servers.layer.clone(),
     };
-    let system = Arc::new(NetSystem { servers: Mutex::new(servers), marks: Mutex::default() });
-    let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
-        let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join("goose-report.html") };
-        drive_http(Arc::clone(&system), load, &mut sink, progress)
-    });
+    let system = Arc::new(NetSystem { front, weights, servers: Mutex::new(servers), marks: Mutex::default() });
+    let mut record = match engine {
+        LoadEngine::Driver => measure(Arc::clone(&system), spec, Timing::PerOp, None, session, progress),
+        LoadEngine::Goose => {
+            let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
+                let target = format!("http://{front}");
+                let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join(GOOSE_REPORT) };
+                drive_http(Arc::clone(&system), load, &mut sink, progress)
+            });
+            record(spec, Timing::PerOp, None, drive, system.metrics())
+        }
+    };
     let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
     // Stops every process (which ends their attempt logs) before the row is written.
     drop(system);
-    let family = FamilyMetrics {
-        node_weights: weights,
-        balancing_failures: failures.measure(&marks),
-        ..FamilyMetrics::default()
-    };
-    record(spec, Timing::PerOp, None, drive, family)
+    record.family.balancing_failures = failures.measure(&marks);
+    record
 }
 
 /// Where a row's failure figures come from.
@@ -159,7 +167,7 @@ impl Servers {
         let workload = &spec.workload;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let exe = std::env::current_exe().context("cannot find the stratbench executable")?;
-        let params = BalancingParams::from_table(&workload.params)?;
+        let params = balancing_params(workload)?;
         let mut backends = Vec::new();
         for (id, backend) in params.backends(workload.nodes)?.into_iter().enumerate() {
             let command = BackendCommand {
@@ -228,7 +236,7 @@ impl Front<'_> {
             .args(["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy])
             .args(["--backends", &list.join(","), "--seed", &workload.seed.to_string()])
             .stderr(log);
-        for (name, value) in &workload.params {
+        for (name, value) in &target_params(workload) {
             command.args(["--param", &format!("{name}={value}")]);
         }
         if let Some(path) = &self.attempt_log {
@@ -239,8 +247,13 @@ impl Front<'_> {
     }
 }
 
-/// The running servers, as the events controller sees them.
+/// The running servers, as the driver's workers and the events controller see them.
 struct NetSystem {
+    /// Where the load goes: the proxy, nginx, or backend 0 (`engine:direct`). A backend
+    /// started again after a kill listens on the same port.
+    front: SocketAddr,
+    /// Each backend's weight (index = backend id).
+    weights: Vec<f64>,
     servers: Mutex<Servers>,
     /// Faults applied, on the wall clock (since the Unix epoch), as the attempt logs are.
     marks: Mutex<Vec<FaultMark>>,
@@ -325,11 +338,11 @@ async fn control(address: SocketAddr, command: &str) -> Result<(), String> {
 }
 
 impl System for NetSystem {
-    type Worker = NoopWorker;
+    type Worker = HttpWorker;
 
-    /// Goose's users are the workers of a networked run; the driver never asks for these.
-    fn worker(&self, _index: u32) -> NoopWorker {
-        NoopWorker
+    /// A keep-alive HTTP client of the front (goose's users do without).
+    fn worker(&self, _index: u32) -> HttpWorker {
+        HttpWorker::new(self.front)
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
@@ -340,6 +353,6 @@ impl System for NetSystem {
     }
 
     fn metrics(&self) -> FamilyMetrics {
-        FamilyMetrics::default()
+        FamilyMetrics { node_weights: self.weights.clone(), ..FamilyMetrics::default() }
     }
 }
