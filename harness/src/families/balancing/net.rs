@@ -33,12 +33,15 @@ use crate::plan::RunSpec;
 use crate::recorder::Timing;
 use anyhow::Context as _;
 use indicatif::ProgressBar;
+use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
+use targets::balancing::failure::LayerCounts;
 use targets::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
+use targets::balancing::net::LAYER_COUNTS_PATH;
 use targets::balancing::net::client::HttpWorker;
 use targets::balancing::net::nginx::{self, FailureConfig, Method, NginxSetup};
 use targets::balancing::net::process::{ChildGuard, spawn_listening};
@@ -67,6 +70,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         addresses: servers.backends.iter().map(|b| b.address).collect(),
         log: servers.attempt_log.clone(),
         layer: servers.layer.clone(),
+        counted: servers.layer_counted,
     };
     let system = Arc::new(NetSystem { front, weights, servers: Mutex::new(servers), marks: Mutex::default() });
     let mut record = match engine {
@@ -81,10 +85,32 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         }
     };
     let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let counts = failures.counted.then(|| layer_counts(front));
     // Stops every process (which ends their attempt logs) before the row is written.
     drop(system);
-    record.family.balancing_failures = failures.measure(&marks);
+    record.family.balancing_failures = failures.measure(&marks, counts.flatten());
     record
+}
+
+/// Our proxy's failure-layer counts, asked on [`LAYER_COUNTS_PATH`] once the load is over;
+/// `None` (empty cells, with a warning) if it does not answer them.
+fn layer_counts(front: SocketAddr) -> Option<LayerCounts> {
+    let exchange = || -> std::io::Result<String> {
+        let mut stream = std::net::TcpStream::connect_timeout(&front, CONTROL_TIMEOUT)?;
+        stream.set_read_timeout(Some(CONTROL_TIMEOUT))?;
+        let request = format!("GET {LAYER_COUNTS_PATH} HTTP/1.1\r\nHost: {front}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes())?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    };
+    let answer = exchange().map_err(|error| tracing::warn!(%error, "cannot read the proxy's layer counts")).ok()?;
+    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
+    let counts = answer.starts_with("HTTP/1.1 200").then(|| LayerCounts::parse(body)).flatten();
+    if counts.is_none() {
+        tracing::warn!(answer = %answer.lines().next().unwrap_or(""), "the proxy's layer counts are unreadable");
+    }
+    counts
 }
 
 /// Where a row's failure figures come from.
@@ -94,12 +120,24 @@ struct FailureSource {
     log: Option<PathBuf>,
     /// What failure handling the front had.
     layer: Option<String>,
+    /// Whether the front is our proxy with the layer on, which counts denied retries and
+    /// ejections (nginx has neither).
+    counted: bool,
 }
 
 impl FailureSource {
-    /// The figures of the attempt log under the faults `marks`; just the layer's description
-    /// without a log, nothing without a front.
-    fn measure(&self, marks: &[FaultMark]) -> Option<FailureMetrics> {
+    /// The figures of the attempt log under the faults `marks`, with the proxy's `counts`;
+    /// just the layer's description (and counts) without a log, nothing without a front.
+    fn measure(&self, marks: &[FaultMark], counts: Option<LayerCounts>) -> Option<FailureMetrics> {
+        let mut metrics = self.logged(marks)?;
+        if let Some(counts) = counts {
+            metrics.retries_denied = Some(counts.retries_denied);
+            metrics.ejections = Some(counts.ejections);
+        }
+        Some(metrics)
+    }
+
+    fn logged(&self, marks: &[FaultMark]) -> Option<FailureMetrics> {
         let layer = self.layer.clone()?;
         let Some(path) = &self.log else { return Some(FailureMetrics { layer, ..FailureMetrics::default() }) };
         let text = match std::fs::read_to_string(path) {
@@ -160,6 +198,8 @@ struct Servers {
     attempt_log: Option<PathBuf>,
     /// The front's failure handling (none for `engine:direct`).
     layer: Option<String>,
+    /// Whether the front is our proxy with the layer on (see [`FailureSource::counted`]).
+    layer_counted: bool,
 }
 
 impl Servers {
@@ -182,7 +222,15 @@ impl Servers {
         }
         let addresses: Vec<SocketAddr> = backends.iter().map(|b| b.address).collect();
         if spec.strategy == DIRECT {
-            return Ok(Servers { front: addresses[0], backends, _front_process: None, attempt_log: None, layer: None });
+            let front = addresses[0];
+            return Ok(Servers {
+                front,
+                backends,
+                _front_process: None,
+                attempt_log: None,
+                layer: None,
+                layer_counted: false,
+            });
         }
         let attempt_log = if workload.events.is_empty() {
             None
@@ -192,7 +240,15 @@ impl Servers {
         let front =
             Front { spec, dir, exe: &exe, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
         let (address, process, layer) = front.start()?;
-        Ok(Servers { backends, front: address, _front_process: Some(process), attempt_log, layer: Some(layer) })
+        let layer_counted = Method::from_row(&spec.strategy).is_none() && params.failure.enabled();
+        Ok(Servers {
+            backends,
+            front: address,
+            _front_process: Some(process),
+            attempt_log,
+            layer: Some(layer),
+            layer_counted,
+        })
     }
 }
 

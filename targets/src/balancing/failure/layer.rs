@@ -96,6 +96,32 @@ pub struct LayerCounts {
     pub ejections: u64,
 }
 
+impl LayerCounts {
+    /// One line of `name=value` pairs: what our proxy answers on
+    /// [`LAYER_COUNTS_PATH`](crate::balancing::net::LAYER_COUNTS_PATH).
+    pub fn to_line(&self) -> String {
+        format!(
+            "requests={} retries={} retries_denied={} ejections={}\n",
+            self.requests, self.retries, self.retries_denied, self.ejections
+        )
+    }
+
+    /// Reads [`LayerCounts::to_line`]'s line back; `None` if a count is missing or malformed.
+    pub fn parse(line: &str) -> Option<Self> {
+        let mut pairs = std::collections::HashMap::new();
+        for pair in line.split_whitespace() {
+            let (name, value) = pair.split_once('=')?;
+            pairs.insert(name, value.parse::<u64>().ok()?);
+        }
+        Some(LayerCounts {
+            requests: *pairs.get("requests")?,
+            retries: *pairs.get("retries")?,
+            retries_denied: *pairs.get("retries_denied")?,
+            ejections: *pairs.get("ejections")?,
+        })
+    }
+}
+
 impl FailureLayer {
     /// The layer over `count` backends, all healthy.
     pub fn new(count: usize, params: &FailureParams) -> Self {
@@ -494,5 +520,13 @@ mod tests {
             );
             prop_assert!(counts.retries <= u64::from(retries) * requests);
         }
+    }
+
+    #[test]
+    fn layer_counts_survive_the_proxys_line_and_a_truncated_line_is_refused() {
+        let counts = LayerCounts { requests: 1200, retries: 31, retries_denied: 4, ejections: 2 };
+        assert_eq!(LayerCounts::parse(&counts.to_line()), Some(counts));
+        assert_eq!(LayerCounts::parse("requests=1200 retries=31 retries_denied=4"), None);
+        assert_eq!(LayerCounts::parse("requests=1200 retries=x retries_denied=4 ejections=2"), None);
     }
 }

@@ -37,7 +37,7 @@ pub mod attempts;
 pub mod layer;
 
 pub use attempts::{Attempt, FailureMetrics, FaultMark};
-pub use layer::{FailureLayer, Next, Request};
+pub use layer::{FailureLayer, LayerCounts, Next, Request};
 
 use super::BalancingError;
 use super::params::{duration, invalid, number, whole};

@@ -122,11 +122,15 @@ impl FailureConfig {
         if params.consecutive_errors > 0 || params.success_rate_stdev.is_some() {
             missing.push("outlier ejection");
         }
+        let fail_timeout = whole_seconds(params.fail_timeout);
+        if fail_timeout != params.fail_timeout {
+            missing.push("fail_timeout below whole seconds (rounded up)");
+        }
         FailureConfig {
             next_upstream: if kinds.is_empty() { "off".into() } else { kinds.join(" ") },
             tries: if params.retries_on() { params.retries + 1 } else { 0 },
             max_fails: params.max_fails,
-            fail_timeout: params.fail_timeout,
+            fail_timeout,
             timeout: params.attempt_timeout,
             missing,
         }
@@ -165,6 +169,12 @@ impl FailureConfig {
     }
 }
 
+/// `duration` rounded up to whole seconds, at least 1: nginx reads a server's `fail_timeout`
+/// in seconds only (`fail_timeout=500ms` is a config error).
+fn whole_seconds(duration: Duration) -> Duration {
+    Duration::from_secs(duration.as_secs() + u64::from(duration.subsec_nanos() > 0)).max(Duration::from_secs(1))
+}
+
 /// Whether nginx can be run here.
 pub fn installed() -> bool {
     Command::new(executable()).arg("-v").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
@@ -192,9 +202,9 @@ pub fn config(dir: &Path, port: u16, setup: &NginxSetup<'_>) -> String {
         let weight = (weight.round() as u64).max(1);
         let _ = writeln!(
             servers,
-            "        server {backend} weight={weight} max_fails={} fail_timeout={}ms;",
+            "        server {backend} weight={weight} max_fails={} fail_timeout={}s;",
             failure.max_fails,
-            failure.fail_timeout.as_millis()
+            failure.fail_timeout.as_secs()
         );
     }
     let access_log = match &setup.access_log {
@@ -240,7 +250,7 @@ pub fn start(dir: &Path, setup: &NginxSetup<'_>) -> Result<Nginx, SpawnError> {
         return Err(SpawnError::NotReady {
             name: "nginx".into(),
             timeout: READY_TIMEOUT,
-            detail: format!(" (see {})", dir.join("error.log").display()),
+            detail: format!(" (see {} and {})", dir.join("stderr.log").display(), dir.join("error.log").display()),
         });
     }
     Ok(Nginx { address, guard })
@@ -264,7 +274,7 @@ mod tests {
         let text = config(Path::new("/tmp/x"), 8080, &setup);
         for needle in [
             "hash $request_uri consistent;",
-            "server 127.0.0.1:9002 weight=3 max_fails=1 fail_timeout=10000ms;",
+            "server 127.0.0.1:9002 weight=3 max_fails=1 fail_timeout=10s;",
             "proxy_next_upstream error timeout;",
             "proxy_next_upstream_tries 0;",
             "access_log off;",
@@ -305,7 +315,7 @@ mod tests {
         };
         let text = config(Path::new("/tmp/x"), 8080, &setup);
         for needle in [
-            "max_fails=3 fail_timeout=5000ms;",
+            "max_fails=3 fail_timeout=5s;",
             "proxy_next_upstream_tries 3;",
             "proxy_read_timeout 250ms;",
             "access_log /tmp/x/attempts.log attempts;",
@@ -313,5 +323,35 @@ mod tests {
         ] {
             assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn nginx_accepts_the_config_of_a_sub_second_fail_timeout() {
+        if !installed() {
+            eprintln!("nginx is not installed; skipped (scripts/test.sh installs it)");
+            return;
+        }
+        let table: toml::Table = toml::from_str("retries = 1\nmax_fails = 2\nfail_timeout = \"500ms\"").unwrap();
+        let mut params = FailureParams::default();
+        for (name, value) in &table {
+            params.read(name, value).unwrap();
+        }
+        let failure = FailureConfig::of(&params);
+        assert_eq!(failure.fail_timeout, Duration::from_secs(1), "nginx counts fail_timeout in whole seconds");
+        assert!(failure.describe().contains("rounded up"), "{}", failure.describe());
+        let dir = tempfile::tempdir().unwrap();
+        let backends: Vec<SocketAddr> = vec!["127.0.0.1:9001".parse().unwrap()];
+        let setup = NginxSetup {
+            method: Method::RoundRobin,
+            backends: &backends,
+            weights: &[1.0],
+            keepalive: 32,
+            failure,
+            access_log: Some(dir.path().join("attempts.log")),
+        };
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(&conf, config(dir.path(), free_port().unwrap(), &setup)).unwrap();
+        let output = Command::new(executable()).arg("-t").arg("-c").arg(&conf).output().unwrap();
+        assert!(output.status.success(), "nginx -t: {}", String::from_utf8_lossy(&output.stderr));
     }
 }

@@ -16,8 +16,9 @@
 //! `attempt_log`, every request appends one line in nginx's access-log format
 //! ([`NGINX_LOG_FORMAT`](crate::balancing::failure::attempts::NGINX_LOG_FORMAT)): each
 //! backend tried, its status and time, from which the harness reads drain and return times.
+//! `GET` [`LAYER_COUNTS_PATH`] answers with the layer's counts instead of being forwarded.
 
-use super::{BACKEND_HEADER, PROXY_ERROR_HEADER};
+use super::{BACKEND_HEADER, LAYER_COUNTS_PATH, PROXY_ERROR_HEADER};
 use crate::balancing::failure::attempts::log_line;
 use crate::balancing::failure::{FailureKind, FailureLayer, Next};
 use crate::balancing::{Balancer, BalancingParams, Selector};
@@ -102,6 +103,9 @@ async fn forward<S: Selector>(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let started = Instant::now();
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+    if path == LAYER_COUNTS_PATH {
+        return Ok(Response::new(Full::new(Bytes::from(state.layer.counts().to_line()))));
+    }
     let number = state.requests.fetch_add(1, Ordering::Relaxed);
     let mut rng = stream_rng(state.seed, Stream::Target, number);
     let key_hash = xxh3_64(path.as_bytes());
