@@ -258,6 +258,10 @@ pub struct ProxyArgs {
     /// A balancing parameter, NAME=VALUE (weights=[1,2,4], ewma_decay="10s"); may be repeated.
     #[arg(long = "param", value_parser = parse_param)]
     pub params: Vec<(String, toml::Value)>,
+    /// Append one line per request to this file, in nginx's access-log format (the backends
+    /// tried, their statuses and times), for drain and return times.
+    #[arg(long)]
+    pub attempt_log: Option<std::path::PathBuf>,
 }
 
 /// Flags of `stratbench run`. Every workload flag overrides the scenario files.

@@ -241,6 +241,8 @@ pub struct FamilyMetrics {
     pub sharding: Option<crate::hashing::net::ShardingMetrics>,
     /// The consensus family's protocol figures and checkers' verdicts.
     pub consensus: Option<crate::consensus::system::ConsensusMetrics>,
+    /// The balancing family's failure handling: retries, drain and return times.
+    pub balancing_failures: Option<crate::balancing::failure::FailureMetrics>,
 }
 
 /// What a commit protocol cost and how long participants stayed blocked, over a run.

@@ -91,6 +91,12 @@ pub enum EventAction {
     /// Node `node` crashes: its process is killed (networked) or it refuses every request
     /// (in-process).
     KillNode { node: u32 },
+    /// Node `node` answers a fraction `error_ppm` / 1,000,000 of its requests with a server
+    /// error (HTTP 500) until `restore-node`.
+    FailNode { node: u32, error_ppm: u32 },
+    /// Node `node` flaps until `restore-node`: it fails every request at once (HTTP 503) for
+    /// `period`, then serves normally for `period`, and so on, starting with a failing phase.
+    FlapNode { node: u32, period: Duration },
 }
 
 /// Where in a commit protocol a node crashes.
@@ -175,15 +181,19 @@ impl EventAction {
             EventAction::SlowNode { node, factor } => format!("slow-node({node},x{})", factor.get()),
             EventAction::RestoreNode { node } => format!("restore-node({node})"),
             EventAction::KillNode { node } => format!("kill-node({node})"),
+            EventAction::FailNode { node, error_ppm } => format!("fail-node({node},{})", f64::from(*error_ppm) / 1e6),
+            EventAction::FlapNode { node, period } => format!("flap-node({node},{})", HumanDuration(*period)),
         }
     }
 
-    /// The node a fault applies to (slow, restore, kill).
+    /// The node a fault applies to (slow, restore, kill, fail, flap).
     pub fn fault_node(&self) -> Option<u32> {
         match *self {
-            EventAction::SlowNode { node, .. } | EventAction::RestoreNode { node } | EventAction::KillNode { node } => {
-                Some(node)
-            }
+            EventAction::SlowNode { node, .. }
+            | EventAction::RestoreNode { node }
+            | EventAction::KillNode { node }
+            | EventAction::FailNode { node, .. }
+            | EventAction::FlapNode { node, .. } => Some(node),
             _ => None,
         }
     }
@@ -213,7 +223,8 @@ pub struct EventSpec {
     /// `add-node`, `remove-node`, `remove-last`, `pause-holder`, `kill-holder`,
     /// `restart-server`, `kill-server`, `crash-coordinator`, `crash-participant`,
     /// `message-loss`, `message-delay`, `partition`, `heal`, `slow-node`, `restore-node`,
-    /// `kill-node`, `kill-leader`, `kill-follower`, `partition-leader` or `restart`.
+    /// `kill-node`, `fail-node`, `flap-node`, `kill-leader`, `kill-follower`,
+    /// `partition-leader` or `restart`.
     pub action: String,
     /// The node the action applies to.
     pub node: Option<u32>,
@@ -233,6 +244,10 @@ pub struct EventSpec {
     pub jitter: Option<HumanDuration>,
     /// `slow-node`: how many times slower the node becomes (at least 1).
     pub factor: Option<f64>,
+    /// `fail-node`: the fraction of requests the node answers with a server error.
+    pub errors: Option<Fraction>,
+    /// `flap-node`: how long each failing and each healthy phase lasts.
+    pub period: Option<HumanDuration>,
 }
 
 impl EventSpec {
@@ -273,6 +288,16 @@ impl EventSpec {
             }
             "restore-node" => EventAction::RestoreNode { node: self.fault_node()? },
             "kill-node" => EventAction::KillNode { node: self.fault_node()? },
+            "fail-node" => EventAction::FailNode {
+                node: self.fault_node()?,
+                error_ppm: (self.errors.ok_or("`fail-node` needs `errors = <fraction>`")?.0 * 1e6).round() as u32,
+            },
+            "flap-node" => match self.period {
+                Some(period) if !period.0.is_zero() => {
+                    EventAction::FlapNode { node: self.fault_node()?, period: period.0 }
+                }
+                _ => return Err("`flap-node` needs `period = \"500ms\"` (longer than zero)".into()),
+            },
             "crash-coordinator" => EventAction::CrashCoordinator {
                 node: self.node.unwrap_or(0),
                 point: self.crash_point(&[CrashPoint::Now, CrashPoint::AfterVotes, CrashPoint::AfterDecision])?,
@@ -315,8 +340,8 @@ impl EventSpec {
                 return Err(format!(
                     "unknown action `{other}` (expected one of: add-node, remove-node, remove-last, pause-holder, \
                      kill-holder, restart-server, kill-server, crash-coordinator, crash-participant, \
-                     message-loss, message-delay, partition, heal, slow-node, restore-node, kill-node, kill-leader, \
-                     kill-follower, partition-leader, restart)"
+                     message-loss, message-delay, partition, heal, slow-node, restore-node, kill-node, fail-node, \
+                     flap-node, kill-leader, kill-follower, partition-leader, restart)"
                 ));
             }
         };
@@ -337,6 +362,8 @@ impl EventSpec {
             "message-delay" => &["delay", "jitter", "duration"],
             "partition" | "pause-holder" | "partition-leader" => &["duration"],
             "slow-node" => &["factor"],
+            "fail-node" => &["errors"],
+            "flap-node" => &["period"],
             _ => &[],
         };
         let given = [
@@ -347,6 +374,8 @@ impl EventSpec {
             ("delay", self.delay.is_some()),
             ("jitter", self.jitter.is_some()),
             ("factor", self.factor.is_some()),
+            ("errors", self.errors.is_some()),
+            ("period", self.period.is_some()),
         ];
         match given.iter().find(|(name, set)| *set && !allowed.contains(name)) {
             Some((name, _)) => Err(format!("`{}` takes no `{name}`", self.action)),
@@ -385,7 +414,28 @@ mod tests {
             delay: None,
             jitter: None,
             factor: None,
+            errors: None,
+            period: None,
         }
+    }
+
+    #[test]
+    fn fail_and_flap_need_their_fraction_and_period() {
+        let mut fail = spec(Some("1s"), None, "fail-node", Some(2));
+        assert!(fail.resolve().unwrap_err().contains("errors"));
+        fail.errors = Some(Fraction(0.2));
+        let event = fail.resolve().unwrap();
+        assert_eq!(event.action, EventAction::FailNode { node: 2, error_ppm: 200_000 });
+        assert_eq!((event.action.label().as_str(), event.action.fault_node()), ("fail-node(2,0.2)", Some(2)));
+        let mut flap = spec(Some("1s"), None, "flap-node", Some(1));
+        assert!(flap.resolve().unwrap_err().contains("period"));
+        flap.period = Some(HumanDuration(Duration::from_millis(500)));
+        assert_eq!(
+            flap.resolve().unwrap().action,
+            EventAction::FlapNode { node: 1, period: Duration::from_millis(500) }
+        );
+        flap.errors = Some(Fraction(0.1));
+        assert!(flap.resolve().unwrap_err().contains("`errors`"), "a misplaced field is refused");
     }
 
     #[test]

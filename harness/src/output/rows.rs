@@ -11,6 +11,7 @@ use crate::recorder::{FlushedInterval, Histograms, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
+use targets::balancing::failure::FailureMetrics;
 use targets::consensus::system::ConsensusMetrics;
 use targets::hashing::net::{PhaseFigures, PhaseStats, ShardingMetrics, ShardingSample};
 use targets::locks::system::LockMetrics;
@@ -280,6 +281,14 @@ pub struct SummaryRow {
     /// What generated the load and took the timestamps: `driver` or `goose`; empty when
     /// nothing was measured.
     pub load_engine: Option<String>,
+    pub failure_layer: Option<String>,
+    pub retries_sent: Option<u64>,
+    pub retry_extra_load_fraction: Option<f64>,
+    pub retries_denied: Option<u64>,
+    pub ejections: Option<u64>,
+    pub fault_drain_s: Option<f64>,
+    pub fault_return_s: Option<f64>,
+    pub fault_traffic_share: Option<f64>,
 }
 
 impl SummaryRow {
@@ -362,7 +371,26 @@ impl SummaryRow {
             row.fill_consensus(consensus);
             row.safety_promised = Some(record.family.safety_promised);
         }
+        if let Some(failures) = &record.family.balancing_failures {
+            row.fill_failures(failures);
+        }
         row
+    }
+
+    /// The balancing family's failure handling: what was on, and (from the attempts, when
+    /// they were recorded) retries, drain, return and the faulty backend's traffic.
+    fn fill_failures(&mut self, failures: &FailureMetrics) {
+        self.failure_layer = Some(failures.layer.clone());
+        if failures.requests == 0 {
+            return;
+        }
+        self.retries_sent = Some(failures.retries);
+        self.retry_extra_load_fraction = failures.retry_extra_load().map(round6);
+        self.retries_denied = failures.retries_denied;
+        self.ejections = failures.ejections;
+        self.fault_drain_s = failures.drain_s.map(round6);
+        self.fault_return_s = failures.return_s.map(round6);
+        self.fault_traffic_share = failures.fault_traffic_share.map(round6);
     }
 
     /// Networked hashing: loading, the migrations summed over the resizes, the phases they cut

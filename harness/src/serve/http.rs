@@ -57,7 +57,7 @@ pub fn run_proxy(args: &ProxyArgs) -> anyhow::Result<Outcome> {
     let table = args.params.iter().cloned().collect();
     let params = BalancingParams::from_table(&table).map_err(|e| bad_input(format!("--param: {e}")))?;
     params.backends(backends.len() as u32).map_err(|e| bad_input(format!("--param: {e}")))?;
-    let config = proxy::ProxyConfig { backends, params, seed: args.common.seed };
+    let config = proxy::ProxyConfig { backends, params, seed: args.common.seed, attempt_log: args.attempt_log.clone() };
     strategy.visit(ProxyRun { common: &args.common, config })
 }
 

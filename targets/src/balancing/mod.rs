@@ -34,6 +34,7 @@
 
 pub mod bounded_load;
 pub mod consistent_hash;
+pub mod failure;
 pub mod latency;
 pub mod least_outstanding;
 pub mod load;
@@ -117,6 +118,13 @@ impl<S: Selector> Balancer<S> {
     #[inline]
     pub fn start(&self, key_hash: u64, rng: &mut WorkloadRng, now: Instant) -> InFlight<'_> {
         let index = self.pick(key_hash, rng, now);
+        self.loads.start(index, now, S::USES_LATENCY)
+    }
+
+    /// Counts a request outstanding at `index` (chosen by [`Balancer::pick`], possibly
+    /// through a failure layer) until the guard is dropped.
+    #[inline]
+    pub fn start_at(&self, index: usize, now: Instant) -> InFlight<'_> {
         self.loads.start(index, now, S::USES_LATENCY)
     }
 

@@ -15,8 +15,26 @@
 //! | `ewma_default_rtt` | `30ms` | peak-EWMA estimate of a backend not yet heard from |
 //! | `vnodes` | 160 | ring points per backend of weight 1 (hash strategies) |
 //! | `epsilon` | 0.25 | load slack of `bounded-load` |
+//!
+//! Failure handling ([`failure`](super::failure), off by default):
+//!
+//! | name | default | meaning |
+//! |---|---|---|
+//! | `retries` | 0 | retries of a failed request, each on a backend it has not tried |
+//! | `retry_on` | `["refused", "timeout"]` | which failures are retried (`refused`, `5xx`, `timeout`) |
+//! | `retry_budget` | 0.2 | retry tokens each request deposits (reserve 10): retries ≤ budget × requests + 10 |
+//! | `attempt_timeout` | none (proxy: 30s) | an attempt without an answer by then fails as `timeout` |
+//! | `max_fails` | 0 (off) | nginx: this many failures within `fail_timeout` mark a backend down for `fail_timeout` |
+//! | `fail_timeout` | `10s` | nginx's window and time down |
+//! | `outlier_consecutive_errors` | 0 (off) | Envoy: this many failures in a row eject a backend |
+//! | `outlier_success_rate_stdev` | off | Envoy: eject backends whose success rate is below mean − this × stdev |
+//! | `outlier_min_requests` | 100 | requests in an interval for a backend to count in the success-rate detector |
+//! | `outlier_interval` | `10s` | how often the success-rate detector runs |
+//! | `ejection_time` | `30s` | an ejection lasts this × the times the backend was ejected (at most 300 s) |
+//! | `max_ejection_percent` | 10 | the most backends ejected at once, in percent (at least one) |
 
 use super::BalancingError;
+use super::failure::FailureParams;
 use super::latency::LatencyModel;
 use super::load::EwmaSettings;
 use std::collections::BTreeMap;
@@ -52,6 +70,8 @@ pub struct BalancingParams {
     pub ewma: EwmaSettings,
     pub vnodes: u32,
     pub epsilon: f64,
+    /// Failure handling (off by default).
+    pub failure: FailureParams,
 }
 
 impl Default for BalancingParams {
@@ -68,11 +88,12 @@ impl Default for BalancingParams {
             ewma: EwmaSettings::default(),
             vnodes: 160,
             epsilon: 0.25,
+            failure: FailureParams::default(),
         }
     }
 }
 
-fn invalid(param: &'static str, message: impl Into<String>) -> BalancingError {
+pub(super) fn invalid(param: &'static str, message: impl Into<String>) -> BalancingError {
     BalancingError::InvalidParam { param, message: message.into() }
 }
 
@@ -111,10 +132,12 @@ impl BalancingParams {
                 "ewma_default_rtt" => params.ewma.default_rtt = duration(value, "ewma_default_rtt")?,
                 "vnodes" => params.vnodes = whole(value, "vnodes", 1 << 16)? as u32,
                 "epsilon" => params.epsilon = positive(value, "epsilon")?,
+                other if params.failure.read(other, value)? => {}
                 other => {
+                    let known: Vec<&str> = Self::NAMES.iter().chain(&FailureParams::NAMES).copied().collect();
                     return Err(invalid(
                         "params",
-                        format!("unknown parameter `{other}` (known: {})", Self::NAMES.join(", ")),
+                        format!("unknown parameter `{other}` (known: {})", known.join(", ")),
                     ));
                 }
             }
@@ -161,7 +184,7 @@ fn list<T>(
     items.iter().map(|v| item(v, param)).collect()
 }
 
-fn whole(value: &toml::Value, param: &'static str, max: u64) -> Result<u64, BalancingError> {
+pub(super) fn whole(value: &toml::Value, param: &'static str, max: u64) -> Result<u64, BalancingError> {
     match value.as_integer() {
         Some(v) if v >= 1 && v as u64 <= max => Ok(v as u64),
         _ => Err(invalid(param, format!("must be a whole number from 1 to {max}, got {value}"))),
@@ -172,7 +195,7 @@ fn capacity(value: &toml::Value, param: &'static str) -> Result<u32, BalancingEr
     whole(value, param, MAX_CAPACITY).map(|c| c as u32)
 }
 
-fn number(value: &toml::Value) -> Option<f64> {
+pub(super) fn number(value: &toml::Value) -> Option<f64> {
     value.as_float().or_else(|| value.as_integer().map(|i| i as f64)).filter(|v| v.is_finite())
 }
 
@@ -190,7 +213,7 @@ fn weight(value: &toml::Value, param: &'static str) -> Result<f64, BalancingErro
     positive(value, param)
 }
 
-fn duration(value: &toml::Value, param: &'static str) -> Result<Duration, BalancingError> {
+pub(super) fn duration(value: &toml::Value, param: &'static str) -> Result<Duration, BalancingError> {
     let text = value.as_str().ok_or_else(|| invalid(param, format!("must be a duration like \"10s\", got {value}")))?;
     let duration = HumanDuration::parse(text).map_err(|message| invalid(param, message))?.0;
     if duration.is_zero() {

@@ -9,16 +9,27 @@
 //!
 //! Each driver worker uses balancer instance `worker mod balancers`; with several instances
 //! each sees only its own requests in flight, as independent proxies do (herding). Faults
-//! are events: `slow-node` multiplies a backend's latency, `restore-node` ends a slowdown or
-//! revives a killed backend, `kill-node` makes it refuse every request at once.
+//! are events: `slow-node` multiplies a backend's latency, `fail-node` makes it answer a
+//! fraction of its requests with a server error, `flap-node` makes it fail every request at
+//! once for a period, then serve for a period, and so on, `kill-node` makes it refuse every
+//! request at once, and `restore-node` ends any of these.
+//!
+//! Each balancer instance has its [`FailureLayer`] (off unless the scenario sets its
+//! parameters): a failed attempt may be retried on another backend, backends may be marked
+//! down or ejected. Every attempt is recorded with its virtual send time ([`AttemptLog`]),
+//! beside the faults, for the failure columns (drain time, traffic on the faulty backend,
+//! return time, retries).
 
+use super::failure::attempts::AttemptLog;
+use super::failure::{FailureKind, FailureLayer, FailureMetrics, Next};
 use super::{BackendSpec, Balancer, BalancingError, BalancingParams, Selector};
 use crate::hashing::workload_key_hash;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use rand::Rng as _;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use workloads::rng::{Stream, stream_rng};
 use workloads::{Event, EventAction, WorkloadRng};
@@ -35,6 +46,19 @@ pub struct SimBackend {
     /// The slowdown factor, in thousandths (1000 = normal speed).
     slowdown_milli: AtomicU64,
     killed: AtomicBool,
+    /// `fail-node`: the fraction of requests failed, in millionths.
+    fail_ppm: AtomicU64,
+    /// `flap-node`: when the flapping started, and the length of each phase.
+    flap: Mutex<Option<(Instant, Duration)>>,
+}
+
+/// How a simulated backend failed a request.
+fn failure(kind: FailureKind) -> OpError {
+    match kind {
+        FailureKind::Refused => OpError { kind: "refused", detail: Some("the backend is down (kill-node)".into()) },
+        FailureKind::ServerError => OpError::new("backend-error"),
+        FailureKind::Timeout => OpError { kind: "timeout", detail: Some("no answer within attempt_timeout".into()) },
+    }
 }
 
 impl SimBackend {
@@ -45,13 +69,26 @@ impl SimBackend {
             slots: spec.capacity.map(|c| Semaphore::new(c as usize)),
             slowdown_milli: AtomicU64::new(1000),
             killed: AtomicBool::new(false),
+            fail_ppm: AtomicU64::new(0),
+            flap: Mutex::new(None),
         }
     }
 
+    /// Whether a flapping backend is in a failing phase at `now`.
+    fn flapping_down(&self, now: Instant) -> bool {
+        let flap = *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        flap.is_some_and(|(start, period)| {
+            (now.saturating_duration_since(start).as_nanos() / period.as_nanos().max(1)).is_multiple_of(2)
+        })
+    }
+
     /// Serves one request.
-    pub async fn serve(&self, rng: &mut WorkloadRng) -> OpResult {
+    pub async fn serve(&self, rng: &mut WorkloadRng) -> Result<(), FailureKind> {
         if self.killed.load(Ordering::Relaxed) {
-            return Err(OpError { kind: "refused", detail: Some("the backend is down (kill-node)".into()) });
+            return Err(FailureKind::Refused);
+        }
+        if self.flapping_down(now()) {
+            return Err(FailureKind::ServerError);
         }
         let _slot = match &self.slots {
             Some(slots) => Some(slots.acquire().await.expect("the semaphore is never closed")),
@@ -61,7 +98,11 @@ impl SimBackend {
         let latency = self.spec.latency.sample(rng).mul_f64(factor);
         tokio::time::sleep(latency).await;
         if self.spec.error_rate > 0.0 && rng.random::<f64>() < self.spec.error_rate {
-            return Err(OpError::new("backend-error"));
+            return Err(FailureKind::ServerError);
+        }
+        let fail_ppm = self.fail_ppm.load(Ordering::Relaxed);
+        if fail_ppm > 0 && rng.random_range(0..1_000_000) < fail_ppm {
+            return Err(FailureKind::ServerError);
         }
         Ok(())
     }
@@ -74,8 +115,14 @@ impl SimBackend {
             EventAction::RestoreNode { .. } => {
                 self.slowdown_milli.store(1000, Ordering::Relaxed);
                 self.killed.store(false, Ordering::Relaxed);
+                self.fail_ppm.store(0, Ordering::Relaxed);
+                *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
             }
             EventAction::KillNode { .. } => self.killed.store(true, Ordering::Relaxed),
+            EventAction::FailNode { error_ppm, .. } => self.fail_ppm.store(u64::from(error_ppm), Ordering::Relaxed),
+            EventAction::FlapNode { period, .. } => {
+                *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((now(), period))
+            }
             other => return Err(format!("`{}` does not apply to a backend", other.label())),
         }
         Ok(())
@@ -85,9 +132,17 @@ impl SimBackend {
 /// Simulated backends behind balancers of strategy `S`.
 pub struct SimSystem<S: Selector> {
     backends: Arc<Vec<SimBackend>>,
-    balancers: Vec<Arc<Balancer<S>>>,
+    balancers: Vec<Arc<Front<S>>>,
     weights: Vec<f64>,
     seed: u64,
+    attempt_timeout: Option<Duration>,
+    log: Arc<AttemptLog>,
+}
+
+/// One balancer instance and its failure layer.
+struct Front<S: Selector> {
+    balancer: Balancer<S>,
+    layer: FailureLayer,
 }
 
 impl<S: Selector> SimSystem<S> {
@@ -95,30 +150,71 @@ impl<S: Selector> SimSystem<S> {
     pub fn new(nodes: u32, params: &BalancingParams, seed: u64) -> Result<Self, BalancingError> {
         let specs = params.backends(nodes)?;
         let weights: Vec<f64> = specs.iter().map(|s| s.weight).collect();
-        let balancers =
-            (0..params.balancers).map(|_| Balancer::new(&weights, params).map(Arc::new)).collect::<Result<_, _>>()?;
+        let front = || -> Result<_, BalancingError> {
+            let balancer = Balancer::new(&weights, params)?;
+            Ok(Arc::new(Front { balancer, layer: FailureLayer::new(weights.len(), &params.failure) }))
+        };
+        let balancers = (0..params.balancers).map(|_| front()).collect::<Result<_, _>>()?;
         let backends = Arc::new(specs.into_iter().map(SimBackend::new).collect());
-        Ok(SimSystem { backends, balancers, weights, seed })
+        let attempt_timeout = params.failure.attempt_timeout;
+        Ok(SimSystem { backends, balancers, weights, seed, attempt_timeout, log: Arc::default() })
+    }
+
+    /// The failure figures of the run so far (none if its attempt log overflowed).
+    pub fn failure_metrics(&self) -> Option<FailureMetrics> {
+        let mut metrics = self.log.measure()?;
+        let counts = self.balancers.iter().map(|f| f.layer.counts());
+        let (denied, ejections) = counts.fold((0, 0), |(d, e), c| (d + c.retries_denied, e + c.ejections));
+        let layer = self.balancers[0].layer.params();
+        metrics.layer = layer.describe();
+        if layer.enabled() {
+            metrics.retries_denied = Some(denied);
+            metrics.ejections = Some(ejections);
+        }
+        Some(metrics)
     }
 }
 
 /// One driver worker's client: its balancer instance, the shared backends, its own random
 /// stream (for the strategy's choices and the backends' latencies).
 pub struct SimWorker<S: Selector> {
-    balancer: Arc<Balancer<S>>,
+    front: Arc<Front<S>>,
     backends: Arc<Vec<SimBackend>>,
     rng: WorkloadRng,
     last: Option<u32>,
+    attempt_timeout: Option<Duration>,
+    log: Arc<AttemptLog>,
+}
+
+impl<S: Selector> SimWorker<S> {
+    /// One attempt at `backend`, within the attempt timeout if there is one.
+    async fn attempt(&mut self, backend: usize) -> Result<(), FailureKind> {
+        let serve = self.backends[backend].serve(&mut self.rng);
+        match self.attempt_timeout {
+            Some(limit) => tokio::time::timeout(limit, serve).await.unwrap_or(Err(FailureKind::Timeout)),
+            None => serve.await,
+        }
+    }
 }
 
 impl<S: Selector> Worker for SimWorker<S> {
     async fn call(&mut self, op: Op) -> OpResult {
-        let flight = self.balancer.start(workload_key_hash(op.key), &mut self.rng, now());
-        let backend = flight.backend();
-        self.last = Some(backend as u32);
-        let result = self.backends[backend].serve(&mut self.rng).await;
-        flight.finish(now());
-        result
+        let front = Arc::clone(&self.front);
+        let key_hash = workload_key_hash(op.key);
+        let mut request = front.layer.start();
+        loop {
+            let sent = now();
+            let backend = request.pick(&front.balancer, key_hash, &mut self.rng, sent);
+            let flight = front.balancer.start_at(backend, sent);
+            let retry = request.is_retry();
+            self.last = Some(backend as u32);
+            let result = self.attempt(backend).await;
+            flight.finish(now());
+            self.log.attempt(sent, backend, result.is_ok(), retry);
+            if request.outcome(backend, result, now()) == Next::Done {
+                return result.map_err(failure);
+            }
+        }
     }
 
     #[inline]
@@ -132,17 +228,19 @@ impl<S: Selector> System for SimSystem<S> {
 
     fn worker(&self, index: u32) -> SimWorker<S> {
         SimWorker {
-            balancer: Arc::clone(&self.balancers[index as usize % self.balancers.len()]),
+            front: Arc::clone(&self.balancers[index as usize % self.balancers.len()]),
             backends: Arc::clone(&self.backends),
             rng: stream_rng(self.seed, Stream::Target, u64::from(index)),
             last: None,
+            attempt_timeout: self.attempt_timeout,
+            log: Arc::clone(&self.log),
         }
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
         let Some(node) = event.action.fault_node() else {
             return EventReport::unsupported(format!(
-                "`{}`: the simulated backend set is fixed; use slow-node, restore-node or kill-node",
+                "`{}`: the simulated backend set is fixed; use slow-node, fail-node, flap-node, restore-node or kill-node",
                 event.action.label()
             ));
         };
@@ -150,6 +248,9 @@ impl<S: Selector> System for SimSystem<S> {
             Some(backend) => backend.apply(event.action),
             None => Err(format!("there is no backend {node} (backends 0..{})", self.backends.len())),
         };
+        if result.is_ok() {
+            self.log.mark(now(), node, matches!(event.action, EventAction::RestoreNode { .. }));
+        }
         match result {
             Ok(()) => EventReport { status: EventStatus::Ok, message: None, resize: None },
             Err(message) => EventReport { status: EventStatus::Error, message: Some(message), resize: None },
@@ -157,6 +258,10 @@ impl<S: Selector> System for SimSystem<S> {
     }
 
     fn metrics(&self) -> FamilyMetrics {
-        FamilyMetrics { node_weights: self.weights.clone(), ..FamilyMetrics::default() }
+        FamilyMetrics {
+            node_weights: self.weights.clone(),
+            balancing_failures: self.failure_metrics(),
+            ..FamilyMetrics::default()
+        }
     }
 }

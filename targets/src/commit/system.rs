@@ -136,7 +136,9 @@ impl<B: Backend> CommitSystem<B> {
             | EventAction::Restart { .. }
             | EventAction::SlowNode { .. }
             | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }) => Err(CommitError::Unsupported(other.label())),
+            | EventAction::KillNode { .. }
+            | EventAction::FailNode { .. }
+            | EventAction::FlapNode { .. }) => Err(CommitError::Unsupported(other.label())),
         }
     }
 }

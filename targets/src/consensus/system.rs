@@ -276,7 +276,9 @@ impl<B: Backend> ConsensusSystem<B> {
             | EventAction::CrashParticipant { .. }
             | EventAction::SlowNode { .. }
             | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }) => Err(ConsensusError::Unsupported(other.label())),
+            | EventAction::KillNode { .. }
+            | EventAction::FailNode { .. }
+            | EventAction::FlapNode { .. }) => Err(ConsensusError::Unsupported(other.label())),
         }
     }
 

@@ -93,22 +93,28 @@ impl Connection {
         Ok(Connection { sender, driver: Box::pin(driver) })
     }
 
-    /// Runs `exchange` while driving the connection; `None` if the connection ended first.
-    async fn driving<T>(driver: &mut Pin<Box<impl Future>>, exchange: impl Future<Output = T>) -> Option<T> {
+    /// Runs `exchange` while driving the connection. If the connection ends first, the
+    /// exchange still gets to finish with what the connection delivered before ending: a
+    /// server that closes after its answer (`Connection: close`, as nginx does on a keep-alive
+    /// connection's 1,000th request) hands over the last frames in the same poll that ends the
+    /// connection. Without them, the exchange ends with hyper's error at once (its channels
+    /// are closed), so this never waits on a dead connection.
+    async fn driving<T>(driver: &mut Pin<Box<impl Future>>, exchange: impl Future<Output = T>) -> T {
+        let mut exchange = std::pin::pin!(exchange);
         tokio::select! {
             biased;
-            result = exchange => Some(result),
-            _ = driver.as_mut() => None,
+            result = &mut exchange => return result,
+            _ = driver.as_mut() => {}
         }
+        exchange.await
     }
 
     /// Sends `request` and reads the whole answer; returns the answer and whether the
     /// connection stays open for the next request.
     async fn exchange(&mut self, request: Request<Empty<Bytes>>) -> Result<(Answer, bool), ExchangeError> {
         let Connection { sender, driver } = self;
-        match Self::driving(driver, sender.ready()).await {
-            Some(Ok(())) => {}
-            None | Some(Err(_)) => return Err(ExchangeError::ClosedBeforeSending),
+        if Self::driving(driver, sender.ready()).await.is_err() {
+            return Err(ExchangeError::ClosedBeforeSending);
         }
         let response = async {
             let response = sender.send_request(request).await?;
@@ -119,15 +125,11 @@ impl Connection {
             Ok::<_, hyper::Error>(parts)
         };
         match Self::driving(driver, response).await {
-            Some(Ok(parts)) => {
+            Ok(parts) => {
                 let keep_alive = parts.headers.get(hyper::header::CONNECTION).is_none_or(|v| v != "close");
                 Ok((classify(parts.status, &parts.headers), keep_alive))
             }
-            Some(Err(error)) => Err(ExchangeError::Failed(io_error(&error))),
-            None => Err(ExchangeError::Failed(OpError {
-                kind: "io",
-                detail: Some("the server closed the connection before answering".into()),
-            })),
+            Err(error) => Err(ExchangeError::Failed(io_error(&error))),
         }
     }
 }
@@ -232,5 +234,34 @@ mod tests {
         assert_eq!(nginx_502.failure.map(|f| f.kind), Some("http-status"));
         let error = classify(StatusCode::INTERNAL_SERVER_ERROR, &headers(&[(BACKEND_HEADER, "0")]));
         assert_eq!((error.failure.map(|f| f.kind), error.backend), (Some("backend-error"), Some(0)));
+    }
+
+    /// A server that answers every request with `Connection: close` and closes at once, as
+    /// nginx does on a keep-alive connection's last request: the answer arrives with the
+    /// end of the connection, and must count as an answer.
+    #[tokio::test]
+    async fn an_answer_that_closes_the_connection_is_an_answer() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let requests = 200u32;
+        let server = tokio::spawn(async move {
+            for _ in 0..requests {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 1024];
+                let _ = stream.read(&mut request).await.unwrap();
+                let answer = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nx-backend: 0\r\nconnection: close\r\n\r\nok";
+                stream.write_all(answer.as_bytes()).await.unwrap();
+            }
+        });
+        let mut worker = HttpWorker::new(address);
+        let mut failures = Vec::new();
+        for key in 0..requests {
+            if let Err(error) = worker.call(Op { kind: workloads::OpKind::Read, key: u64::from(key) }).await {
+                failures.push(error);
+            }
+        }
+        assert!(failures.is_empty(), "{} of {requests} answers lost: {:?}", failures.len(), failures.first());
+        server.await.unwrap();
     }
 }

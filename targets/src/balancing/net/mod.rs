@@ -26,6 +26,11 @@ pub const BACKEND_HEADER: &str = "x-backend";
 pub const PROXY_ERROR_HEADER: &str = "x-proxy-error";
 /// The path prefix of a backend's control requests (`/__control/slow/<factor>`).
 pub const CONTROL_PREFIX: &str = "/__control/";
+/// Where our proxy answers with its failure layer's counts
+/// ([`LayerCounts::to_line`](crate::balancing::failure::LayerCounts::to_line)), read by the
+/// harness at the end of a run: retries the budget denied and ejections are not in the
+/// attempt log.
+pub const LAYER_COUNTS_PATH: &str = "/__control/layer";
 
 /// The line a server prints on stdout once it listens, followed by its address: the same line
 /// every `stratbench serve` role prints.
