@@ -290,31 +290,41 @@ mod tests {
         assert!(method < text.find("keepalive").unwrap(), "the method comes before keepalive");
     }
 
-    #[test]
-    fn the_layer_parameters_become_their_nginx_directives() {
-        let table: toml::Table = toml::from_str(
-            "retries = 2\nretry_on = [\"refused\", \"5xx\", \"timeout\"]\nmax_fails = 3\nfail_timeout = \"5s\"\n\
-             attempt_timeout = \"250ms\"\noutlier_consecutive_errors = 5",
-        )
-        .unwrap();
+    const BACKEND: &str = "127.0.0.1:9001";
+
+    /// The nginx equivalent of the layer parameters in `toml`.
+    fn failure_of(toml: &str) -> FailureConfig {
+        let table: toml::Table = toml::from_str(toml).unwrap();
         let mut params = FailureParams::default();
         for (name, value) in &table {
             params.read(name, value).unwrap();
         }
-        let failure = FailureConfig::of(&params);
-        assert_eq!(failure.next_upstream, "error timeout http_500 http_502 http_503 http_504");
-        assert_eq!((failure.tries, failure.max_fails), (3, 3));
-        assert!(failure.describe().contains("no retry budget, no outlier ejection"), "{}", failure.describe());
-        let backends: Vec<SocketAddr> = vec!["127.0.0.1:9001".parse().unwrap()];
-        let setup = NginxSetup {
+        FailureConfig::of(&params)
+    }
+
+    /// Round robin over `backends` with `failure`, logging attempts to `access_log`.
+    fn round_robin(backends: &[SocketAddr], failure: FailureConfig, access_log: PathBuf) -> NginxSetup<'_> {
+        NginxSetup {
             method: Method::RoundRobin,
-            backends: &backends,
+            backends,
             weights: &[1.0],
             keepalive: 32,
             failure,
-            access_log: Some(PathBuf::from("/tmp/x/attempts.log")),
-        };
-        let text = config(Path::new("/tmp/x"), 8080, &setup);
+            access_log: Some(access_log),
+        }
+    }
+
+    #[test]
+    fn the_layer_parameters_become_their_nginx_directives() {
+        let failure = failure_of(
+            "retries = 2\nretry_on = [\"refused\", \"5xx\", \"timeout\"]\nmax_fails = 3\nfail_timeout = \"5s\"\n\
+             attempt_timeout = \"250ms\"\noutlier_consecutive_errors = 5",
+        );
+        assert_eq!(failure.next_upstream, "error timeout http_500 http_502 http_503 http_504");
+        assert_eq!((failure.tries, failure.max_fails), (3, 3));
+        assert!(failure.describe().contains("no retry budget, no outlier ejection"), "{}", failure.describe());
+        let backends = [BACKEND.parse().unwrap()];
+        let text = config(Path::new("/tmp/x"), 8080, &round_robin(&backends, failure, "/tmp/x/attempts.log".into()));
         for needle in [
             "max_fails=3 fail_timeout=5s;",
             "proxy_next_upstream_tries 3;",
@@ -332,24 +342,12 @@ mod tests {
             eprintln!("nginx is not installed; skipped (scripts/test.sh installs it)");
             return;
         }
-        let table: toml::Table = toml::from_str("retries = 1\nmax_fails = 2\nfail_timeout = \"500ms\"").unwrap();
-        let mut params = FailureParams::default();
-        for (name, value) in &table {
-            params.read(name, value).unwrap();
-        }
-        let failure = FailureConfig::of(&params);
+        let failure = failure_of("retries = 1\nmax_fails = 2\nfail_timeout = \"500ms\"");
         assert_eq!(failure.fail_timeout, Duration::from_secs(1), "nginx counts fail_timeout in whole seconds");
         assert!(failure.describe().contains("rounded up"), "{}", failure.describe());
         let dir = tempfile::tempdir().unwrap();
-        let backends: Vec<SocketAddr> = vec!["127.0.0.1:9001".parse().unwrap()];
-        let setup = NginxSetup {
-            method: Method::RoundRobin,
-            backends: &backends,
-            weights: &[1.0],
-            keepalive: 32,
-            failure,
-            access_log: Some(dir.path().join("attempts.log")),
-        };
+        let backends = [BACKEND.parse().unwrap()];
+        let setup = round_robin(&backends, failure, dir.path().join("attempts.log"));
         let conf = dir.path().join("nginx.conf");
         std::fs::write(&conf, config(dir.path(), crate::process::free_port().unwrap(), &setup)).unwrap();
         let output = Command::new(executable()).arg("-t").arg("-c").arg(&conf).output().unwrap();
