@@ -162,7 +162,7 @@ impl Session {
         if let Some(drive) = &record.drive {
             TimeseriesRow::fill_shares(&mut self.pending_intervals, drive, record.spec.workload.nodes as usize);
         }
-        for interval in self.pending_intervals.drain(..) {
+        for interval in &self.pending_intervals {
             self.timeseries.append(&(&key, interval))?;
         }
         if let Some(drive) = &record.drive {
@@ -173,7 +173,12 @@ impl Session {
         for node in NodeRow::all(&record.family, record.drive.as_ref(), record.spec.workload.nodes) {
             self.nodes.append(&(&key, node))?;
         }
-        let row = SummaryRow::new(record, &self.host);
+        let mut row = SummaryRow::new(record, &self.host);
+        row.fill_stationarity(&self.pending_intervals, record.spec.workload.interval);
+        if record.spec.repeat == record.spec.workload.repeat {
+            row.fill_repetitions(&self.rows);
+        }
+        self.pending_intervals.clear();
         self.summary.append(&row)?;
         self.rows.push(row);
         Ok(())
