@@ -8,6 +8,7 @@ use crate::output::format::OutputFormat;
 use crate::output::rows::RunStatus;
 use crate::output::{Session, default_dir, host::HostInfo, table};
 use crate::plan::{self, RunPlan};
+use crate::runner::run_and_record;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -56,6 +57,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Compare(args) => crate::compare::command(&args),
         Command::Merge(args) => crate::merge::command(&args),
         Command::Report(args) => crate::report::command(&args),
+        Command::Sweep(args) => crate::sweep::command(&args),
     }
 }
 
@@ -86,30 +88,36 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
             break;
         }
         let progress = progress_bar(spec, runs.len());
-        let record = spec.family.run(spec, &mut session, &progress);
+        let checks = run_and_record(spec, args.precision(), &mut session, &progress, |record| {
+            log_record(record);
+            (record.status, safety_check_failed(&record.family))
+        })?;
         progress.finish_and_clear();
-        if record.status == RunStatus::Interrupted {
-            outcome = Outcome::Interrupted;
-        }
-        if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
-            tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
-        }
-        if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
-            let failed = safety_check_failed(&record.family);
-            tracing::warn!(
-                "{}: {violations} safety violations ({})",
-                spec.run_id,
-                if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
-            );
-            if failed && outcome == Outcome::Ok {
-                outcome = Outcome::ChecksFailed;
-            }
-        }
-        session.record(&record)?;
+        outcome = match checks {
+            (RunStatus::Interrupted, _) => Outcome::Interrupted,
+            (_, true) if outcome == Outcome::Ok => Outcome::ChecksFailed,
+            _ => outcome,
+        };
     }
     print!("{}", table::render(session.rows(), args.format)?);
     print_results_dir(session.dir(), args.format);
     Ok(outcome)
+}
+
+/// Warns about a run that failed or found safety violations.
+pub fn log_record(record: &crate::output::rows::RunRecord<'_>) {
+    let spec = record.spec;
+    if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
+        tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
+    }
+    if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
+        let failed = safety_check_failed(&record.family);
+        tracing::warn!(
+            "{}: {violations} safety violations ({})",
+            spec.run_id,
+            if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
+        );
+    }
 }
 
 /// Whether a run broke a safety promise: violations where the strategy promises none.
@@ -118,7 +126,7 @@ pub fn safety_check_failed(family: &targets::target::FamilyMetrics) -> bool {
 }
 
 /// A progress bar over a run's planned length, drawn only when stdout is a terminal.
-fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
+pub fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
     let length = spec.workload.length;
     let bar = ProgressBar::new((length.warmup + length.duration).as_millis() as u64);
     if std::io::stdout().is_terminal() {

@@ -24,7 +24,9 @@ pub mod output;
 pub mod plan;
 pub mod recorder;
 pub mod report;
+pub mod runner;
 pub mod rundir;
 pub mod serve;
+pub mod sweep;
 
 pub use commands::{Outcome, run};

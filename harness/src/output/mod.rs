@@ -48,6 +48,25 @@ impl CsvFile {
         Ok(CsvFile { path: path.to_path_buf(), writer })
     }
 
+    /// Replaces the file's rows with `rows` (header first): written beside it and renamed over
+    /// it, so a reader (or Ctrl-C) never sees a half-written file; appends then go on at the
+    /// new file's end.
+    pub fn rewrite<T: Serialize + Default>(&mut self, rows: &[T]) -> anyhow::Result<()> {
+        let temporary = self.path.with_extension("csv.tmp");
+        let mut fresh = CsvFile::create::<T>(&temporary)?;
+        for row in rows {
+            fresh.writer.serialize(row).with_context(|| format!("cannot write to {}", temporary.display()))?;
+        }
+        fresh.writer.flush().with_context(|| format!("cannot write to {}", temporary.display()))?;
+        std::fs::rename(&temporary, &self.path).with_context(|| format!("cannot replace {}", self.path.display()))?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        self.writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        Ok(())
+    }
+
     /// Appends one row and flushes it to the file.
     pub fn append<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
         self.writer.serialize(row).with_context(|| format!("cannot write to {}", self.path.display()))?;
@@ -138,6 +157,13 @@ impl Session {
     /// The summary rows written so far.
     pub fn rows(&self) -> &[SummaryRow] {
         &self.rows
+    }
+
+    /// Changes the summary rows written so far with `amend` (a sweep's capacity columns are
+    /// known only after its last step) and rewrites `summary.csv`.
+    pub fn amend_rows(&mut self, amend: impl FnMut(&mut SummaryRow)) -> anyhow::Result<()> {
+        self.rows.iter_mut().for_each(amend);
+        self.summary.rewrite(&self.rows)
     }
 
     /// The sink for the intervals of run `spec`.

@@ -96,7 +96,7 @@ fn percent(fraction: f64) -> String {
 }
 
 /// 12345678.9 → "12.35M".
-fn human_rate(value: f64) -> String {
+pub fn human_rate(value: f64) -> String {
     match value {
         v if v >= 1e9 => format!("{:.2}G", v / 1e9),
         v if v >= 1e6 => format!("{:.2}M", v / 1e6),
