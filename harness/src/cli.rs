@@ -379,7 +379,6 @@ pub struct SweepArgs {
     pub max_steps: Option<Positive>,
 }
 
-
 /// Flags of `stratbench compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {

@@ -24,8 +24,8 @@ pub mod output;
 pub mod plan;
 pub mod recorder;
 pub mod report;
-pub mod runner;
 pub mod rundir;
+pub mod runner;
 pub mod serve;
 pub mod sweep;
 

@@ -89,7 +89,9 @@ fn precision_note(reached: Option<f64>, precision: Precision, attempts: u32, dur
     let asked = 100.0 * precision.target_fraction;
     let length = format!("{} measured, attempt {attempts}", workloads::units::HumanDuration(duration));
     match reached {
-        Some(r) if r <= precision.target_fraction => format!("precision: p99 ±{:.1}% (asked ±{asked}%), {length}", r * 100.0),
+        Some(r) if r <= precision.target_fraction => {
+            format!("precision: p99 ±{:.1}% (asked ±{asked}%), {length}", r * 100.0)
+        }
         Some(r) => format!("precision: p99 ±{:.1}% did not reach ±{asked}% ({length}; the limit)", r * 100.0),
         None => format!("precision: p99 has no interval ({length})"),
     }

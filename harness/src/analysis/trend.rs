@@ -70,11 +70,7 @@ pub fn mann_kendall(values: &[f64]) -> Option<Trend> {
     let p_value = if variance > 0.0 { 2.0 * (1.0 - normal.cdf(z.abs())) } else { 1.0 };
     let slope = median(&mut slopes);
     let level = median(&mut values.to_vec());
-    (level > 0.0).then(|| Trend {
-        p_value,
-        slope_per_interval: slope,
-        change_fraction: slope * (n - 1) as f64 / level,
-    })
+    (level > 0.0).then(|| Trend { p_value, slope_per_interval: slope, change_fraction: slope * (n - 1) as f64 / level })
 }
 
 /// Var(S) with the correction for groups of tied values.

@@ -4,11 +4,11 @@
 
 use super::host::HostInfo;
 use super::spread;
+use crate::analysis::quantile_ci::{self, Unbounded};
+use crate::analysis::trend;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
 use crate::plan::RunSpec;
-use crate::analysis::quantile_ci::{self, Unbounded};
-use crate::analysis::trend;
 use crate::recorder::{FlushedInterval, Histograms, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -143,9 +143,7 @@ impl PercentileIntervals {
             .iter()
             .zip(self.unbounded)
             .filter_map(|((_, suffix), why)| {
-                why.map(|why| {
-                    format!("{column}_{suffix}: {} samples, {} needed to bound it", why.samples, why.needed)
-                })
+                why.map(|why| format!("{column}_{suffix}: {} samples, {} needed to bound it", why.samples, why.needed))
             })
             .collect()
     }
@@ -619,10 +617,26 @@ impl SummaryRow {
         }
         if let Some(intervals) = histograms.phase.as_ref().filter(|h| !h.is_empty()).map(PercentileIntervals::of) {
             intervals.write([
-                (&mut self.acquire_latency_us_p50, &mut self.acquire_latency_us_p50_lo, &mut self.acquire_latency_us_p50_hi),
-                (&mut self.acquire_latency_us_p90, &mut self.acquire_latency_us_p90_lo, &mut self.acquire_latency_us_p90_hi),
-                (&mut self.acquire_latency_us_p99, &mut self.acquire_latency_us_p99_lo, &mut self.acquire_latency_us_p99_hi),
-                (&mut self.acquire_latency_us_p999, &mut self.acquire_latency_us_p999_lo, &mut self.acquire_latency_us_p999_hi),
+                (
+                    &mut self.acquire_latency_us_p50,
+                    &mut self.acquire_latency_us_p50_lo,
+                    &mut self.acquire_latency_us_p50_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p90,
+                    &mut self.acquire_latency_us_p90_lo,
+                    &mut self.acquire_latency_us_p90_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p99,
+                    &mut self.acquire_latency_us_p99_lo,
+                    &mut self.acquire_latency_us_p99_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p999,
+                    &mut self.acquire_latency_us_p999_lo,
+                    &mut self.acquire_latency_us_p999_hi,
+                ),
             ]);
             reasons.extend(intervals.reasons("acquire_latency_us"));
         }
@@ -754,8 +768,7 @@ impl SummaryRow {
     /// intervals. Left empty when there are too few intervals to find a trend.
     pub fn fill_stationarity(&mut self, intervals: &[TimeseriesRow], interval_length: Duration) {
         let full = |r: &&TimeseriesRow| {
-            r.phase == crate::recorder::Phase::Measure.as_str()
-                && r.interval_s >= 0.9 * interval_length.as_secs_f64()
+            r.phase == crate::recorder::Phase::Measure.as_str() && r.interval_s >= 0.9 * interval_length.as_secs_f64()
         };
         let measured: Vec<&TimeseriesRow> = intervals.iter().filter(full).collect();
         let mut tested = false;

@@ -16,6 +16,7 @@
 
 pub mod search;
 
+use crate::analysis::quantile_ci;
 use crate::cli::SweepArgs;
 use crate::commands::{Outcome, print_results_dir, progress_bar};
 use crate::error::bad_input;
@@ -26,7 +27,6 @@ use crate::output::table::{human_duration, human_rate};
 use crate::output::{CsvFile, Session, default_dir, host::HostInfo};
 use crate::plan::{self, RunPlan, RunSpec};
 use crate::runner::{Precision, run_and_record};
-use crate::analysis::quantile_ci;
 use search::{Bracket, Stage, Step, Verdict};
 use serde::Serialize;
 use workloads::sweep::{Objective, Sweep, SweepSpec};
@@ -103,7 +103,8 @@ fn at_rate(spec: &RunSpec, step: Step) -> RunSpec {
         LoadShape::Open { arrivals, .. } => arrivals,
         LoadShape::Closed { .. } => workloads::Arrivals::default(),
     };
-    at.workload.shape = LoadShape::Open { rate_ops_s: step.rate_ops_s, arrivals, workers: spec.workload.shape.workers() };
+    at.workload.shape =
+        LoadShape::Open { rate_ops_s: step.rate_ops_s, arrivals, workers: spec.workload.shape.workers() };
     at.run_id = format!("{}-s{:02}", spec.run_id, step.number);
     at
 }
@@ -166,7 +167,9 @@ pub struct Judged {
 pub fn judge(record: &RunRecord<'_>, objective: &Objective) -> Judged {
     let stopped = |why: String| Judged { verdict: Verdict::Stopped(why), percentile_us: None };
     let message = || record.message.clone().unwrap_or_default();
-    let Some(drive) = record.drive.as_ref() else { return stopped(format!("{}: {}", record.status.as_str(), message())) };
+    let Some(drive) = record.drive.as_ref() else {
+        return stopped(format!("{}: {}", record.status.as_str(), message()));
+    };
     match record.status {
         RunStatus::Ok | RunStatus::Overloaded => {}
         status => return stopped(format!("{}: {}", status.as_str(), message())),

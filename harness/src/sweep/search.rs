@@ -103,8 +103,7 @@ pub fn search(sweep: &Sweep, mut step: impl FnMut(Step, Stage) -> anyhow::Result
     }
     // Bisection between the last hold and the first break.
     while let (Some(low), Some(high)) = (bracket.holds, bracket.breaks) {
-        if high.rate_ops_s <= low.rate_ops_s * (1.0 + sweep.resolution) || u64::from(bracket.steps) >= sweep.max_steps
-        {
+        if high.rate_ops_s <= low.rate_ops_s * (1.0 + sweep.resolution) || u64::from(bracket.steps) >= sweep.max_steps {
             break;
         }
         let current = Step { number: bracket.steps + 1, rate_ops_s: (low.rate_ops_s * high.rate_ops_s).sqrt() };
