@@ -13,18 +13,24 @@
 #               here on 127.0.0.1; then stratbench's GET/SET over one shard (networked
 #               hashing) beside redis-benchmark at the same client counts on another server of
 #               its own, with the ratios (scripts/bench-redis-getset.sh, one round each).
-#   3. http     wrk (1 and 50 connections) against an nginx started here on 127.0.0.1 that
-#               answers 200 itself; stratbench's side runs when its build lists a networked
-#               balancing strategy (issue 3). Until then the peer's figures are printed alone.
+#   3. http     the networked balancing family's HTTP worker against `engine:direct` (a
+#               `stratbench serve backend` answering at once): its open loop beside oha
+#               (`-q RATE --latency-correction`, the same connections) at 1,000 and 10,000
+#               req/s, p50 and p99 ratios; its closed loop, and goose's, beside wrk at the
+#               same connection count, req/s ratios.
 # A part whose tools are not installed is skipped with a message (scripts/setup.sh does not
-# install them; `apt-get install redis-server redis-tools nginx wrk` does).
+# install them; `apt-get install redis-server redis-tools wrk jq` and `cargo install oha` do).
 #
-# Usage: scripts/peers.sh [SECONDS]   (length of each measurement, default 5)
+# Usage: scripts/peers.sh [SECONDS] [PARTS]   (length of each measurement, default 5; PARTS a
+#        comma-separated subset of driver,redis,http, default all)
+#        HTTP_CONNECTIONS (default 50) sets the connections of the http part.
 # Release builds only; on a shared machine, read the ratios of one run, not absolute figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECONDS_EACH="${1:-5}"
+PARTS="${2:-driver,redis,http}"
+HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-50}"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -36,7 +42,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cargo build --release --locked --quiet
+cargo build --release --locked --quiet --all-features
 BIN="${CARGO_TARGET_DIR:-target}/release/stratbench"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -73,6 +79,9 @@ summary_value() {
 
 has_net_strategy() { "$BIN" list | grep -Eiq "$1.*\(.*net"; }
 
+part() { [[ ",$PARTS," == *",$1,"* ]]; }
+
+if part driver; then
 echo "== driver: stratbench's closed loop against a bare clock loop (${SECONDS_EACH}s each)"
 "$BIN" run --family noop --concurrency 1 --duration "${SECONDS_EACH}s" --warmup 1s \
   --out "$WORK/noop" --format csv >/dev/null 2>&1
@@ -95,7 +104,9 @@ line "driver closed loop alone, no-op target (criterion)" "$loop_ops ops/s ($loo
 line "stratbench run --family noop, 1 worker" "$noop_ops ops/s"
 line "ratio stratbench run / bare loop" "$(ratio "$noop_ops" "$bare_ops")"
 line "ratio stratbench run / closed loop alone" "$(ratio "$noop_ops" "$loop_ops")"
+fi
 
+if part redis; then
 echo "== redis: redis-benchmark against stratbench on the same redis-server"
 if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; then
   port=$(free_port)
@@ -119,39 +130,55 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
 else
   echo "  skipped: redis-server or redis-benchmark is not installed"
 fi
+fi
 
-echo "== http: wrk against stratbench through the same nginx"
-if command -v nginx >/dev/null && command -v wrk >/dev/null; then
+if part http; then
+
+echo "== http: stratbench's HTTP worker beside oha (open loop) and wrk (closed loop), ${HTTP_CONNECTIONS} connections"
+# The target is `stratbench serve backend --latency 0ms` in both cases: the peers load one
+# started here, stratbench (`engine:direct`) one it starts itself, with the same arguments.
+OHA="${OHA:-$HOME/.cargo/bin/oha}"
+if command -v wrk >/dev/null && [ -x "$OHA" ]; then
   port=$(free_port)
-  mkdir -p "$WORK/nginx/logs"
-  cat >"$WORK/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx/client;
-  proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fastcgi;
-  uwsgi_temp_path $WORK/nginx/uwsgi;
-  scgi_temp_path $WORK/nginx/scgi;
-  server { listen 127.0.0.1:$port; location / { return 200 "ok\n"; } }
-}
-EOF
-  nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" -g 'daemon off;' &
+  "$BIN" serve backend --listen "127.0.0.1:$port" --latency 0ms >/dev/null 2>&1 &
   PIDS+=($!)
   wait_port "$port"
-  for connections in 1 50; do
-    rate=$(wrk -t1 -c"$connections" -d"${SECONDS_EACH}s" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ { print $2 }')
-    line "wrk $connections connection(s), nginx answering itself" "$rate requests/s"
+  url="http://127.0.0.1:$port/k/1"
+  # stratbench against engine:direct with ARGS; prints the summary.csv path.
+  direct_run() {
+    local name="$1"
+    shift
+    "$BIN" run --family balancing --mode net --strategy engine:direct --nodes 1 --param 'latency="0ms"' \
+      --duration "${SECONDS_EACH}s" --warmup 1s --out "$WORK/$name" --format csv "$@" >/dev/null 2>&1
+    echo "$WORK/$name/summary.csv"
+  }
+  us() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1e6 }'; }
+  echo "  open loop, latency from the intended start (oha: -q RATE --latency-correction):"
+  for rate in 1000 10000; do
+    "$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$HTTP_CONNECTIONS" -q "$rate" \
+      --latency-correction "$url" >"$WORK/oha-$rate.json"
+    oha_p50=$(us "$(jq '.latencyPercentiles.p50' "$WORK/oha-$rate.json")")
+    oha_p99=$(us "$(jq '.latencyPercentiles.p99' "$WORK/oha-$rate.json")")
+    oha_rps=$(jq '.summary.requestsPerSec' "$WORK/oha-$rate.json")
+    csv=$(direct_run "open-$rate" --rate "$rate" --concurrency "$HTTP_CONNECTIONS")
+    sb_p50=$(summary_value "$csv" latency_us_p50)
+    sb_p99=$(summary_value "$csv" latency_us_p99)
+    line "oha        $rate req/s: p50 / p99 (us), achieved req/s" "$oha_p50 / $oha_p99, $oha_rps"
+    line "stratbench $rate req/s: p50 / p99 (us), status, lag p99 (us)" \
+      "$sb_p50 / $sb_p99, $(summary_value "$csv" status), $(summary_value "$csv" schedule_lag_us_p99)"
+    line "ratio stratbench / oha at $rate req/s: p50, p99 (target <= 1.2)" \
+      "$(ratio "$sb_p50" "$oha_p50"), $(ratio "$sb_p99" "$oha_p99")"
   done
-  if has_net_strategy balancing; then
-    echo "  stratbench lists a networked balancing strategy: run it against http://127.0.0.1:$port/" \
-      "with the same connection counts and compare with the lines above"
-  else
-    echo "  stratbench side skipped: this build has no networked HTTP strategy yet (balancing, issue 3)"
-  fi
+  echo "  closed loop, requests/s:"
+  wrk_rps=$(wrk -t2 -c"$HTTP_CONNECTIONS" -d"${SECONDS_EACH}s" "$url" | awk '/Requests\/sec/ { print $2 }')
+  sb_rps=$(summary_value "$(direct_run closed --concurrency "$HTTP_CONNECTIONS")" throughput_ops_s)
+  goose_rps=$(summary_value "$(direct_run goose --concurrency "$HTTP_CONNECTIONS" --param 'load_engine="goose"')" \
+    throughput_ops_s)
+  line "wrk -t2 -c$HTTP_CONNECTIONS" "$wrk_rps req/s"
+  line "stratbench driver worker, $HTTP_CONNECTIONS workers" "$sb_rps req/s"
+  line "stratbench goose, $HTTP_CONNECTIONS users" "$goose_rps req/s"
+  line "ratio driver / wrk (target >= 0.8), goose / wrk" "$(ratio "$sb_rps" "$wrk_rps"), $(ratio "$goose_rps" "$wrk_rps")"
 else
-  echo "  skipped: nginx or wrk is not installed"
+  echo "  skipped: wrk or oha is not installed (apt-get install wrk; cargo install oha)"
+fi
 fi

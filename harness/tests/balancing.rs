@@ -159,8 +159,7 @@ fn networked_run_with_three_backends_counts_shares_and_leaves_no_process() {
     assert_eq!(shares.len(), 3);
     assert!(shares.iter().all(|s| (s - 1.0 / 3.0).abs() < 0.02), "round robin spreads evenly: {shares:?}");
     assert_eq!(summary[3]["backend_requests_share"], "1.0000;0.0000;0.0000", "engine:direct loads backend 0 only");
-    let run_dir = Path::new(out).join("net").join(&summary[0]["run_id"]);
-    assert!(run_dir.join("goose-report.html").exists(), "goose's report is kept");
+    assert!(summary.iter().all(|row| row["load_engine"] == "driver"), "the driver's HTTP worker is the default load");
     assert_none_left(&[" serve ", &format!("--seed {seed}")]);
     assert_none_left(&["nginx", out]);
 }

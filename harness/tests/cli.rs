@@ -116,6 +116,7 @@ fn bad_flags_exit_2_naming_the_problem() {
     assert_bad_input(&["run", "--rate", "-100"], &["--rate"]);
     assert_bad_input(&["run", "--nodes", "0"], &["--nodes", "at least 1"]);
     assert_bad_input(&["run", "--nodes", "-3"], &["--nodes"]);
+    assert_bad_input(&["run", "--family", "hashing", "--nodes", "100001"], &["nodes", "at most 100000"]);
     assert_bad_input(&["run", "--duration", "0s"], &["--duration"]);
     assert_bad_input(&["run", "--duration", "10q"], &["--duration", "10q"]);
     assert_bad_input(&["run", "--warmup", "soon"], &["--warmup", "soon"]);

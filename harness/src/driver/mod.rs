@@ -18,7 +18,7 @@
 pub mod arrivals;
 pub mod clock;
 pub mod controller;
-pub mod http_load;
+pub mod goose_load;
 pub mod ops;
 pub mod sampler;
 pub mod worker;
@@ -74,9 +74,37 @@ impl ScheduleKept {
     }
 }
 
+/// What produced a run's figures: the driver's own loops, or goose's simulated users (the
+/// networked balancing family's closed-loop alternative, [`goose_load`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoadEngine {
+    Driver,
+    Goose,
+}
+
+impl LoadEngine {
+    /// Every engine.
+    pub const ALL: [LoadEngine; 2] = [LoadEngine::Driver, LoadEngine::Goose];
+
+    /// The name in scenario params and in the `load_engine` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadEngine::Driver => "driver",
+            LoadEngine::Goose => "goose",
+        }
+    }
+
+    /// Looks an engine up by name.
+    pub fn from_name(name: &str) -> Option<LoadEngine> {
+        Self::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+
 /// Everything the driver measured in one run.
 #[derive(Debug)]
 pub struct DriveReport {
+    /// Who generated the load and took the timestamps.
+    pub load_engine: LoadEngine,
     /// Wall-clock start of the run (warm-up included).
     pub started_at: SystemTime,
     pub totals: Totals,
@@ -161,7 +189,9 @@ pub fn drive_with<C: Clock, S: System>(
         let schedule = arrivals.map(|a| ScheduleKept { due: a.due_in_phase(), started: totals.started_on_schedule });
         let measured_span = totals.measured_span;
         let interrupted = ended.interrupted;
-        Ok(DriveReport { started_at, totals, measured_span, events: ended.events, interrupted, schedule, resources })
+        let events = ended.events;
+        let load_engine = LoadEngine::Driver;
+        Ok(DriveReport { load_engine, started_at, totals, measured_span, events, interrupted, schedule, resources })
     })
 }
 

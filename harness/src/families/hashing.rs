@@ -62,6 +62,10 @@ pub fn check(workload: &Workload) -> Result<(), (String, String)> {
     let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params)).map_err(param_error)?;
     params.node_set(workload.nodes).map_err(param_error)?;
     NetParams::from_table(&workload.params).map_err(param_error)?;
+    if u64::from(workload.nodes) > MAX_NODES {
+        let message = format!("the hashing family places at most {MAX_NODES} nodes, got {}", workload.nodes);
+        return Err(("nodes".into(), message));
+    }
     if workload.keys > u64::from(u32::MAX) {
         return Err((
             "keys".into(),

@@ -326,6 +326,9 @@ pub struct SummaryRow {
     pub schedule_lag_us_max: Option<f64>,
     pub ops_unfinished: Option<u64>,
     pub achieved_rate_ops_s: Option<f64>,
+    /// What generated the load and took the timestamps: `driver` or `goose`; empty when
+    /// nothing was measured.
+    pub load_engine: Option<String>,
     pub latency_us_p50_lo: Option<f64>,
     pub latency_us_p50_hi: Option<f64>,
     pub latency_us_p90_lo: Option<f64>,
@@ -576,6 +579,7 @@ impl SummaryRow {
         if let (Some(kept), LoadShape::Open { rate_ops_s, .. }) = (drive.schedule, shape) {
             self.achieved_rate_ops_s = kept.fraction().map(|f| round3(f * rate_ops_s));
         }
+        self.load_engine = Some(drive.load_engine.as_str().to_string());
         self.driver_cpu_percent = drive.resources.cpu_percent_mean.map(|c| (c * 10.0).round() / 10.0);
         self.driver_rss_bytes_peak = drive.resources.rss_bytes_peak;
         self.fill_histograms(&totals.measured, timing);

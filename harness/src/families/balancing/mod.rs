@@ -8,21 +8,28 @@
 //! - `net` ([`net`]): backend processes (`stratbench serve backend`) behind our proxy
 //!   (`stratbench serve proxy`, the same selectors), behind nginx (`engine:nginx:*`), or
 //!   with no proxy at all (`engine:direct`, the baseline of the proxy's overhead), loaded by
-//!   goose.
+//!   the driver's own loops through an HTTP worker per slot (closed or open loop, like every
+//!   other family), or by goose's simulated users (`load_engine = "goose"`, closed loop only).
+//!
+//! `load_engine` is the one parameter that is the harness's, not the balancers': it is read
+//! here ([`load_engine`]) and kept out of what the proxy and the backends are given
+//! ([`target_params`]). In-process rows are always the driver's and ignore it.
 
 pub mod net;
 
 use super::{StrategyInfo, measure_on, timing_for};
+use crate::driver::LoadEngine;
 use crate::driver::clock::VirtualClock;
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
 use indicatif::ProgressBar;
+use std::collections::BTreeMap;
 use targets::balancing::net::nginx;
 use targets::balancing::sim::SimSystem;
 use targets::balancing::{BalancingError, BalancingParams, Selector, SelectorVisitor, Strategy};
-use workloads::Workload;
 use workloads::scenario::Mode;
+use workloads::{LoadShape, Workload};
 
 /// The most backends a scenario may have (each is a process in the networked version).
 pub const MAX_BACKENDS: u32 = 10_000;
@@ -45,14 +52,44 @@ pub fn strategies() -> Vec<StrategyInfo> {
     ours.chain(nginx).chain(std::iter::once(direct)).collect()
 }
 
-/// Checks `[params]` against the backend count.
+/// The parameter that picks the load engine of networked rows.
+pub const LOAD_ENGINE_PARAM: &str = "load_engine";
+
+/// Checks `[params]` against the backend count, and the load engine against the loop.
 pub fn check(workload: &Workload) -> Result<(), (String, String)> {
     if workload.nodes > MAX_BACKENDS {
         return Err(("nodes".into(), format!("the balancing family runs at most {MAX_BACKENDS} backends")));
     }
-    let params = BalancingParams::from_table(&workload.params).map_err(param_error)?;
-    params.backends(workload.nodes).map_err(param_error)?;
+    let field = || format!("params.{LOAD_ENGINE_PARAM}");
+    let engine = load_engine(workload).map_err(|message| (field(), message))?;
+    if engine == LoadEngine::Goose && matches!(workload.shape, LoadShape::Open { .. }) {
+        let message = "goose runs a closed loop of users: give `concurrency` without `rate`, or leave the load \
+                       engine to the driver (`load_engine = \"driver\"`), which runs open loops";
+        return Err((field(), message.into()));
+    }
+    balancing_params(workload).and_then(|p| p.backends(workload.nodes)).map_err(param_error)?;
     Ok(())
+}
+
+/// The load engine of networked rows: `params.load_engine`, the driver by default.
+pub fn load_engine(workload: &Workload) -> Result<LoadEngine, String> {
+    let Some(value) = workload.params.get(LOAD_ENGINE_PARAM) else { return Ok(LoadEngine::Driver) };
+    let known = || LoadEngine::ALL.map(LoadEngine::as_str).join(", ");
+    value
+        .as_str()
+        .and_then(LoadEngine::from_name)
+        .ok_or_else(|| format!("unknown load engine {value} (known: {})", known()))
+}
+
+/// The scenario's parameters that belong to the balancers and the backends: all but
+/// [`LOAD_ENGINE_PARAM`].
+pub fn target_params(workload: &Workload) -> BTreeMap<String, toml::Value> {
+    workload.params.iter().filter(|(name, _)| *name != LOAD_ENGINE_PARAM).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The balancers' and backends' parameters.
+pub fn balancing_params(workload: &Workload) -> Result<BalancingParams, BalancingError> {
+    BalancingParams::from_table(&target_params(workload))
 }
 
 fn param_error(error: BalancingError) -> (String, String) {
@@ -83,8 +120,8 @@ impl<'a> SelectorVisitor for InprocRun<'_, 'a> {
 
     fn visit<S: Selector>(self, _strategy: Strategy) -> RunRecord<'a> {
         let workload = &self.spec.workload;
-        let built = BalancingParams::from_table(&workload.params)
-            .and_then(|params| SimSystem::<S>::new(workload.nodes, &params, workload.seed));
+        let built =
+            balancing_params(workload).and_then(|params| SimSystem::<S>::new(workload.nodes, &params, workload.seed));
         match built {
             Ok(system) => {
                 let timing = timing_for(workload, 1);

@@ -1,17 +1,24 @@
 //! The networked version of the balancing family: for each run, the harness starts the
 //! backends (`stratbench serve backend`, one process each), the front (our proxy, nginx, or
-//! nothing for `engine:direct`), all on loopback with ephemeral ports, loads the front with
-//! goose, applies the scenario's faults to the real processes, and stops everything when the
-//! run ends — on every path, since every process is held by a guard that stops it on drop.
+//! nothing for `engine:direct`), all on loopback with ephemeral ports, loads the front,
+//! applies the scenario's faults to the real processes, and stops everything when the run
+//! ends — on every path, since every process is held by a guard that stops it on drop.
+//!
+//! The load: by default the driver's own loops ([`measure`]), each worker — a closed-loop
+//! worker, or a slot of the open loop's pool — an [`HttpWorker`] with its keep-alive
+//! connection to the front, so `rate` runs the same open loop, with the same columns, as every
+//! other family; with `load_engine = "goose"`, goose's simulated users (closed loop,
+//! [`drive_http`]), whose own HTML report is kept as `goose-own-report.html`.
 //!
 //! Faults: `kill-node` kills the backend process (SIGKILL, as a crash); `slow-node` and
 //! `restore-node` go through the backend's control path (`/__control/slow/<factor>`), and
 //! `restore-node` on a killed backend starts it again on the same port. Children's stderr and
-//! nginx's config and logs are kept under `RUN_DIR/net/<run_id>/`, with goose's HTML report.
+//! nginx's config and logs are kept under `RUN_DIR/net/<run_id>/`, with goose's report.
 
-use super::DIRECT;
-use crate::driver::http_load::{HttpLoad, drive_http};
-use crate::families::record;
+use super::{DIRECT, balancing_params, load_engine, target_params};
+use crate::driver::LoadEngine;
+use crate::driver::goose_load::{HttpLoad, drive_http};
+use crate::families::{measure, record};
 use crate::output::Session;
 use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
@@ -23,41 +30,45 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use targets::balancing::BackendSpec;
+use targets::balancing::net::client::HttpWorker;
 use targets::balancing::net::nginx::{self, Method};
 use targets::balancing::net::process::{ChildGuard, spawn_listening};
-use targets::balancing::{BackendSpec, BalancingParams};
-use targets::noop::NoopWorker;
 use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use workloads::{Event, EventAction, LoadShape};
+use workloads::{Event, EventAction};
 
 /// How long a control request to a backend may take.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Goose's own report, beside the row's figures.
+pub const GOOSE_REPORT: &str = "goose-own-report.html";
+
 /// Runs one networked row.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
-    if matches!(spec.workload.shape, LoadShape::Open { .. }) {
-        return RunRecord::failed(
-            spec,
-            RunStatus::Unsupported,
-            "the networked version is a closed loop of goose users: give `concurrency` without `rate`".into(),
-        );
-    }
+    let engine = load_engine(&spec.workload).expect("the plan checked the load engine");
     let dir = session.dir().join("net").join(&spec.run_id);
     let servers = match Servers::start(spec, &dir) {
         Ok(servers) => servers,
         Err(error) => return RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
     };
-    let target = format!("http://{}", servers.front);
+    let front = servers.front;
     let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
-    let system = Arc::new(NetSystem { servers: Mutex::new(servers) });
-    let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
-        let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join("goose-report.html") };
-        drive_http(Arc::clone(&system), load, &mut sink, progress)
-    });
+    let system = Arc::new(NetSystem { front, weights, servers: Mutex::new(servers) });
+    let record = match engine {
+        LoadEngine::Driver => measure(Arc::clone(&system), spec, Timing::PerOp, None, session, progress),
+        LoadEngine::Goose => {
+            let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
+                let target = format!("http://{front}");
+                let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join(GOOSE_REPORT) };
+                drive_http(Arc::clone(&system), load, &mut sink, progress)
+            });
+            record(spec, Timing::PerOp, None, drive, system.metrics())
+        }
+    };
     // Stops every process before the row is written.
     drop(system);
-    record(spec, Timing::PerOp, None, drive, FamilyMetrics { node_weights: weights, ..FamilyMetrics::default() })
+    record
 }
 
 /// One backend process.
@@ -108,7 +119,7 @@ impl Servers {
         let workload = &spec.workload;
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let exe = std::env::current_exe().context("cannot find the stratbench executable")?;
-        let params = BalancingParams::from_table(&workload.params)?;
+        let params = balancing_params(workload)?;
         let mut backends = Vec::new();
         for (id, backend) in params.backends(workload.nodes)?.into_iter().enumerate() {
             let command = BackendCommand {
@@ -140,11 +151,8 @@ impl Servers {
             if !nginx::installed() {
                 anyhow::bail!("nginx is not installed (apt-get install nginx, or scripts/setup.sh)");
             }
-            let weights: Vec<f64> = BalancingParams::from_table(&workload.params)?
-                .backends(workload.nodes)?
-                .iter()
-                .map(|b| b.weight)
-                .collect();
+            let weights: Vec<f64> =
+                balancing_params(workload)?.backends(workload.nodes)?.iter().map(|b| b.weight).collect();
             let keepalive = workload.shape.workers().max(32);
             let started = nginx::start(&dir.join("nginx"), method, backends, &weights, keepalive)?;
             return Ok((started.address, Some(started.guard)));
@@ -156,7 +164,7 @@ impl Servers {
             .args(["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy])
             .args(["--backends", &list.join(","), "--seed", &workload.seed.to_string()])
             .stderr(log);
-        for (name, value) in &workload.params {
+        for (name, value) in &target_params(workload) {
             command.args(["--param", &format!("{name}={value}")]);
         }
         let (guard, address) = spawn_listening("proxy", &mut command)?;
@@ -164,8 +172,13 @@ impl Servers {
     }
 }
 
-/// The running servers, as the events controller sees them.
+/// The running servers, as the driver's workers and the events controller see them.
 struct NetSystem {
+    /// Where the load goes: the proxy, nginx, or backend 0 (`engine:direct`). A backend
+    /// started again after a kill listens on the same port.
+    front: SocketAddr,
+    /// Each backend's weight (index = backend id).
+    weights: Vec<f64>,
     servers: Mutex<Servers>,
 }
 
@@ -225,11 +238,11 @@ async fn control(address: SocketAddr, command: &str) -> Result<(), String> {
 }
 
 impl System for NetSystem {
-    type Worker = NoopWorker;
+    type Worker = HttpWorker;
 
-    /// Goose's users are the workers of a networked run; the driver never asks for these.
-    fn worker(&self, _index: u32) -> NoopWorker {
-        NoopWorker
+    /// A keep-alive HTTP client of the front (goose's users do without).
+    fn worker(&self, _index: u32) -> HttpWorker {
+        HttpWorker::new(self.front)
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
@@ -240,6 +253,6 @@ impl System for NetSystem {
     }
 
     fn metrics(&self) -> FamilyMetrics {
-        FamilyMetrics::default()
+        FamilyMetrics { node_weights: self.weights.clone(), ..FamilyMetrics::default() }
     }
 }

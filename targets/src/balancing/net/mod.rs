@@ -7,12 +7,15 @@
 //! - [`proxy`]: an HTTP reverse proxy (hyper + tokio) that picks a backend with the same
 //!   [`Balancer`](super::Balancer) as the in-process version;
 //! - [`nginx`]: nginx as a reference proxy, with the equivalent upstream methods;
+//! - [`client`]: the driver's HTTP worker, a keep-alive connection per worker that sends
+//!   `GET /k/<key>` and reads which backend answered;
 //! - [`process`]: child processes that are stopped on every path (a guard that kills and
 //!   reaps on drop), and the readiness handshake (a child prints the address it listens on).
 //!
 //! Every server listens on 127.0.0.1 only.
 
 pub mod backend;
+pub mod client;
 pub mod nginx;
 pub mod process;
 pub mod proxy;

@@ -1,13 +1,21 @@
-//! The networked load generator: goose, embedded, drives HTTP requests at a target while the
-//! harness times every request itself.
+//! The goose load engine: goose, embedded, drives HTTP requests at a networked balancing row
+//! while the harness times every request itself — the closed-loop alternative to the
+//! driver's own HTTP worker ([`targets::balancing::net::client`]), chosen with
+//! `load_engine = "goose"` in the scenario's params.
 //!
 //! Goose runs `workers` users, each a closed loop of GET requests to `/k/<key>`, the keys
 //! drawn from the workload's distribution by the user's own seeded [`OpSource`]. Inside each
 //! request's transaction the harness reads the clock before and after (`user.get()` and the
-//! whole body), and records the latency in microseconds into a per-user [`WorkerRecorder`]
-//! — the same recorder, aggregator, time series, events controller and CSV rows as the
-//! in-process driver — together with the backend that answered (`x-backend`). Goose keeps its
-//! own statistics (whole milliseconds) and writes its HTML report into the run directory.
+//! whole body), and records the latency into a per-user [`WorkerRecorder`] — the same
+//! recorder, aggregator, time series, events controller and CSV rows as the driver — together
+//! with the backend that answered, the answer classified as the driver's worker classifies it
+//! ([`classify`]). Goose keeps its own statistics (whole milliseconds, time to first byte) and
+//! writes them as its HTML report into the run directory: goose's own figures, not the row's.
+//! Rows say `load_engine = goose`.
+//!
+//! Goose is a closed loop of users; an open loop (`rate`) is the driver's. Goose wants its
+//! transactions as functions of the user alone, so the run's state reaches them through the
+//! closures that wrap them ([`Context`]), not a global.
 //!
 //! The run's clock (warm-up, then the measured phase) starts when goose starts its first
 //! user, not when goose is called: goose builds an HTTP client per user before it launches
@@ -23,24 +31,24 @@
 
 use super::clock::RealClock;
 use super::ops::OpSource;
-use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, Reporters, aggregate, controller, sampler};
+use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, LoadEngine, Reporters, aggregate, controller, sampler};
 use crate::recorder::{OpTimes, PaddedCounter, Report, Timeline, Timing, WorkerRecorder};
 use anyhow::Context as _;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 use indicatif::ProgressBar;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
-use targets::balancing::net::{BACKEND_HEADER, PROXY_ERROR_HEADER};
+use targets::balancing::net::client::{Answer, REQUEST_TIMEOUT, classify};
 use targets::target::{OpError, Sample, System};
 use workloads::{LoadShape, Workload};
 
 /// How often the watcher updates progress and checks for Ctrl-C and the end.
 const WATCH_EVERY: Duration = Duration::from_millis(50);
-/// A request that takes longer fails as a timeout.
-const REQUEST_TIMEOUT_S: &str = "10";
 /// Users launched per second: all of them at once, in practice.
 const INCREASE_RATE: &str = "100000";
 /// How long goose may take to start its first user.
@@ -65,7 +73,7 @@ struct UserState {
 #[derive(Clone)]
 struct UserSlot(Arc<Mutex<Option<UserState>>>);
 
-/// What the transactions (plain functions, as goose wants them) reach through a global.
+/// The run's state, which goose's transactions reach through the closures that wrap them.
 struct Context {
     /// The run's clock and its wall-clock start, started by the first user (see the module
     /// docs).
@@ -78,12 +86,6 @@ struct Context {
     counters: Arc<Vec<Arc<PaddedCounter>>>,
     users: Mutex<Vec<UserSlot>>,
     next_user: AtomicU32,
-}
-
-static CONTEXT: Mutex<Option<Arc<Context>>> = Mutex::new(None);
-
-fn context() -> Option<Arc<Context>> {
-    CONTEXT.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 impl Context {
@@ -127,8 +129,8 @@ impl Context {
     }
 }
 
-async fn start_user(user: &mut GooseUser) -> TransactionResult {
-    if let Some(slot) = context().and_then(|c| c.new_user()) {
+async fn start_user(context: Arc<Context>, user: &mut GooseUser) -> TransactionResult {
+    if let Some(slot) = context.new_user() {
         user.set_session_data(slot);
     }
     Ok(())
@@ -145,10 +147,28 @@ async fn request(user: &mut GooseUser) -> TransactionResult {
         return Ok(());
     };
     let start = Instant::now();
-    let outcome = get(user, &path).await;
+    let answer = get(user, &path).await;
     let end = Instant::now();
-    slot.record(start, end, outcome);
+    slot.record(start, end, answer);
     Ok(())
+}
+
+/// A goose transaction from an async function of the user.
+fn transaction<F>(function: F) -> Transaction
+where
+    F: for<'r> Fn(&'r mut GooseUser) -> Pin<Box<dyn Future<Output = TransactionResult> + Send + 'r>>
+        + Send
+        + Sync
+        + 'static,
+{
+    Transaction::new(Arc::new(function))
+}
+
+/// The scenario of every user: take a recorder when starting, then request in a loop.
+fn scenario(context: Arc<Context>) -> Scenario {
+    let start = transaction(move |user| Box::pin(start_user(Arc::clone(&context), user)));
+    let request = transaction(|user| Box::pin(request(user)));
+    scenario!("stratbench").register_transaction(start.set_on_start()).register_transaction(request)
 }
 
 impl UserSlot {
@@ -159,27 +179,22 @@ impl UserSlot {
         state.recorder.should_continue(Instant::now()).then(|| format!("/k/{}", state.source.next_op().key))
     }
 
-    fn record(&self, start: Instant, end: Instant, outcome: Outcome) {
+    fn record(&self, start: Instant, end: Instant, answer: Answer) {
         let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(state) = state.as_mut() {
-            state.recorder.record(OpTimes::unscheduled(start, None, end), 1, outcome.failure);
-            if let Some(node) = outcome.node {
+            state.recorder.record(OpTimes::unscheduled(start, None, end), 1, answer.failure);
+            if let Some(node) = answer.backend {
                 state.recorder.count_node(node, start);
             }
         }
     }
 }
 
-struct Outcome {
-    failure: Option<OpError>,
-    node: Option<u32>,
-}
-
-/// One GET, body included; failures classified by kind.
-async fn get(user: &mut GooseUser, path: &str) -> Outcome {
-    let fail = |kind: &'static str, detail: String| Outcome {
+/// One GET, body included, classified as the driver's HTTP worker classifies its answers.
+async fn get(user: &mut GooseUser, path: &str) -> Answer {
+    let fail = |kind: &'static str, detail: String| Answer {
         failure: Some(OpError { kind, detail: Some(detail) }),
-        node: None,
+        backend: None,
     };
     let goose = match user.get(path).await {
         Ok(goose) => goose,
@@ -191,28 +206,10 @@ async fn get(user: &mut GooseUser, path: &str) -> Outcome {
         Err(error) if error.is_connect() => return fail("refused", error.to_string()),
         Err(error) => return fail("io", error.to_string()),
     };
-    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let node = header(BACKEND_HEADER).and_then(|v| v.parse().ok());
-    let proxy_error = header(PROXY_ERROR_HEADER);
-    let status = response.status();
-    let body = response.bytes().await;
-    let failure = match (status.as_u16(), proxy_error, body) {
-        (_, _, Err(error)) => Some(OpError { kind: "io", detail: Some(error.to_string()) }),
-        (200..=299, _, Ok(_)) => None,
-        (502, Some(kind), _) => {
-            Some(OpError { kind: proxy_kind(kind.as_str()), detail: Some(format!("proxy: backend {kind}")) })
-        }
-        (500, _, _) => Some(OpError::new("backend-error")),
-        (code, _, _) => Some(OpError { kind: "http-status", detail: Some(format!("status {code}")) }),
-    };
-    Outcome { failure, node }
-}
-
-fn proxy_kind(kind: &str) -> &'static str {
-    match kind {
-        "refused" => "refused",
-        "timeout" => "timeout",
-        _ => "io",
+    let answer = classify(response.status(), response.headers());
+    match response.bytes().await {
+        Ok(_) => answer,
+        Err(error) => Answer { failure: Some(OpError { kind: "io", detail: Some(error.to_string()) }), ..answer },
     }
 }
 
@@ -229,7 +226,7 @@ fn configuration(load: &HttpLoad<'_>, users: u32) -> GooseConfiguration {
     config.quiet = 1;
     config.no_print_metrics = true;
     config.no_error_summary = true;
-    config.timeout = Some(REQUEST_TIMEOUT_S.into());
+    config.timeout = Some(REQUEST_TIMEOUT.as_secs().to_string());
     config.report_file = vec![load.report_file.display().to_string()];
     config
 }
@@ -244,7 +241,7 @@ pub fn drive_http<S: System>(
 ) -> anyhow::Result<DriveReport> {
     let workload = load.workload;
     let LoadShape::Closed { workers } = workload.shape else {
-        anyhow::bail!("the networked load is a closed loop of goose users: give `concurrency`, not `rate`");
+        anyhow::bail!("goose's load is a closed loop of users: give `concurrency`, not `rate`");
     };
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start goose's runtime")?;
@@ -262,7 +259,6 @@ pub fn drive_http<S: System>(
         users: Mutex::new(Vec::new()),
         next_user: AtomicU32::new(0),
     });
-    *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&context));
     let config = configuration(&load, workers);
     let (sampler_stop, sampler_stopped) = mpsc::channel::<()>();
     let rss_bytes = std::sync::atomic::AtomicU64::new(0);
@@ -280,19 +276,19 @@ pub fn drive_http<S: System>(
             anyhow::Ok((totals, wall))
         });
         let sampler = scope.spawn(move || sampler::sample_until(sampler_stopped, rss));
-        let attack = runtime.block_on(attack(system, config, workload, counters, progress));
+        let attack = runtime.block_on(attack(system, config, Arc::clone(&context), counters, progress));
         context.finish();
         drop(sampler_stop);
         let totals = aggregator.join().map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
         let resources = sampler.join().unwrap_or_default();
         anyhow::Ok((attack, totals, resources))
     });
-    *CONTEXT.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let (attack, totals, resources) = outcome?;
     let (events, interrupted) = attack?;
     let (totals, started_at) = totals?;
     let measured_span = totals.measured_span;
-    Ok(DriveReport { started_at, totals, measured_span, events, interrupted, schedule: None, resources })
+    let load_engine = LoadEngine::Goose;
+    Ok(DriveReport { load_engine, started_at, totals, measured_span, events, interrupted, schedule: None, resources })
 }
 
 /// Runs goose, the events controller and the watcher; returns the events and whether Ctrl-C
@@ -300,7 +296,7 @@ pub fn drive_http<S: System>(
 async fn attack<S: System>(
     system: Arc<S>,
     config: GooseConfiguration,
-    workload: &Workload,
+    context: Arc<Context>,
     counters: Arc<Vec<Arc<PaddedCounter>>>,
     progress: &ProgressBar,
 ) -> anyhow::Result<(Vec<controller::FiredEvent>, bool)> {
@@ -308,9 +304,10 @@ async fn attack<S: System>(
     let interrupted = Arc::new(AtomicBool::new(false));
     // Events and the end of the run follow the clock, which the first user starts.
     let (events, stopping, interrupting, progress) =
-        (workload.events.clone(), Arc::clone(&stop), Arc::clone(&interrupted), progress.clone());
+        (context.workload.events.clone(), Arc::clone(&stop), Arc::clone(&interrupted), progress.clone());
+    let clock = Arc::clone(&context);
     let controller = tokio::spawn(async move {
-        let Some(timeline) = clock_started(&stopping).await else {
+        let Some(timeline) = clock_started(&clock, &stopping).await else {
             return Vec::new();
         };
         let watcher = watch(timeline, Arc::clone(&counters), interrupting, progress, Arc::clone(&stopping));
@@ -318,13 +315,7 @@ async fn attack<S: System>(
         tokio::join!(events, watcher).0
     });
     let goose = GooseAttack::initialize_with_config(config)
-        .map(|attack| {
-            attack.register_scenario(
-                scenario!("stratbench")
-                    .register_transaction(transaction!(start_user).set_on_start())
-                    .register_transaction(transaction!(request)),
-            )
-        })
+        .map(|attack| attack.register_scenario(scenario(context)))
         .context("cannot configure goose");
     let result = match goose {
         Ok(goose) => goose.execute().await.map(|_| ()).context("goose failed"),
@@ -337,10 +328,10 @@ async fn attack<S: System>(
 
 /// The run's clock once goose's first user has started it; `None` if goose ends first or
 /// starts no user within [`LAUNCH_TIMEOUT`] (then it is stopped).
-async fn clock_started(stop: &AtomicBool) -> Option<Timeline> {
+async fn clock_started(context: &Context, stop: &AtomicBool) -> Option<Timeline> {
     let deadline = Instant::now() + LAUNCH_TIMEOUT;
     while !stop.load(Ordering::Relaxed) {
-        if let Some((timeline, _)) = context().and_then(|c| c.timeline.get().copied()) {
+        if let Some((timeline, _)) = context.timeline.get().copied() {
             return Some(timeline);
         }
         if Instant::now() > deadline {

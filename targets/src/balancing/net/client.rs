@@ -1,0 +1,236 @@
+//! The HTTP client of the networked version: one driver worker — a closed-loop worker, or a
+//! slot of the open loop's pool — holding one HTTP/1.1 keep-alive connection (hyper) to the
+//! front of the row (our proxy, nginx, or the backend itself for `engine:direct`).
+//!
+//! Each operation is `GET /k/<key>`, its response read to the end; the driver times it like
+//! any other operation, so an HTTP row has the open loop's columns (response time from the
+//! intended start, service time, schedule lag, unfinished operations) as every other family.
+//! The answer names the backend that served it (`x-backend`), which the driver counts per
+//! backend; a failure is classified by [`classify`] (shared with the goose load engine):
+//! a 502 from our proxy says why the backend failed (`x-proxy-error`).
+//!
+//! The connection is driven inside the worker's own task — its future is polled beside the
+//! request's, not spawned — so a request costs no hop between tasks, which is what lets one
+//! core of the driver keep up with a wrk-like load. It is opened on first use (a run's
+//! warm-up absorbs it), and opened again after a failure or when the server closes it (nginx
+//! closes a keep-alive connection after 1,000 requests): a request never found on a closed
+//! connection is sent on a fresh one, inside its timing, as wrk does. Every request is
+//! bounded by [`REQUEST_TIMEOUT`].
+
+use super::{BACKEND_HEADER, PROXY_ERROR_HEADER};
+use crate::target::{Op, OpError, OpResult, Worker};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{HOST, HeaderValue};
+use hyper::{HeaderMap, Request, StatusCode, Uri};
+use hyper_util::rt::TokioIo;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::net::TcpStream;
+
+/// A request (connecting included) that takes longer fails as a `timeout`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What an answer means to a load generator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// Why the request failed, if it did.
+    pub failure: Option<OpError>,
+    /// The backend that served it (`x-backend`), if the answer names one.
+    pub backend: Option<u32>,
+}
+
+/// Classifies an answer by its status and headers: 2xx succeeded; a 502 with `x-proxy-error`
+/// failed as the proxy says (`refused`, `timeout`, `io`); a 500 is a `backend-error` (the
+/// backend's error rate); anything else is an `http-status` failure.
+pub fn classify(status: StatusCode, headers: &HeaderMap) -> Answer {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let backend = header(BACKEND_HEADER).and_then(|v| v.parse().ok());
+    let failure = match (status.as_u16(), header(PROXY_ERROR_HEADER)) {
+        (200..=299, _) => None,
+        (502, Some(kind)) => Some(OpError { kind: proxy_kind(kind), detail: Some(format!("proxy: backend {kind}")) }),
+        (500, _) => Some(OpError::new("backend-error")),
+        (code, _) => Some(OpError { kind: "http-status", detail: Some(format!("status {code}")) }),
+    };
+    Answer { failure, backend }
+}
+
+fn proxy_kind(kind: &str) -> &'static str {
+    match kind {
+        "refused" => "refused",
+        "timeout" => "timeout",
+        _ => "io",
+    }
+}
+
+/// An open connection: the handle that sends requests, and the future that drives the
+/// socket, polled by the worker itself while a request is out.
+struct Connection {
+    sender: SendRequest<Empty<Bytes>>,
+    driver: Pin<Box<http1::Connection<TokioIo<TcpStream>, Empty<Bytes>>>>,
+}
+
+/// Why an exchange on a connection did not produce an answer.
+enum ExchangeError {
+    /// The connection was closed before the request went out: send it on a new one.
+    ClosedBeforeSending,
+    /// The request went out and failed.
+    Failed(OpError),
+}
+
+impl Connection {
+    async fn open(address: SocketAddr) -> Result<Connection, OpError> {
+        let stream = TcpStream::connect(address).await.map_err(|error| {
+            let kind = if error.kind() == std::io::ErrorKind::ConnectionRefused { "refused" } else { "io" };
+            OpError { kind, detail: Some(format!("cannot connect to {address}: {error}")) }
+        })?;
+        let _ = stream.set_nodelay(true);
+        let (sender, driver) = http1::handshake(TokioIo::new(stream)).await.map_err(|e| io_error(&e))?;
+        Ok(Connection { sender, driver: Box::pin(driver) })
+    }
+
+    /// Runs `exchange` while driving the connection; `None` if the connection ended first.
+    async fn driving<T>(driver: &mut Pin<Box<impl Future>>, exchange: impl Future<Output = T>) -> Option<T> {
+        tokio::select! {
+            biased;
+            result = exchange => Some(result),
+            _ = driver.as_mut() => None,
+        }
+    }
+
+    /// Sends `request` and reads the whole answer; returns the answer and whether the
+    /// connection stays open for the next request.
+    async fn exchange(&mut self, request: Request<Empty<Bytes>>) -> Result<(Answer, bool), ExchangeError> {
+        let Connection { sender, driver } = self;
+        match Self::driving(driver, sender.ready()).await {
+            Some(Ok(())) => {}
+            None | Some(Err(_)) => return Err(ExchangeError::ClosedBeforeSending),
+        }
+        let response = async {
+            let response = sender.send_request(request).await?;
+            let (parts, mut body) = response.into_parts();
+            while let Some(frame) = body.frame().await {
+                frame?;
+            }
+            Ok::<_, hyper::Error>(parts)
+        };
+        match Self::driving(driver, response).await {
+            Some(Ok(parts)) => {
+                let keep_alive = parts.headers.get(hyper::header::CONNECTION).is_none_or(|v| v != "close");
+                Ok((classify(parts.status, &parts.headers), keep_alive))
+            }
+            Some(Err(error)) => Err(ExchangeError::Failed(io_error(&error))),
+            None => Err(ExchangeError::Failed(OpError {
+                kind: "io",
+                detail: Some("the server closed the connection before answering".into()),
+            })),
+        }
+    }
+}
+
+fn io_error(error: &hyper::Error) -> OpError {
+    OpError { kind: "io", detail: Some(error.to_string()) }
+}
+
+/// One driver worker's HTTP client: a keep-alive connection to `address`.
+pub struct HttpWorker {
+    address: SocketAddr,
+    host: HeaderValue,
+    connection: Option<Connection>,
+    path: String,
+    served_by: Option<u32>,
+}
+
+impl HttpWorker {
+    /// A client of the HTTP server at `address` (loopback), connecting on first use.
+    pub fn new(address: SocketAddr) -> Self {
+        let host = HeaderValue::try_from(address.to_string()).expect("a socket address is a valid header value");
+        HttpWorker { address, host, connection: None, path: String::with_capacity(32), served_by: None }
+    }
+
+    fn request(&self) -> Result<Request<Empty<Bytes>>, OpError> {
+        let uri = Uri::try_from(self.path.as_str())
+            .map_err(|e| OpError { kind: "request", detail: Some(format!("{}: {e}", self.path)) })?;
+        Request::get(uri)
+            .header(HOST, self.host.clone())
+            .body(Empty::new())
+            .map_err(|e| OpError { kind: "request", detail: Some(e.to_string()) })
+    }
+
+    /// `GET` of the current path, on the open connection or a new one; at most one new
+    /// connection per request, for a server that closed the one it had.
+    async fn get(&mut self) -> OpResult {
+        for _ in 0..2 {
+            let request = self.request()?;
+            let connection = match &mut self.connection {
+                Some(connection) => connection,
+                None => self.connection.insert(Connection::open(self.address).await?),
+            };
+            match connection.exchange(request).await {
+                Ok((answer, keep_alive)) => {
+                    if !keep_alive {
+                        self.connection = None;
+                    }
+                    self.served_by = answer.backend;
+                    return answer.failure.map_or(Ok(()), Err);
+                }
+                Err(ExchangeError::ClosedBeforeSending) => self.connection = None,
+                Err(ExchangeError::Failed(error)) => {
+                    self.connection = None;
+                    return Err(error);
+                }
+            }
+        }
+        Err(OpError { kind: "io", detail: Some(format!("{} closed every new connection", self.address)) })
+    }
+}
+
+impl Worker for HttpWorker {
+    async fn call(&mut self, op: Op) -> OpResult {
+        self.served_by = None;
+        self.path.clear();
+        let _ = write!(self.path, "/k/{}", op.key);
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.get()).await {
+            Ok(result) => result,
+            Err(_) => {
+                // The connection may still carry the late answer: start afresh.
+                self.connection = None;
+                Err(OpError { kind: "timeout", detail: Some(format!("no answer within {REQUEST_TIMEOUT:?}")) })
+            }
+        }
+    }
+
+    #[inline]
+    fn served_by(&self) -> Option<u32> {
+        self.served_by
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(name, value)| (hyper::header::HeaderName::from_static(name), HeaderValue::from_static(value)))
+            .collect()
+    }
+
+    #[test]
+    fn answers_are_classified_by_status_and_proxy_error() {
+        let ok = classify(StatusCode::OK, &headers(&[(BACKEND_HEADER, "2")]));
+        assert_eq!(ok, Answer { failure: None, backend: Some(2) });
+        let refused =
+            classify(StatusCode::BAD_GATEWAY, &headers(&[(BACKEND_HEADER, "1"), (PROXY_ERROR_HEADER, "refused")]));
+        assert_eq!((refused.failure.map(|f| f.kind), refused.backend), (Some("refused"), Some(1)));
+        let nginx_502 = classify(StatusCode::BAD_GATEWAY, &HeaderMap::new());
+        assert_eq!(nginx_502.failure.map(|f| f.kind), Some("http-status"));
+        let error = classify(StatusCode::INTERNAL_SERVER_ERROR, &headers(&[(BACKEND_HEADER, "0")]));
+        assert_eq!((error.failure.map(|f| f.kind), error.backend), (Some("backend-error"), Some(0)));
+    }
+}
