@@ -291,7 +291,7 @@ impl Capacity {
                 run_id: rows.last().map(|r| r.run_id.clone()),
             },
         };
-        if let Some(why) = &bracket.stopped {
+        if let Some(why) = bracket.stopped.as_ref().filter(|why| !capacity.note.contains(why.as_str())) {
             capacity.note = format!("{}; sweep stopped: {why}", capacity.note);
         }
         capacity
@@ -301,7 +301,9 @@ impl Capacity {
         row.capacity_ops_s = self.value_ops_s;
         row.capacity_ops_s_lo = self.lo_ops_s;
         row.capacity_ops_s_hi = self.hi_ops_s;
-        row.message = Some(row.message.take().map_or(self.note.clone(), |m| format!("{}; {m}", self.note)));
+        // The row's own message is kept unless the note already quotes it (a failed step).
+        let own = row.message.take().filter(|m| !self.note.contains(m.as_str()));
+        row.message = Some(own.map_or(self.note.clone(), |m| format!("{}; {m}", self.note)));
     }
 }
 
