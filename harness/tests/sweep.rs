@@ -179,3 +179,32 @@ fn bad_sweep_settings_exit_2_naming_them_before_anything_runs() {
         assert!(!out.join("summary.csv").exists(), "{flags:?}: nothing ran");
     }
 }
+
+#[test]
+fn compare_flags_a_capacity_drop_only_when_the_brackets_separate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep_into = |name: &str, scenario: &str| {
+        let dir = tmp.path().join(name);
+        std::fs::create_dir(&dir).unwrap();
+        sweep(&dir, scenario, &[])
+    };
+    let baseline = sweep_into("baseline", KNOWN);
+    let again = sweep_into("again", KNOWN);
+    // One slot fewer per backend (600 requests/s) stands for a slower build of the same run:
+    // its summary names the baseline's parameters so that the rows match.
+    let slower = sweep_into("slower", &KNOWN.replace("capacity = 4", "capacity = 3"));
+    let summary_csv = slower.join("summary.csv");
+    let rows = std::fs::read_to_string(&summary_csv).unwrap();
+    assert!(rows.contains("capacity=3"), "the parameters are in the summary");
+    std::fs::write(&summary_csv, rows.replace("capacity=3", "capacity=4")).unwrap();
+    let compare = |current: &Path| stratbench(&["compare", baseline.to_str().unwrap(), current.to_str().unwrap()]);
+
+    let same = compare(&again);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same));
+    let dropped = compare(&slower);
+    assert_eq!(dropped.status.code(), Some(1), "{}", text(&dropped));
+    let report = text(&dropped);
+    let line = report.lines().find(|l| l.contains("capacity_ops_s")).expect("a capacity line");
+    assert!(line.contains("REGRESSION") && line.contains("intervals separate"), "{line}");
+    assert!(line.contains("1/1"), "one capacity row a side, matched whatever rate the knee was at: {line}");
+}
