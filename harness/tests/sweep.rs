@@ -98,6 +98,16 @@ fn a_target_of_known_capacity_is_found_inside_the_sweeps_bracket() {
     let knee = steps.iter().find(|s| s["knee"] == "true").unwrap();
     assert_eq!(knee["run_id"], row["run_id"], "sweep.csv's knee is the capacity row");
     assert!(summary(&out).iter().all(|r| r["slo"] == "p99<15ms"), "every step names its objective");
+
+    let report = stratbench(&["report", out.to_str().unwrap()]);
+    assert!(report.status.success(), "{}", text(&report));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let plot = html.split("data-plot=\"latency-throughput\"").nth(1).expect("a latency-throughput plot");
+    let plot = plot.split("</figure>").next().unwrap();
+    assert_eq!(plot.matches("<circle").count(), 1, "the knee circled once");
+    for line in ["round-robin p50", "round-robin p99", "round-robin p99.9"] {
+        assert!(plot.contains(line), "legend names {line}");
+    }
 }
 
 #[test]
