@@ -119,6 +119,9 @@ pub fn start(
 ) -> Result<Nginx, SpawnError> {
     let io = |source| SpawnError::Io { name: "nginx".into(), source };
     std::fs::create_dir_all(dir).map_err(io)?;
+    // nginx reads relative paths in its config (and `-c`) from its own prefix, not from our
+    // working directory: a relative `--out` made it look for the config under /usr/share/nginx.
+    let dir = &std::fs::canonicalize(dir).map_err(io)?;
     let port = free_port().map_err(io)?;
     let conf: PathBuf = dir.join("nginx.conf");
     std::fs::write(&conf, config(dir, port, method, backends, weights, keepalive)).map_err(io)?;
