@@ -87,7 +87,8 @@ fn next_duration(current: Duration, reached: Option<f64>, precision: Precision) 
 
 fn precision_note(reached: Option<f64>, precision: Precision, attempts: u32, duration: Duration) -> String {
     let asked = 100.0 * precision.target_fraction;
-    let length = format!("{} measured, attempt {attempts}", workloads::units::HumanDuration(duration));
+    let length =
+        format!("{} measured, attempt {attempts}", crate::output::table::human_duration(duration.as_secs_f64()));
     match reached {
         Some(r) if r <= precision.target_fraction => {
             format!("precision: p99 ±{:.1}% (asked ±{asked}%), {length}", r * 100.0)
