@@ -35,6 +35,9 @@ pub enum Command {
     Merge(MergeArgs),
     /// Write a self-contained HTML report with plots of a run directory.
     Report(ReportArgs),
+    /// Capacity of each strategy at a latency objective: open-loop runs at rising rates until
+    /// the objective breaks (`--slo "p99<10ms"`); writes sweep.csv and the capacity columns.
+    Sweep(Box<SweepArgs>),
     /// One lock client in its own process, answering requests on stdin (started by the locks
     /// family with `client_process = true`).
     #[command(hide = true)]
@@ -368,6 +371,47 @@ pub struct RunArgs {
     /// session runs (a loopback address, e.g. 127.0.0.1:9464; port 0 picks one and logs it).
     #[arg(long, value_name = "ADDR", value_parser = parse_loopback_address)]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// Run each strategy until its p99's 95% interval is within ± this much of p99 (`5%`),
+    /// lengthening the measured phase up to --max-duration.
+    #[arg(long, value_parser = parse_percent)]
+    pub precision: Option<f64>,
+    /// The longest measured phase --precision may use (default 5m).
+    #[arg(long, value_parser = parse_duration)]
+    pub max_duration: Option<HumanDuration>,
+}
+
+impl RunArgs {
+    /// The precision asked, if any.
+    pub fn precision(&self) -> Option<crate::runner::Precision> {
+        self.precision.map(|target_fraction| crate::runner::Precision {
+            target_fraction,
+            max_duration: self.max_duration.map_or(DEFAULT_MAX_DURATION, |d| d.0),
+        })
+    }
+}
+
+/// Flags of `stratbench sweep`: those of `run`, and the objective and the rates to search
+/// (each overrides the scenario's `[scenario.sweep]` table).
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// The objective: a latency percentile under a bound, optionally an error-rate bound
+    /// (`p99<10ms`, `p99.9<50ms,errors<1%`).
+    #[arg(long)]
+    pub slo: Option<String>,
+    /// The first rate, in operations per second (default: the scenario's rate, or 100).
+    #[arg(long, value_parser = parse_rate)]
+    pub start: Option<Rate>,
+    /// Each geometric step's rate over the last (default 2).
+    #[arg(long)]
+    pub factor: Option<f64>,
+    /// The highest rate to try.
+    #[arg(long, value_parser = parse_rate)]
+    pub max_rate: Option<Rate>,
+    /// The most runs per strategy (default 20).
+    #[arg(long, value_parser = parse_positive)]
+    pub max_steps: Option<Positive>,
 }
 
 /// Flags of `stratbench compare`.
@@ -475,6 +519,19 @@ pub struct LocateArgs {
 fn parse_duration(text: &str) -> Result<HumanDuration, String> {
     let duration = HumanDuration::parse(text)?;
     if duration.0.is_zero() { Err("must be longer than zero".into()) } else { Ok(duration) }
+}
+
+/// The default of --max-duration.
+pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(300);
+
+/// `5%` or `5`, as a fraction: above 0% and below 100%.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    let percent: f64 = number.parse().map_err(|_| format!("`{text}` is not a percentage like 5%"))?;
+    if !(percent > 0.0 && percent < 100.0) {
+        return Err(format!("`{text}`: a precision is above 0% and below 100%"));
+    }
+    Ok(percent / 100.0)
 }
 
 fn parse_positive(text: &str) -> Result<Positive, String> {

@@ -8,6 +8,7 @@ use crate::output::format::OutputFormat;
 use crate::output::rows::RunStatus;
 use crate::output::{Session, default_dir, host::HostInfo, table};
 use crate::plan::{self, RunPlan};
+use crate::runner::run_and_record;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal as _;
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Compare(args) => crate::compare::command(&args),
         Command::Merge(args) => crate::merge::command(&args),
         Command::Report(args) => crate::report::command(&args),
+        Command::Sweep(args) => crate::sweep::command(&args),
     }
 }
 
@@ -79,18 +81,12 @@ pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
     }
 }
 
-/// Binds `--metrics-listen` before anything starts: an address in use is bad input (exit 2).
-fn bind_metrics(address: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
-    std::net::TcpListener::bind(address)
-        .map_err(|e| crate::error::bad_input(format!("--metrics-listen {address}: cannot listen there: {e}")))
-}
-
-/// `stratbench run`: plans, runs every run in order, writes each one's rows as it ends.
-fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
-    let RunPlan { runs, label, out_dir } = plan::plan(args)?;
+/// The session of `run` or `sweep` in `dir`: the metrics address bound (bad input before
+/// anything starts), `dir` refused or cleared (`--force`), child processes supervised, stale
+/// scratch directories removed, the first run's start time and the live metrics set.
+pub fn open_session(args: &RunArgs, dir: &std::path::Path) -> anyhow::Result<Session> {
     let metrics_listener = args.metrics_listen.map(bind_metrics).transpose()?;
-    let dir = out_dir.unwrap_or_else(|| default_dir(&label));
-    crate::output::outdir::prepare(&dir, args.force)?;
+    crate::output::outdir::prepare(dir, args.force)?;
     targets::process::use_supervisor(std::env::current_exe().context("cannot find the stratbench executable")?);
     let stale = targets::process::remove_stale_dirs();
     if stale > 0 {
@@ -98,7 +94,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     }
     let mut host = HostInfo::collect();
     host.driver_id = args.driver_id.clone();
-    let mut session = Session::create(&dir, host)?;
+    let mut session = Session::create(dir, host)?;
     if let Some(at) = args.start_at {
         session.start_next_run_at(at);
     }
@@ -108,6 +104,20 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         session.publish_to(live);
         tracing::info!("live metrics at http://{address}/metrics");
     }
+    Ok(session)
+}
+
+/// Binds `--metrics-listen` before anything starts: an address in use is bad input (exit 2).
+fn bind_metrics(address: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(address)
+        .map_err(|e| crate::error::bad_input(format!("--metrics-listen {address}: cannot listen there: {e}")))
+}
+
+/// `stratbench run`: plans, runs every run in order, writes each one's rows as it ends.
+fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
+    let RunPlan { runs, label, out_dir } = plan::plan(args)?;
+    let dir = out_dir.unwrap_or_else(|| default_dir(&label));
+    let mut session = open_session(args, &dir)?;
     tracing::info!("{} runs; results in {}", runs.len(), dir.display());
     let mut outcome = Outcome::Ok;
     for spec in &runs {
@@ -117,36 +127,37 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         }
         session.check_writable(spec)?;
         let progress = progress_bar(spec, runs.len());
-        let mut record = spec.family.run(spec, &mut session, &progress);
+        let checks = run_and_record(spec, args.precision(), &mut session, &progress, |record| {
+            log_record(record);
+            (record.status, safety_check_failed(&record.family))
+        })?;
         progress.finish_and_clear();
-        if crate::interrupt::interrupted() && record.status == RunStatus::Error {
-            // Its servers were stopped under it: the run was interrupted, not broken.
-            record.status = RunStatus::Interrupted;
-            record.message = Some(format!("interrupted by Ctrl-C ({})", record.message.as_deref().unwrap_or("")));
-        }
-        if record.status == RunStatus::Interrupted {
-            outcome = Outcome::Interrupted;
-        }
-        if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
-            tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
-        }
-        if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
-            let failed = safety_check_failed(&record.family);
-            tracing::warn!(
-                "{}: {violations} safety violations ({})",
-                spec.run_id,
-                if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
-            );
-            if failed && outcome == Outcome::Ok {
-                outcome = Outcome::ChecksFailed;
-            }
-        }
-        session.record(&record)?;
+        outcome = match checks {
+            (RunStatus::Interrupted, _) => Outcome::Interrupted,
+            (_, true) if outcome == Outcome::Ok => Outcome::ChecksFailed,
+            _ => outcome,
+        };
     }
     crate::interrupt::finished();
     print!("{}", table::render(session.rows(), args.format)?);
     print_results_dir(session.dir(), args.format);
     Ok(outcome)
+}
+
+/// Warns about a run that failed or found safety violations.
+pub fn log_record(record: &crate::output::rows::RunRecord<'_>) {
+    let spec = record.spec;
+    if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
+        tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
+    }
+    if let Some(violations) = record.family.violations.filter(|v| *v > 0) {
+        let failed = safety_check_failed(&record.family);
+        tracing::warn!(
+            "{}: {violations} safety violations ({})",
+            spec.run_id,
+            if failed { "the strategy promises safety here: check failed" } else { "expected: no promise here" }
+        );
+    }
 }
 
 /// Whether a run broke a safety promise: violations where the strategy promises none.
@@ -155,7 +166,7 @@ pub fn safety_check_failed(family: &targets::target::FamilyMetrics) -> bool {
 }
 
 /// A progress bar over a run's planned length, drawn only when stdout is a terminal.
-fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
+pub fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
     let length = spec.workload.length;
     let bar = ProgressBar::new((length.warmup + length.duration).as_millis() as u64);
     if std::io::stdout().is_terminal() {

@@ -10,6 +10,7 @@
 //! [`serve`] runs one networked node as its own process (`stratbench serve ROLE`: a
 //! two-phase-commit participant or coordinator, an HTTP backend or proxy).
 
+pub mod analysis;
 pub mod cli;
 pub mod commands;
 pub mod compare;
@@ -24,6 +25,8 @@ pub mod plan;
 pub mod recorder;
 pub mod report;
 pub mod rundir;
+pub mod runner;
 pub mod serve;
+pub mod sweep;
 
 pub use commands::{Outcome, run};

@@ -215,3 +215,27 @@ fn bad_latency_specs_and_backend_lists_exit_2_naming_them() {
         }
     }
 }
+
+#[test]
+fn nginx_starts_when_the_results_directory_is_relative() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "run",
+        "--family",
+        "balancing",
+        "--mode",
+        "net",
+        "--strategy",
+        "engine:nginx:round-robin",
+        "--quick",
+        "--nodes",
+        "2",
+        "--out",
+        "relative-out",
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_stratbench")).args(args).current_dir(tmp.path()).output().unwrap();
+    assert!(output.status.success(), "{}", text(&output));
+    let rows = common::summary(&tmp.path().join("relative-out"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["status"], "ok", "nginx found its config: {}", rows[0]["message"]);
+}

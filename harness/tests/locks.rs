@@ -47,7 +47,13 @@ fn every_networked_strategy_runs_cleans_up_and_stops_its_servers() {
         assert_eq!(row["overlaps"], "0", "{name}: mutual exclusion");
         assert_eq!(row["violations"], "0", "{name}");
         assert_eq!(row["locks_left_after_run"], "0", "{name}: no lock key or znode left");
-        assert!(!row["acquire_latency_us_p99"].is_empty(), "{name}: acquire latency measured");
+        assert!(!row["acquire_latency_us_p50"].is_empty(), "{name}: acquire latency measured");
+        // A quick run may have too few acquires to bound p99: then the row must say so.
+        assert!(
+            !row["acquire_latency_us_p99"].is_empty() || row["ci_unbounded"].contains("acquire_latency_us_p99"),
+            "{name}: acquire p99 neither measured nor explained: {:?}",
+            row["ci_unbounded"]
+        );
         if name != "redlock" {
             assert_eq!(row["token_regressions"], "0", "{name}: tokens grow");
         }

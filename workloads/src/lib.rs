@@ -14,6 +14,7 @@ pub mod mix;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod sweep;
 pub mod units;
 pub mod zipf;
 

@@ -29,6 +29,7 @@ use crate::events::{Event, EventSpec, Trigger};
 use crate::keys::{DistributionName, KeyDistribution};
 use crate::mix::OperationMix;
 use crate::schedule::{Arrivals, LoadShape, RunLength};
+use crate::sweep::SweepSpec;
 use crate::units::{Fraction, HumanDuration, Positive, Rate};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -181,13 +182,22 @@ pub struct WorkloadSpec {
     pub events: Option<Vec<EventSpec>>,
     /// Family- and strategy-specific parameters, checked by the family.
     pub params: Option<BTreeMap<String, toml::Value>>,
+    /// `stratbench sweep`: the objective and the rates to search ([`crate::sweep`]).
+    pub sweep: Option<SweepSpec>,
 }
 
 /// Lays `top` over `base` field by field: a field set in `top` wins. `params` tables merge
 /// key by key.
 macro_rules! overlay_fields {
     ($base:expr, $top:expr; $($field:ident),*) => {
-        WorkloadSpec { $($field: $top.$field.clone().or_else(|| $base.$field.clone()),)* params: merge_params(&$base.params, &$top.params) }
+        WorkloadSpec {
+            $($field: $top.$field.clone().or_else(|| $base.$field.clone()),)*
+            params: merge_params(&$base.params, &$top.params),
+            sweep: match (&$base.sweep, &$top.sweep) {
+                (Some(base), Some(top)) => Some(base.overlay(top)),
+                (base, top) => top.clone().or_else(|| base.clone()),
+            },
+        }
     };
 }
 
@@ -321,6 +331,7 @@ impl WorkloadSpec {
             think,
             events,
             params: self.params.clone().unwrap_or_default(),
+            sweep: self.sweep.clone(),
         })
     }
 
@@ -390,6 +401,8 @@ pub struct Workload {
     pub think: Duration,
     pub events: Vec<Event>,
     pub params: BTreeMap<String, toml::Value>,
+    /// `[scenario.sweep]` as written; `stratbench sweep` checks it (with its flags on top).
+    pub sweep: Option<SweepSpec>,
 }
 
 impl Workload {

@@ -88,6 +88,7 @@ pub const EXACT: f64 = 1e-6;
 /// by one interruption moved every `op_cost_ns_p99_rel` of a session twentyfold).
 pub const METRICS: &[Metric] = &[
     timing("throughput_ops_s", Better::Higher, 20.0),
+    timing("capacity_ops_s", Better::Higher, 10.0),
     timing("latency_us_p50", Better::Lower, 15.0),
     timing("latency_us_p90", Better::Lower, 20.0),
     timing("latency_us_p99", Better::Lower, 30.0),
@@ -136,6 +137,12 @@ pub fn resolution(column: &str, cell: &str) -> f64 {
     let quantum = if cell.contains('.') && column != "build_time_us" { 0.001 } else { 1.0 };
     let histogram_bucket = if column == "build_time_us" { 0.0 } else { 1.0 / 1024.0 };
     quantum / value + histogram_bucket
+}
+
+/// The columns of `metric`'s 95% interval (`latency_us_p99_lo`, `_hi`; `capacity_ops_s_lo`,
+/// `_hi`), for the metrics that have one; a `*_rel` ratio has none.
+pub fn interval_columns(metric: &Metric) -> Option<(String, String)> {
+    metric.relative_to.is_none().then(|| (format!("{}_lo", metric.name), format!("{}_hi", metric.name)))
 }
 
 /// A metric by name.

@@ -8,6 +8,13 @@
 //! for example a lookup's cost over `jump`'s) cancel most of the difference between two
 //! machines or two noisy moments, which makes them the metrics to gate CI on. Rows present on
 //! one side only are listed, never dropped.
+//!
+//! With a single repetition on each side there is no spread to check a timing against, but a
+//! percentile carries its own 95% interval (`latency_us_p99_lo`/`_hi`): a move beyond the
+//! threshold is a regression only when the two intervals share no point ([`by_intervals`]).
+//! A sweep (rows with an `slo`) is compared by its capacity: its steps' rates differ between
+//! sessions, so only the row carrying `capacity_ops_s` is kept, matched by its objective
+//! instead of its rate, and judged the same way on the bracket `capacity_ops_s_lo`..`_hi`.
 
 pub mod input;
 pub mod metrics;
@@ -19,6 +26,7 @@ use crate::commands::Outcome;
 use crate::rundir::{CsvTable, IDENTITY_COLUMNS};
 use metrics::{Better, Kind, METRICS, Metric, Threshold, Thresholds};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Significance level of a whole comparison: the chance, if nothing changed and repetitions
@@ -179,6 +187,13 @@ impl<'a> Side<'a> {
         Ok((values, stats::median(&resolutions).unwrap_or(0.0)))
     }
 
+    /// The 95% intervals of `metric` over the ok repetitions of a run that have one.
+    fn intervals(&self, rows: &[usize], metric: &Metric) -> Vec<(f64, f64)> {
+        let Some((lo, hi)) = metrics::interval_columns(metric) else { return Vec::new() };
+        let bounds = |row: &&[String]| Some((self.table.num(row, &lo)?, self.table.num(row, &hi)?));
+        self.ok_rows(rows).iter().filter_map(bounds).collect()
+    }
+
     /// The reference strategy's `column` for `row` (and its cell as written): its repetition
     /// with the same number if there is one, else the median of its repetitions.
     fn reference_value(&self, row: &[String], column: &str, thresholds: &Thresholds) -> Result<(f64, String), String> {
@@ -201,7 +216,8 @@ impl<'a> Side<'a> {
 
 /// Compares every run of `current` with the same run of `baseline`.
 pub fn compare(baseline: &CsvTable, current: &CsvTable, thresholds: &Thresholds) -> Comparison {
-    let (base, cur) = (Side::new(baseline), Side::new(current));
+    let (baseline_runs, current_runs) = (sweeps_by_capacity(baseline), sweeps_by_capacity(current));
+    let (base, cur) = (Side::new(&baseline_runs), Side::new(&current_runs));
     let mut identities: Vec<Vec<String>> = base.groups.iter().map(|(id, _)| id.clone()).collect();
     identities.extend(cur.groups.iter().map(|(id, _)| id.clone()).filter(|id| base.group(id).is_none()));
     let labels = labels(&identities);
@@ -216,6 +232,31 @@ pub fn compare(baseline: &CsvTable, current: &CsvTable, thresholds: &Thresholds)
     }
     correct_for_multiple_tests(&mut lines);
     Comparison { lines, notes: host_notes(baseline, current) }
+}
+
+/// `table` with each sweep (rows with an `slo`) reduced to the row that carries its capacity:
+/// its rate replaced by `sweep <slo>` so that it matches the other side's whatever rate the
+/// knee was found at, its status `ok` (the step may be the overloaded one that bounds the
+/// capacity from above), and every compared metric but the capacity left empty (they were
+/// measured at that step's rate, which differs between sessions). The other steps are left
+/// out. A table without sweeps is returned as it is.
+fn sweeps_by_capacity(table: &CsvTable) -> Cow<'_, CsvTable> {
+    let is_step = |row: &Vec<String>| !table.get(row, "slo").is_empty();
+    if !table.rows.iter().any(is_step) {
+        return Cow::Borrowed(table);
+    }
+    let capacity = ["capacity_ops_s", "capacity_ops_s_lo", "capacity_ops_s_hi"];
+    let mut reduced = table.clone();
+    reduced.rows.retain(|row| !is_step(row) || capacity.iter().any(|c| !table.get(row, c).is_empty()));
+    for row in reduced.rows.iter_mut().filter(|row| is_step(row)) {
+        let objective = format!("sweep {}", table.get(row, "slo"));
+        table.set(row, "target_rate_ops_s", objective);
+        table.set(row, "status", "ok".into());
+        for metric in METRICS.iter().filter(|m| m.name != "capacity_ops_s") {
+            table.set(row, metric.name, String::new());
+        }
+    }
+    Cow::Owned(reduced)
 }
 
 /// Keeps a verdict that rests on the rank test alone only if its p-value passes `ALPHA / m`,
@@ -298,6 +339,7 @@ fn compare_run(
         }
         let threshold = thresholds.get(metric, identity);
         let mut line = judge(metric, threshold, &b, &c, b_resolution + c_resolution);
+        by_intervals(&mut line, &base.intervals(base_rows, metric), &cur.intervals(cur_rows, metric));
         line.run = label.to_string();
         if let Some(why) = why.filter(|_| line.verdict == Verdict::Missing) {
             line.note = why;
@@ -402,6 +444,33 @@ fn judge_timing(line: &mut Line, better: Better, limit: f64, resolution: f64, ba
         line.verdict = Verdict::Noise;
         line.note = format!("beyond the threshold at the medians, but the repetitions overlap (p = {p:.3})");
     }
+}
+
+/// A move of a single run against a single baseline, judged on the medians alone, stands only
+/// when the two 95% intervals share no point (the current interval entirely on the side the
+/// value moved to); overlapping intervals make it noise. With repetitions on both sides the
+/// spread and the rank test decide, as before; without an interval on each side nothing
+/// changes.
+pub fn by_intervals(line: &mut Line, baseline: &[(f64, f64)], current: &[(f64, f64)]) {
+    let moved = matches!(line.verdict, Verdict::Regression | Verdict::Improved);
+    let single = line.baseline_repeats == 1 && line.current_repeats == 1;
+    let (&[(b_lo, b_hi)], &[(c_lo, c_hi)]) = (baseline, current) else { return };
+    if !moved || !single {
+        return;
+    }
+    let up = line.current > line.baseline;
+    let separate = if up { c_lo > b_hi } else { c_hi < b_lo };
+    let intervals = format!("baseline [{}, {}], current [{}, {}]", short(b_lo), short(b_hi), short(c_lo), short(c_hi));
+    if separate {
+        line.note = format!("the 95% intervals separate: {intervals}");
+    } else {
+        line.verdict = Verdict::Noise;
+        line.note = format!("beyond the threshold, but the 95% intervals overlap: {intervals}");
+    }
+}
+
+fn short(value: f64) -> String {
+    format!("{value:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Whether `low` (the largest oriented baseline value) and `high` (the smallest oriented
@@ -543,6 +612,37 @@ mod tests {
         assert!(line.note.contains("resolution"));
         let line = judge(p50, Threshold::Value(10.0), &[20.0, 20.0, 20.0], &[30.0, 30.0, 30.0], 0.05 + 1.0 / 30.0);
         assert_eq!(line.verdict, Verdict::Regression, "{line:?}");
+    }
+
+    #[test]
+    fn a_single_run_regresses_only_when_the_intervals_separate() {
+        let judged = || judge(p99(), Threshold::Value(20.0), &[100.0], &[130.0], 0.0);
+        assert_eq!(judged().verdict, Verdict::Regression, "medians alone");
+        let mut overlapping = judged();
+        by_intervals(&mut overlapping, &[(90.0, 125.0)], &[(120.0, 140.0)]);
+        assert_eq!(overlapping.verdict, Verdict::Noise, "{overlapping:?}");
+        assert!(overlapping.note.contains("overlap"), "{}", overlapping.note);
+        let mut separate = judged();
+        by_intervals(&mut separate, &[(95.0, 110.0)], &[(120.0, 140.0)]);
+        assert_eq!(separate.verdict, Verdict::Regression, "{separate:?}");
+        assert!(separate.note.contains("separate"), "{}", separate.note);
+        let mut unbounded = judged();
+        by_intervals(&mut unbounded, &[], &[(120.0, 140.0)]);
+        assert_eq!(unbounded.verdict, Verdict::Regression, "no interval on a side: the medians decide");
+    }
+
+    #[test]
+    fn a_capacity_drop_counts_only_when_the_brackets_separate() {
+        let capacity = metrics::metric("capacity_ops_s").unwrap();
+        let mut dropped = judge(capacity, Threshold::Value(10.0), &[800.0], &[600.0], 0.0);
+        by_intervals(&mut dropped, &[(800.0, 835.0)], &[(600.0, 630.0)]);
+        assert_eq!(dropped.verdict, Verdict::Regression, "{dropped:?}");
+        let mut overlapping = judge(capacity, Threshold::Value(10.0), &[800.0], &[700.0], 0.0);
+        by_intervals(&mut overlapping, &[(800.0, 900.0)], &[(700.0, 850.0)]);
+        assert_eq!(overlapping.verdict, Verdict::Noise, "{overlapping:?}");
+        let mut raised = judge(capacity, Threshold::Value(10.0), &[600.0], &[800.0], 0.0);
+        by_intervals(&mut raised, &[(600.0, 630.0)], &[(800.0, 835.0)]);
+        assert_eq!(raised.verdict, Verdict::Improved, "{raised:?}");
     }
 
     #[test]

@@ -51,6 +51,25 @@ impl CsvFile {
         Ok(CsvFile { path: path.to_path_buf(), writer })
     }
 
+    /// Replaces the file's rows with `rows` (header first): written beside it and renamed over
+    /// it, so a reader (or Ctrl-C) never sees a half-written file; appends then go on at the
+    /// new file's end.
+    pub fn rewrite<T: Serialize + Default>(&mut self, rows: &[T]) -> anyhow::Result<()> {
+        let temporary = self.path.with_extension("csv.tmp");
+        let mut fresh = CsvFile::create::<T>(&temporary)?;
+        for row in rows {
+            fresh.writer.serialize(row).with_context(|| format!("cannot write to {}", temporary.display()))?;
+        }
+        fresh.writer.flush().with_context(|| format!("cannot write to {}", temporary.display()))?;
+        std::fs::rename(&temporary, &self.path).with_context(|| format!("cannot replace {}", self.path.display()))?;
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        self.writer = csv::WriterBuilder::new().has_headers(false).from_writer(file);
+        Ok(())
+    }
+
     /// Appends one row and flushes it to the file.
     pub fn append<T: Serialize>(&mut self, row: &T) -> anyhow::Result<()> {
         self.writer.serialize(row).with_context(|| format!("cannot write to {}", self.path.display()))?;
@@ -160,6 +179,13 @@ impl Session {
         Ok(())
     }
 
+    /// Changes the summary rows written so far with `amend` (a sweep's capacity columns are
+    /// known only after its last step) and rewrites `summary.csv`.
+    pub fn amend_rows(&mut self, amend: impl FnMut(&mut SummaryRow)) -> anyhow::Result<()> {
+        self.rows.iter_mut().for_each(amend);
+        self.summary.rewrite(&self.rows)
+    }
+
     /// The sink for the intervals of run `spec`.
     pub fn interval_sink(&mut self, spec: &RunSpec, timing: Timing) -> anyhow::Result<RunSink<'_>> {
         let path = self.dir.join("hlog").join(format!("{}.hlog", spec.run_id));
@@ -183,7 +209,7 @@ impl Session {
         if let Some(drive) = &record.drive {
             TimeseriesRow::fill_shares(&mut self.pending_intervals, drive, record.spec.workload.nodes as usize);
         }
-        for interval in self.pending_intervals.drain(..) {
+        for interval in &self.pending_intervals {
             self.timeseries.append(&(&key, interval))?;
         }
         if let Some(drive) = &record.drive {
@@ -194,7 +220,12 @@ impl Session {
         for node in NodeRow::all(&record.family, record.drive.as_ref(), record.spec.workload.nodes) {
             self.nodes.append(&(&key, node))?;
         }
-        let row = SummaryRow::new(record, &self.host);
+        let mut row = SummaryRow::new(record, &self.host);
+        row.fill_stationarity(&self.pending_intervals, record.spec.workload.interval);
+        if record.spec.repeat == record.spec.workload.repeat {
+            row.fill_repetitions(&self.rows);
+        }
+        self.pending_intervals.clear();
         self.summary.append(&row)?;
         self.rows.push(row);
         Ok(())

@@ -8,8 +8,8 @@ use crate::error::bad_input;
 use anyhow::Context as _;
 use std::path::Path;
 
-/// What `stratbench run` (and `report`) write into a run directory.
-pub const RUN_DIR_ENTRIES: [&str; 10] = [
+/// What `stratbench run`, `sweep` (and `report`) write into a run directory.
+pub const RUN_DIR_ENTRIES: [&str; 11] = [
     "summary.csv",
     "timeseries.csv",
     "events.csv",
@@ -19,6 +19,7 @@ pub const RUN_DIR_ENTRIES: [&str; 10] = [
     "net",
     "data",
     "report.html",
+    "sweep.csv",
     ".lock",
 ];
 

@@ -4,6 +4,8 @@
 
 use super::host::HostInfo;
 use super::spread;
+use crate::analysis::quantile_ci::{self, Unbounded};
+use crate::analysis::trend;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
 use crate::plan::RunSpec;
@@ -98,6 +100,53 @@ impl Percentiles {
             p999: at(0.999),
             max: Timing::column_value(histogram.max()),
         })
+    }
+}
+
+/// The 95% intervals of a histogram's p50, p90, p99 and p99.9 (in the unit of its columns),
+/// each `None` when the sample cannot bound it; [`PercentileIntervals::unbounded`] says why.
+#[derive(Clone, Copy, Debug, Default)]
+struct PercentileIntervals {
+    bounds: [Option<(f64, f64)>; 4],
+    unbounded: [Option<Unbounded>; 4],
+}
+
+/// The percentiles that carry intervals, with their column suffixes.
+const INTERVAL_QUANTILES: [(f64, &str); 4] = [(0.50, "p50"), (0.90, "p90"), (0.99, "p99"), (0.999, "p999")];
+
+impl PercentileIntervals {
+    fn of(histogram: &Histogram<u64>) -> Self {
+        let mut intervals = PercentileIntervals::default();
+        for (i, (q, _)) in INTERVAL_QUANTILES.iter().enumerate() {
+            match quantile_ci::interval(histogram, *q) {
+                Ok(raw) => intervals.bounds[i] = Some((Timing::column_value(raw.lo), Timing::column_value(raw.hi))),
+                Err(why) => intervals.unbounded[i] = Some(why),
+            }
+        }
+        intervals
+    }
+
+    /// The (point, lo, hi) columns of p50, p90, p99 and p99.9, in that order. A percentile
+    /// the sample cannot bound loses its point estimate too: it is not known.
+    fn write(&self, columns: [(&mut Option<f64>, &mut Option<f64>, &mut Option<f64>); 4]) {
+        for ((point, lo, hi), bounds) in columns.into_iter().zip(self.bounds) {
+            *lo = bounds.map(|b| b.0);
+            *hi = bounds.map(|b| b.1);
+            if bounds.is_none() {
+                *point = None;
+            }
+        }
+    }
+
+    /// Why each unbounded percentile of `column` (a column prefix) has no interval.
+    fn reasons(&self, column: &str) -> Vec<String> {
+        INTERVAL_QUANTILES
+            .iter()
+            .zip(self.unbounded)
+            .filter_map(|((_, suffix), why)| {
+                why.map(|why| format!("{column}_{suffix}: {} samples, {} needed to bound it", why.samples, why.needed))
+            })
+            .collect()
     }
 }
 
@@ -289,6 +338,40 @@ pub struct SummaryRow {
     pub fault_drain_s: Option<f64>,
     pub fault_return_s: Option<f64>,
     pub fault_traffic_share: Option<f64>,
+    pub latency_us_p50_lo: Option<f64>,
+    pub latency_us_p50_hi: Option<f64>,
+    pub latency_us_p90_lo: Option<f64>,
+    pub latency_us_p90_hi: Option<f64>,
+    pub latency_us_p99_lo: Option<f64>,
+    pub latency_us_p99_hi: Option<f64>,
+    pub latency_us_p999_lo: Option<f64>,
+    pub latency_us_p999_hi: Option<f64>,
+    pub service_us_p50_lo: Option<f64>,
+    pub service_us_p50_hi: Option<f64>,
+    pub service_us_p90_lo: Option<f64>,
+    pub service_us_p90_hi: Option<f64>,
+    pub service_us_p99_lo: Option<f64>,
+    pub service_us_p99_hi: Option<f64>,
+    pub service_us_p999_lo: Option<f64>,
+    pub service_us_p999_hi: Option<f64>,
+    pub acquire_latency_us_p50_lo: Option<f64>,
+    pub acquire_latency_us_p50_hi: Option<f64>,
+    pub acquire_latency_us_p90_lo: Option<f64>,
+    pub acquire_latency_us_p90_hi: Option<f64>,
+    pub acquire_latency_us_p99_lo: Option<f64>,
+    pub acquire_latency_us_p99_hi: Option<f64>,
+    pub acquire_latency_us_p999_lo: Option<f64>,
+    pub acquire_latency_us_p999_hi: Option<f64>,
+    pub ci_unbounded: Option<String>,
+    pub stationary: Option<bool>,
+    pub drift: Option<String>,
+    pub throughput_ops_s_mean: Option<f64>,
+    pub throughput_ops_s_lo: Option<f64>,
+    pub throughput_ops_s_hi: Option<f64>,
+    pub slo: Option<String>,
+    pub capacity_ops_s: Option<f64>,
+    pub capacity_ops_s_lo: Option<f64>,
+    pub capacity_ops_s_hi: Option<f64>,
 }
 
 impl SummaryRow {
@@ -391,6 +474,34 @@ impl SummaryRow {
         self.fault_drain_s = failures.drain_s.map(round6);
         self.fault_return_s = failures.return_s.map(round6);
         self.fault_traffic_share = failures.fault_traffic_share.map(round6);
+    }
+
+    /// On the last repetition of a run: the mean throughput of its repetitions and its
+    /// t-interval, from the rows of the earlier repetitions in `earlier` (same scenario,
+    /// strategy, mode and parameters). Repetitions that did not end `ok` are left out: an
+    /// overloaded or failed repetition measured another thing.
+    pub fn fill_repetitions(&mut self, earlier: &[SummaryRow]) {
+        let same = |r: &&SummaryRow| {
+            r.scenario == self.scenario
+                && r.strategy == self.strategy
+                && r.mode == self.mode
+                && r.params == self.params
+                && r.target_rate_ops_s == self.target_rate_ops_s
+                && r.repeat < self.repeat
+        };
+        let ok = RunStatus::Ok.as_str();
+        let values: Vec<f64> = earlier
+            .iter()
+            .filter(same)
+            .chain(std::iter::once(&*self))
+            .filter(|r| r.status == ok)
+            .filter_map(|r| r.throughput_ops_s)
+            .collect();
+        if let Some(interval) = crate::analysis::mean_interval(&values) {
+            self.throughput_ops_s_mean = Some(round3(interval.mean));
+            self.throughput_ops_s_lo = Some(round3(interval.lo));
+            self.throughput_ops_s_hi = Some(round3(interval.hi));
+        }
     }
 
     /// Networked hashing: loading, the migrations summed over the resizes, the phases they cut
@@ -504,6 +615,68 @@ impl SummaryRow {
 
     /// Every percentile column, from the run's histograms ([`HISTOGRAM_COLUMNS`]).
     pub(crate) fn fill_histograms(&mut self, histograms: &Histograms, timing: Timing) {
+        self.fill_percentiles(histograms, timing);
+        if timing == Timing::PerOp {
+            self.fill_intervals(histograms);
+        }
+    }
+
+    /// The 95% intervals of the latency, service-time and acquire-latency percentiles of
+    /// operations timed alone (a batch's values are averages over the batch: their order
+    /// statistics are not those of single operations, so batches get none).
+    fn fill_intervals(&mut self, histograms: &Histograms) {
+        let mut reasons = Vec::new();
+        let response = (!histograms.response.is_empty()).then(|| PercentileIntervals::of(&histograms.response));
+        if let Some(intervals) = response {
+            intervals.write([
+                (&mut self.latency_us_p50, &mut self.latency_us_p50_lo, &mut self.latency_us_p50_hi),
+                (&mut self.latency_us_p90, &mut self.latency_us_p90_lo, &mut self.latency_us_p90_hi),
+                (&mut self.latency_us_p99, &mut self.latency_us_p99_lo, &mut self.latency_us_p99_hi),
+                (&mut self.latency_us_p999, &mut self.latency_us_p999_lo, &mut self.latency_us_p999_hi),
+            ]);
+            reasons.extend(intervals.reasons("latency_us"));
+        }
+        // A closed loop's service time is its latency (as in `fill_percentiles`).
+        let service = histograms.service.as_ref().filter(|h| !h.is_empty()).map(PercentileIntervals::of).or(response);
+        if let Some(intervals) = service {
+            intervals.write([
+                (&mut self.service_us_p50, &mut self.service_us_p50_lo, &mut self.service_us_p50_hi),
+                (&mut self.service_us_p90, &mut self.service_us_p90_lo, &mut self.service_us_p90_hi),
+                (&mut self.service_us_p99, &mut self.service_us_p99_lo, &mut self.service_us_p99_hi),
+                (&mut self.service_us_p999, &mut self.service_us_p999_lo, &mut self.service_us_p999_hi),
+            ]);
+            reasons.extend(intervals.reasons("service_us"));
+        }
+        if let Some(intervals) = histograms.phase.as_ref().filter(|h| !h.is_empty()).map(PercentileIntervals::of) {
+            intervals.write([
+                (
+                    &mut self.acquire_latency_us_p50,
+                    &mut self.acquire_latency_us_p50_lo,
+                    &mut self.acquire_latency_us_p50_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p90,
+                    &mut self.acquire_latency_us_p90_lo,
+                    &mut self.acquire_latency_us_p90_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p99,
+                    &mut self.acquire_latency_us_p99_lo,
+                    &mut self.acquire_latency_us_p99_hi,
+                ),
+                (
+                    &mut self.acquire_latency_us_p999,
+                    &mut self.acquire_latency_us_p999_lo,
+                    &mut self.acquire_latency_us_p999_hi,
+                ),
+            ]);
+            reasons.extend(intervals.reasons("acquire_latency_us"));
+        }
+        self.ci_unbounded = (!reasons.is_empty()).then(|| reasons.join("; "));
+    }
+
+    /// The point estimates of every percentile column.
+    fn fill_percentiles(&mut self, histograms: &Histograms, timing: Timing) {
         if let Some(p) = histograms.phase.as_ref().and_then(Percentiles::of) {
             self.acquire_latency_us_mean = Some(p.mean);
             self.acquire_latency_us_p50 = Some(p.p50);
@@ -612,6 +785,47 @@ impl SummaryRow {
     }
 }
 
+/// The figures whose drift over a run's intervals the stationarity check tests: a column
+/// label and how to read it from an interval's row.
+type SeriesReader = (&'static str, fn(&TimeseriesRow) -> Option<f64>);
+const STATIONARITY_SERIES: [SeriesReader; 3] = [
+    ("latency p50", |r| r.latency_us_p50),
+    ("cost per op p50", |r| r.op_cost_ns_p50),
+    ("throughput", |r| r.throughput_ops_s),
+];
+
+impl SummaryRow {
+    /// `stationary` and `drift`: the Mann–Kendall test ([`trend`]) on the per-interval median
+    /// latency (or cost per operation) and throughput of the measured phase's full-length
+    /// intervals. Left empty when there are too few intervals to find a trend.
+    pub fn fill_stationarity(&mut self, intervals: &[TimeseriesRow], interval_length: Duration) {
+        let full = |r: &&TimeseriesRow| {
+            r.phase == crate::recorder::Phase::Measure.as_str() && r.interval_s >= 0.9 * interval_length.as_secs_f64()
+        };
+        let measured: Vec<&TimeseriesRow> = intervals.iter().filter(full).collect();
+        let mut tested = false;
+        let mut drifts = Vec::new();
+        for (label, read) in STATIONARITY_SERIES {
+            let values: Option<Vec<f64>> = measured.iter().map(|r| read(r)).collect();
+            let Some(result) = values.and_then(|v| trend::mann_kendall(&v)) else { continue };
+            tested = true;
+            if result.is_drift() {
+                let direction = if result.change_fraction > 0.0 { "rising" } else { "falling" };
+                drifts.push(format!(
+                    "{label} {direction} {:.0}% over {} intervals (Mann-Kendall p={:.4})",
+                    100.0 * result.change_fraction.abs(),
+                    measured.len(),
+                    result.p_value
+                ));
+            }
+        }
+        if tested {
+            self.stationary = Some(drifts.is_empty());
+            self.drift = (!drifts.is_empty()).then(|| drifts.join("; "));
+        }
+    }
+}
+
 impl SummaryRow {
     /// The locks family's columns: failures by kind from the measured phase, and the checker's
     /// findings over the whole run.
@@ -682,6 +896,31 @@ pub const HISTOGRAM_COLUMNS: &[&str] = &[
     "service_us_max",
     "schedule_lag_us_p99",
     "schedule_lag_us_max",
+    "latency_us_p50_lo",
+    "latency_us_p50_hi",
+    "latency_us_p90_lo",
+    "latency_us_p90_hi",
+    "latency_us_p99_lo",
+    "latency_us_p99_hi",
+    "latency_us_p999_lo",
+    "latency_us_p999_hi",
+    "service_us_p50_lo",
+    "service_us_p50_hi",
+    "service_us_p90_lo",
+    "service_us_p90_hi",
+    "service_us_p99_lo",
+    "service_us_p99_hi",
+    "service_us_p999_lo",
+    "service_us_p999_hi",
+    "acquire_latency_us_p50_lo",
+    "acquire_latency_us_p50_hi",
+    "acquire_latency_us_p90_lo",
+    "acquire_latency_us_p90_hi",
+    "acquire_latency_us_p99_lo",
+    "acquire_latency_us_p99_hi",
+    "acquire_latency_us_p999_lo",
+    "acquire_latency_us_p999_hi",
+    "ci_unbounded",
 ];
 
 /// The networked hashing family's columns over the phases of the run (by

@@ -62,13 +62,30 @@ fn cells(rows: &[SummaryRow]) -> Vec<Vec<String>> {
 /// Latency cells, each with its unit: the response time of operations timed alone, or the
 /// cost per operation of batches (marked `/op`).
 fn latency_cells(row: &SummaryRow) -> (String, String, String) {
-    if row.latency_us_p50.is_some() {
-        let cell = |v: Option<f64>| v.map_or_else(String::new, |us| human_duration(us * 1e-6));
-        (cell(row.latency_us_p50), cell(row.latency_us_p99), cell(row.latency_us_p999))
+    if row.latency_us_p50.is_some() || row.latency_us_max.is_some() {
+        let cell = |v: Option<f64>, lo: Option<f64>, hi: Option<f64>| {
+            v.map_or_else(String::new, |us| format!("{}{}", human_duration(us * 1e-6), plus_minus(us, lo, hi)))
+        };
+        (
+            cell(row.latency_us_p50, row.latency_us_p50_lo, row.latency_us_p50_hi),
+            cell(row.latency_us_p99, row.latency_us_p99_lo, row.latency_us_p99_hi),
+            cell(row.latency_us_p999, row.latency_us_p999_lo, row.latency_us_p999_hi),
+        )
     } else {
         let cell = |v: Option<f64>| v.map_or_else(String::new, |ns| format!("{}/op", human_duration(ns * 1e-9)));
         (cell(row.op_cost_ns_p50), cell(row.op_cost_ns_p99), String::new())
     }
+}
+
+/// The half-width of a percentile's interval relative to it, the wider side: ` ±4%`; empty
+/// without an interval.
+fn plus_minus(point: f64, lo: Option<f64>, hi: Option<f64>) -> String {
+    let (Some(lo), Some(hi)) = (lo, hi) else { return String::new() };
+    if point <= 0.0 {
+        return String::new();
+    }
+    let half = 100.0 * (point - lo).max(hi - point) / point;
+    if half < 1.0 { format!(" ±{half:.1}%") } else { format!(" ±{half:.0}%") }
 }
 
 fn fixed(value: Option<f64>, digits: usize) -> String {
@@ -85,7 +102,7 @@ fn percent(fraction: f64) -> String {
 }
 
 /// 12345678.9 → "12.35M".
-fn human_rate(value: f64) -> String {
+pub fn human_rate(value: f64) -> String {
     match value {
         v if v >= 1e9 => format!("{:.2}G", v / 1e9),
         v if v >= 1e6 => format!("{:.2}M", v / 1e6),
@@ -131,5 +148,20 @@ mod tests {
         assert_eq!(human_duration(0.0), "0.00 ns");
         assert_eq!(percent(0.0123), "1.23%");
         assert_eq!(percent(0.0), "0");
+    }
+
+    #[test]
+    fn p99_reads_with_its_interval() {
+        let row = SummaryRow {
+            latency_us_p50: Some(1000.0),
+            latency_us_p99: Some(1210.0),
+            latency_us_p99_lo: Some(1180.0),
+            latency_us_p99_hi: Some(1258.0),
+            ..SummaryRow::default()
+        };
+        let (p50, p99, p999) = latency_cells(&row);
+        assert_eq!(p99, "1.21 ms ±4%");
+        assert_eq!(p50, "1.00 ms", "no interval, no ±");
+        assert_eq!(p999, "", "an unbounded percentile is not printed");
     }
 }

@@ -7,8 +7,10 @@
 //! plots it; throughput and p99 over time with the scenario's events marked; key movement
 //! against the ideal; each node's load; each backend's share over time (when the family
 //! writes one, in a timeseries column whose name contains `share`, as `fraction;fraction;...`
-//! by backend index or `id=fraction;...`); and
-//! the driver's memory over time. A chart whose data the run does not have is left out.
+//! by backend index or `id=fraction;...`); the
+//! driver's memory over time; and for a `stratbench sweep`, the latency–throughput curve from
+//! `sweep.csv` (p50, p99, p99.9 against achieved rate, a line per strategy and percentile,
+//! each capacity step circled). A chart whose data the run does not have is left out.
 
 pub mod plots;
 
@@ -43,6 +45,7 @@ struct RunData<'a> {
     timeseries: CsvTable,
     events: CsvTable,
     nodes: CsvTable,
+    sweep: CsvTable,
     host: serde_json::Value,
 }
 
@@ -62,6 +65,7 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         timeseries: rundir::read_optional(dir, "timeseries.csv")?,
         events: rundir::read_optional(dir, "events.csv")?,
         nodes: rundir::read_optional(dir, "nodes.csv")?,
+        sweep: rundir::read_optional(dir, "sweep.csv")?,
         host: std::fs::read(dir.join("host.json"))
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
@@ -210,6 +214,7 @@ fn scenario_section(html: &mut String, data: &RunData<'_>, scenario: &str, rows:
         .map(|c| format!("<b>{c}</b> {}", escape(table.get(first, c))))
         .collect();
     let _ = writeln!(html, "<p class=\"meta\">{}</p>", facts.join(" · "));
+    sweep_chart(html, data, scenario)?;
     let labels: Vec<String> = lines.iter().map(|l| l.label.clone()).collect();
     let batch = table.get(first, "timing") == "batch";
     if let Some(svg) = spectrum_chart(data, &lines, batch)? {
@@ -245,6 +250,67 @@ fn scenario_section(html: &mut String, data: &RunData<'_>, scenario: &str, rows:
     share_charts(html, data, &lines)?;
     html.push_str("</section>\n");
     Ok(())
+}
+
+/// The latency–throughput curve of the scenario's sweep steps in `sweep.csv`, if it has any:
+/// p50, p99 and p99.9 of every strategy against the achieved rate, the capacity steps
+/// circled, the objective's bound dashed when it is a latency in the shown percentiles.
+fn sweep_chart(html: &mut String, data: &RunData<'_>, scenario: &str) -> anyhow::Result<()> {
+    let table = &data.sweep;
+    let steps: Vec<&Vec<String>> = table.rows.iter().filter(|r| table.get(r, "scenario") == scenario).collect();
+    let mut strategies: Vec<&str> = Vec::new();
+    for row in &steps {
+        let name = table.get(row, "strategy");
+        if !strategies.contains(&name) {
+            strategies.push(name);
+        }
+    }
+    let mut series = Vec::new();
+    let mut knees = Vec::new();
+    for strategy in &strategies {
+        // An overloaded step did not keep its schedule: its latencies describe another load
+        // than its rate's, so it is left off the curve.
+        let mut rows: Vec<&&Vec<String>> =
+            steps.iter().filter(|r| table.get(r, "strategy") == *strategy && table.get(r, "status") == "ok").collect();
+        rows.sort_by(|a, b| {
+            table
+                .num(a, "achieved_rate_ops_s")
+                .unwrap_or(0.0)
+                .total_cmp(&table.num(b, "achieved_rate_ops_s").unwrap_or(0.0))
+        });
+        for percentile in ["p50", "p99", "p999"] {
+            let column = format!("latency_us_{percentile}");
+            let points = rows
+                .iter()
+                .filter_map(|r| Some((table.num(r, "achieved_rate_ops_s")?, table.num(r, &column)?)))
+                .collect();
+            series.push(Series { name: format!("{strategy} {}", percentile.replace("p999", "p99.9")), points });
+        }
+        let knee = rows.iter().find(|r| table.get(r, "knee") == "true");
+        knees.extend(
+            knee.and_then(|r| Some((table.num(r, "achieved_rate_ops_s")?, table.num(r, "slo_percentile_us")?))),
+        );
+    }
+    if series.iter().all(|s| s.points.is_empty()) {
+        return Ok(());
+    }
+    let objective = steps.first().map_or("", |r| table.get(r, "slo"));
+    let bound_us = objective_bound_us(objective);
+    let svg = plots::latency_vs_rate(
+        &format!("Latency against achieved rate, objective {objective}"),
+        &series,
+        &knees,
+        bound_us,
+    )?;
+    let labels: Vec<String> = series.iter().map(|s| s.name.clone()).collect();
+    let caption = "stratbench sweep: every step of every strategy that kept its schedule (sweep.csv; overloaded steps are left off); circled, the step that defines each capacity (the highest rate that held the objective); dashed, the objective's bound.";
+    figure(html, "latency-throughput", &svg, &labels, caption);
+    Ok(())
+}
+
+/// The latency bound of an objective as `sweep.csv` writes it (`p99<10ms,errors<1%`), in µs.
+fn objective_bound_us(objective: &str) -> Option<f64> {
+    workloads::sweep::Objective::parse(objective).ok().map(|o| o.bound.as_secs_f64() * 1e6)
 }
 
 fn figure(html: &mut String, kind: &str, svg: &str, labels: &[String], caption: &str) {

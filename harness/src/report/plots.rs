@@ -150,6 +150,47 @@ pub fn over_time(title: &str, y_desc: &str, series: &[Series], markers: &[Marker
     })
 }
 
+/// Latency against achieved rate, the curve a sweep draws: one line per series (a strategy's
+/// percentile), its points (rate in operations/s, latency in µs) in rate order, on a log
+/// latency axis (a broken step's p99 is seconds where a held one's is milliseconds); each
+/// `knees` point (a strategy's capacity step) circled, and `bound_us` (the objective) as a
+/// dashed horizontal line.
+pub fn latency_vs_rate(
+    title: &str,
+    series: &[Series],
+    knees: &[(f64, f64)],
+    bound_us: Option<f64>,
+) -> anyhow::Result<String> {
+    let points = || series.iter().flat_map(|s| s.points.iter().copied());
+    let x_max = points().map(|p| p.0).fold(1.0, f64::max) * 1.05;
+    let y_values = points().map(|p| p.1).chain(bound_us).filter(|y| *y > 0.0);
+    let (y_min, y_max) = y_values.fold((f64::INFINITY, 1.0f64), |(lo, hi), y| (lo.min(y), hi.max(y)));
+    let y_min = if y_min.is_finite() { y_min / 1.5 } else { 1.0 };
+    svg(|root| {
+        let mut chart = titled(root, title, 70)
+            .build_cartesian_2d(0f64..x_max, (y_min..y_max * 1.5).log_scale())
+            .map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("achieved rate, operations/s")
+            .y_desc("latency, µs (log)")
+            .x_label_formatter(&|x| human(*x))
+            .y_label_formatter(&|y| human(*y))
+            .draw()
+            .map_err(plot_error)?;
+        if let Some(bound) = bound_us {
+            let style = RED.mix(0.7).stroke_width(1);
+            chart
+                .draw_series(DashedLineSeries::new([(0.0, bound), (x_max, bound)], 6, 4, style))
+                .map_err(plot_error)?;
+        }
+        draw_lines(&mut chart, series)?;
+        let circles = knees.iter().map(|k| Circle::new(*k, 7, BLACK.stroke_width(2)));
+        chart.draw_series(circles).map_err(plot_error)?;
+        Ok(())
+    })
+}
+
 /// Horizontal bars, one row per category, one bar per group (`groups[g].1[c]` is the value of
 /// group `g` for category `c`), with an optional vertical reference line.
 pub fn bars(

@@ -237,6 +237,9 @@ pub struct Nginx {
 pub fn start(dir: &Path, setup: &NginxSetup<'_>) -> Result<Nginx, ProcessError> {
     let io = |e: std::io::Error| ProcessError::Start { name: "nginx".into(), detail: e.to_string() };
     std::fs::create_dir_all(dir).map_err(io)?;
+    // nginx reads relative paths in its config (and `-c`) from its own prefix, not from our
+    // working directory: a relative `--out` made it look for the config under /usr/share/nginx.
+    let dir = &std::fs::canonicalize(dir).map_err(io)?;
     start_on_free_ports(1, |ports| {
         let port = ports[0];
         let conf: PathBuf = dir.join("nginx.conf");
