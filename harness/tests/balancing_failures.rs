@@ -40,31 +40,17 @@ capacity = 8
 
 [[scenario]]
 name = "killed"
-[[scenario.events]]
-at = "1s"
-action = "kill-node"
-node = 2
-[[scenario.events]]
-at = "3s"
-action = "restore-node"
-node = 2
+events = [{ at = "1s", action = "kill-node", node = 2 }, { at = "3s", action = "restore-node", node = 2 }]
 
 [[scenario]]
 name = "killed-layer"
+events = [{ at = "1s", action = "kill-node", node = 2 }, { at = "3s", action = "restore-node", node = 2 }]
 [scenario.params]
 retries = 2
 retry_on = ["refused"]
 outlier_consecutive_errors = 3
 ejection_time = "2s"
 max_ejection_percent = 20
-[[scenario.events]]
-at = "1s"
-action = "kill-node"
-node = 2
-[[scenario.events]]
-at = "3s"
-action = "restore-node"
-node = 2
 "#;
 
 #[test]
@@ -100,6 +86,7 @@ latency = "1ms"
 
 [[scenario]]
 name = "killed-layer"
+events = [{ at = "1s", action = "kill-node", node = 1 }, { at = "3s", action = "restore-node", node = 1 }]
 [scenario.params]
 retries = 2
 retry_on = ["refused", "5xx", "timeout"]
@@ -107,14 +94,6 @@ retry_budget = 2.0
 attempt_timeout = "1s"
 max_fails = 1
 fail_timeout = "10s"
-[[scenario.events]]
-at = "1s"
-action = "kill-node"
-node = 1
-[[scenario.events]]
-at = "3s"
-action = "restore-node"
-node = 1
 "#;
 
 #[test]
