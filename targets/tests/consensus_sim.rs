@@ -218,11 +218,11 @@ fn simulate(seed: u64) -> Simulated {
         }
         injector.abort();
         let finished = replicas.finish().await.unwrap();
-        let agreement = check::agreement(&finished.records).unwrap();
+        let agreement = check::agreement(&finished.logs).unwrap();
         let recorded = history.finish();
         let (lin, report) = check_history(&recorded, Duration::from_secs(60));
         let mut hasher = DefaultHasher::new();
-        finished.records.hash(&mut hasher);
+        finished.logs.hash(&mut hasher);
         let windows = failover.windows();
         Simulated {
             agreement,
@@ -231,13 +231,13 @@ fn simulate(seed: u64) -> Simulated {
             done,
             failed,
             settled: finished.settled,
-            elections: finished.counters.values().map(|c| c.elections_won).sum(),
+            elections: finished.stats.values().map(|c| c.elections_won).sum(),
             kills: windows.len(),
             windows_closed: windows.iter().flatten().count(),
-            catchups: finished.counters.values().map(|c| c.catchups).sum(),
-            lease_reads: finished.counters.values().map(|c| c.lease_reads).sum(),
+            catchups: finished.stats.values().map(|c| c.catchups).sum(),
+            lease_reads: finished.stats.values().map(|c| c.lease_reads).sum(),
             logs: hasher.finish(),
-            records: finished.records,
+            records: finished.logs,
             history: recorded,
         }
     })
