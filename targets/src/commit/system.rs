@@ -10,8 +10,9 @@
 //! client does not spin against a dead coordinator). The driver times each one, so commit
 //! and abort latencies come out of its histograms.
 //!
-//! Events map to the backend: crashes (with their point and restart delay), message loss,
-//! delay and partitions (each for an optional duration). After the run, [`System::metrics`](crate::target::System::metrics)
+//! The family's own events are crashes (with their point and restart delay); the shared
+//! message faults (loss, delay, partitions, each for an optional duration) are applied by the
+//! shared [`ProtocolSystem`]. After the run, [`System::metrics`](crate::target::System::metrics)
 //! recovers every node, waits for every transaction to finish, stops the nodes, reads their
 //! logs and runs the [`check`](super::check)ers.
 
@@ -28,6 +29,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use workloads::events::CommitAction;
 use workloads::{EventAction, Workload};
 
 /// How long a client waits before reporting that its coordinator is down.
@@ -64,6 +66,7 @@ pub type CommitSystem<B> = ProtocolSystem<TwoPhaseCommit<B>>;
 impl<B: CommitBackend> Protocol for TwoPhaseCommit<B> {
     type Backend = B;
     type Worker = CommitWorker<B::Endpoint>;
+    type Action = CommitAction;
 
     fn new(_backend: &B, _workload: &Workload) -> Self {
         TwoPhaseCommit { outcomes: Arc::default(), backend: PhantomData }
@@ -77,54 +80,41 @@ impl<B: CommitBackend> Protocol for TwoPhaseCommit<B> {
         CommitWorker::new(endpoint, coordinator, builder, params.client_timeout, Arc::clone(&self.outcomes))
     }
 
-    async fn apply(&self, run: &Run<B>, action: EventAction) -> Result<String, ProtocolError> {
+    fn own(action: EventAction) -> Option<CommitAction> {
+        if let EventAction::Commit(action) = action { Some(action) } else { None }
+    }
+
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+        let params = run.params();
+        Ok((params.participant_id(index(node, params.participants, "participant")?), String::new()))
+    }
+
+    async fn apply(&self, run: &Run<B>, action: CommitAction) -> Result<String, ProtocolError> {
         let params = *run.params();
-        let index = |node: u32, count: u32, role: &str| {
-            if node < count {
-                Ok(node)
-            } else {
-                Err(ProtocolError::Cluster(format!("there is no {role} {node} (the run has {count})")))
+        let (id, point, restart_after) = match action {
+            CommitAction::CrashCoordinator { node, point, restart_after } => {
+                (params.coordinator_id(index(node, params.coordinators, "coordinator")?), point, restart_after)
+            }
+            CommitAction::CrashParticipant { node, point, restart_after } => {
+                (params.participant_id(index(node, params.participants, "participant")?), point, restart_after)
             }
         };
-        match action {
-            EventAction::CrashCoordinator { node, point, restart_after } => {
-                let id = params.coordinator_id(index(node, params.coordinators, "coordinator")?);
-                run.backend.crash(id, point, restart_after).await?;
-            }
-            EventAction::CrashParticipant { node, point, restart_after } => {
-                let id = params.participant_id(index(node, params.participants, "participant")?);
-                run.backend.crash(id, point, restart_after).await?;
-            }
-            EventAction::Partition { node, .. } => {
-                let id = params.participant_id(index(node, params.participants, "participant")?);
-                run.change_faults(&action, Some(id)).await?;
-            }
-            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
-                run.change_faults(&action, None).await?;
-            }
-            other @ (EventAction::AddNode { .. }
-            | EventAction::RemoveNode { .. }
-            | EventAction::RemoveLast
-            | EventAction::PauseHolder { .. }
-            | EventAction::KillHolder
-            | EventAction::RestartServer { .. }
-            | EventAction::KillServer { .. }
-            | EventAction::KillLeader { .. }
-            | EventAction::KillFollower { .. }
-            | EventAction::PartitionLeader { .. }
-            | EventAction::Restart { .. }
-            | EventAction::SlowNode { .. }
-            | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }
-            | EventAction::FailNode { .. }
-            | EventAction::FlapNode { .. }) => return Err(Self::unsupported(other)),
-        }
+        run.backend.crash(id, point, restart_after).await?;
         Ok(String::new())
     }
 
     fn metrics(&self, run: &Run<B>, finished: Finished) -> FamilyMetrics {
         let outcomes = self.outcomes.lock().expect("never poisoned");
         metrics_of(run.params(), &finished, &outcomes)
+    }
+}
+
+/// `node`, if the run has more than `node` nodes of `role` (`count` of them).
+fn index(node: u32, count: u32, role: &str) -> Result<u32, ProtocolError> {
+    if node < count {
+        Ok(node)
+    } else {
+        Err(ProtocolError::Cluster(format!("there is no {role} {node} (the run has {count})")))
     }
 }
 

@@ -6,9 +6,10 @@
 //!
 //! Events: `kill-leader` asks every replica who leads and kills that one; `kill-follower`
 //! kills a given replica or the first that does not lead; `partition-leader` cuts the leader
-//! off from the other replicas; `restart` brings killed replicas back; `message-loss`,
-//! `message-delay`, `partition` and `heal` are the transport's message faults, as for every
-//! protocol family. After the run, [`System::metrics`](crate::target::System::metrics) brings every replica back, clears the
+//! off from the other replicas; `restart` brings killed replicas back. The shared
+//! `message-loss`, `message-delay`, `partition` and `heal` are the transport's message faults,
+//! applied by the shared [`ProtocolSystem`] as for every protocol family. After the run,
+//! [`System::metrics`](crate::target::System::metrics) brings every replica back, clears the
 //! faults, waits until they all hold the same log ([`settle`]), stops them, and runs the
 //! agreement checker over their logs and the linearizability checker over the clients'
 //! history.
@@ -23,11 +24,13 @@ use crate::protocol::ProtocolError;
 use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
 use crate::target::FamilyMetrics;
 use crate::transport::NodeId;
+use crate::transport::faults::FaultChange;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
+use workloads::events::ConsensusAction;
 use workloads::{EventAction, Workload};
 
 /// How long the end of a run waits for every replica to hold the same log, once every
@@ -200,6 +203,7 @@ fn replica(params: &ConsensusParams, node: u32) -> Result<NodeId, ProtocolError>
 impl<B: ConsensusBackend> Protocol for Paxos<B> {
     type Backend = B;
     type Worker = ConsensusWorker<B::Endpoint>;
+    type Action = ConsensusAction;
 
     fn new(backend: &B, workload: &Workload) -> Self {
         Paxos {
@@ -221,16 +225,25 @@ impl<B: ConsensusBackend> Protocol for Paxos<B> {
         ConsensusWorker::new(endpoint, config, index, self.history.recorder(), Arc::clone(&self.failover))
     }
 
-    async fn apply(&self, run: &Run<B>, action: EventAction) -> Result<String, ProtocolError> {
+    fn own(action: EventAction) -> Option<ConsensusAction> {
+        if let EventAction::Consensus(action) = action { Some(action) } else { None }
+    }
+
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+        let id = replica(run.params(), node)?;
+        Ok((id, format!("cut off replica {id}")))
+    }
+
+    async fn apply(&self, run: &Run<B>, action: ConsensusAction) -> Result<String, ProtocolError> {
         let backend = &*run.backend;
         match action {
-            EventAction::KillLeader { restart_after } => {
+            ConsensusAction::KillLeader { restart_after } => {
                 let (id, ballot) = leader(backend).await?;
                 self.failover.killed(ballot);
                 backend.kill(id, restart_after)?;
                 Ok(format!("killed replica {id}, the leader (ballot {ballot})"))
             }
-            EventAction::KillFollower { node, restart_after } => {
+            ConsensusAction::KillFollower { node, restart_after } => {
                 let id = match node {
                     Some(node) => replica(run.params(), node)?,
                     None => follower(backend).await?,
@@ -238,39 +251,16 @@ impl<B: ConsensusBackend> Protocol for Paxos<B> {
                 backend.kill(id, restart_after)?;
                 Ok(format!("killed replica {id}"))
             }
-            EventAction::PartitionLeader { .. } => {
+            ConsensusAction::PartitionLeader { duration } => {
                 let (id, ballot) = leader(backend).await?;
-                run.change_faults(&action, Some(id)).await?;
+                run.change_faults(FaultChange::isolate(id, duration)).await?;
                 Ok(format!("cut off replica {id}, the leader (ballot {ballot})"))
             }
-            EventAction::Restart { node } => {
+            ConsensusAction::Restart { node } => {
                 let id = node.map(|n| replica(run.params(), n)).transpose()?;
                 backend.restart(id)?;
                 Ok(id.map_or("restarting every replica that is down".into(), |id| format!("restarting replica {id}")))
             }
-            EventAction::Partition { node, .. } => {
-                let id = replica(run.params(), node)?;
-                run.change_faults(&action, Some(id)).await?;
-                Ok(format!("cut off replica {id}"))
-            }
-            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
-                run.change_faults(&action, None).await?;
-                Ok(String::new())
-            }
-            other @ (EventAction::AddNode { .. }
-            | EventAction::RemoveNode { .. }
-            | EventAction::RemoveLast
-            | EventAction::PauseHolder { .. }
-            | EventAction::KillHolder
-            | EventAction::RestartServer { .. }
-            | EventAction::KillServer { .. }
-            | EventAction::CrashCoordinator { .. }
-            | EventAction::CrashParticipant { .. }
-            | EventAction::SlowNode { .. }
-            | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }
-            | EventAction::FailNode { .. }
-            | EventAction::FlapNode { .. }) => Err(Self::unsupported(other)),
         }
     }
 

@@ -3,10 +3,11 @@
 //! [`Protocol`] — what the family adds: its workers, its events, its checkers and metrics.
 //!
 //! What is the same for every protocol lives here once: the backend's shared operations
-//! (parameters, message faults, the end of a run), the message-fault events (`message-loss`,
-//! `message-delay`, `partition`, `heal`, and any family event that cuts a node off) with the
-//! timers that end them ([`Run::change_faults`]), the event's report, and the row of a run
-//! whose nodes could not be checked.
+//! (parameters, message faults, the end of a run), the shared message faults
+//! (`message-loss`, `message-delay`, `partition`, `heal`, and any family action that cuts a
+//! node off) with the timers that end them ([`Run::change_faults`]), the event's report, and
+//! the row of a run whose nodes could not be checked. A family's [`Protocol::apply`] sees
+//! only its own actions.
 
 use super::{Family, FinishedOf, ProtocolError};
 use crate::target::{EventReport, EventStatus, FamilyMetrics, System, Worker};
@@ -14,7 +15,7 @@ use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
 use crate::transport::{Endpoint, NodeId};
 use std::future::Future;
 use std::sync::Arc;
-use workloads::{Event, EventAction, Workload};
+use workloads::{Event, EventAction, Fault, Workload};
 
 /// Where a protocol's nodes run: in-process ([`Inproc`](super::inproc::Inproc)) or as
 /// processes ([`Processes`](super::net::Processes)). The family's own operations (crashes at
@@ -42,6 +43,8 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     type Backend: Backend;
     /// A driver worker: one client session.
     type Worker: Worker;
+    /// The family's own event actions.
+    type Action: Send;
 
     /// The family's state for a run over `backend` for `workload` (what its workers record
     /// for the checkers).
@@ -50,11 +53,19 @@ pub trait Protocol: Sized + Send + Sync + 'static {
     /// The handle for driver worker `index`.
     fn worker(&self, run: &Run<Self::Backend>, index: u32) -> Self::Worker;
 
-    /// Applies `action`; what was done, for the event's row (empty: nothing to say).
+    /// Node `node` of a `partition` event (an index among the nodes it may cut off): its id,
+    /// and what to say in the event's row.
+    fn partitioned(&self, run: &Run<Self::Backend>, node: u32) -> Result<(NodeId, String), ProtocolError>;
+
+    /// The family's own action in `action`, if it is one.
+    fn own(action: EventAction) -> Option<Self::Action>;
+
+    /// Applies one of the family's own actions (shared faults are applied by
+    /// [`ProtocolSystem`]); what was done, for the event's row (empty: nothing to say).
     fn apply(
         &self,
         run: &Run<Self::Backend>,
-        action: EventAction,
+        action: Self::Action,
     ) -> impl Future<Output = Result<String, ProtocolError>> + Send;
 
     /// The family's metrics and the checkers' verdict over what the nodes left.
@@ -87,10 +98,8 @@ impl<B: Backend> Run<B> {
         self.backend.params()
     }
 
-    /// Applies a message-fault event (`isolate`: the node a partition cuts off), and ends it
-    /// when its duration is up.
-    pub async fn change_faults(&self, action: &EventAction, isolate: Option<NodeId>) -> Result<(), ProtocolError> {
-        let change = FaultChange::of(action, isolate).expect("a message-fault event");
+    /// Makes a change to the message faults in force, and undoes it when its duration is up.
+    pub async fn change_faults(&self, change: FaultChange) -> Result<(), ProtocolError> {
         let backend = Arc::clone(&self.backend);
         self.faults.change(change, move |config| set_faults(Arc::clone(&backend), config)).await
     }
@@ -113,6 +122,21 @@ impl<P: Protocol> ProtocolSystem<P> {
         let run = Run { backend: Arc::new(backend), workload: workload.clone(), faults: FaultState::default() };
         ProtocolSystem { run, protocol }
     }
+
+    /// Applies a shared fault: a message fault through the transport, for as long as it lasts;
+    /// a server fault is not for a protocol family.
+    async fn apply_fault(&self, fault: Fault) -> Result<String, ProtocolError> {
+        let (isolate, said) = match fault {
+            Fault::Partition { node, .. } => {
+                let (id, said) = self.protocol.partitioned(&self.run, node)?;
+                (Some(id), said)
+            }
+            _ => (None, String::new()),
+        };
+        let change = FaultChange::of(&fault, isolate).ok_or_else(|| P::unsupported(EventAction::Fault(fault)))?;
+        self.run.change_faults(change).await?;
+        Ok(said)
+    }
 }
 
 impl<P: Protocol> System for ProtocolSystem<P> {
@@ -123,7 +147,14 @@ impl<P: Protocol> System for ProtocolSystem<P> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        match self.protocol.apply(&self.run, event.action).await {
+        let applied = match event.action {
+            EventAction::Fault(fault) => self.apply_fault(fault).await,
+            action => match P::own(action) {
+                Some(own) => self.protocol.apply(&self.run, own).await,
+                None => Err(P::unsupported(action)),
+            },
+        };
+        match applied {
             Ok(message) => {
                 EventReport { status: EventStatus::Ok, message: (!message.is_empty()).then_some(message), resize: None }
             }
