@@ -22,7 +22,8 @@
 //!   named once for both backends;
 //! - [`inproc`]: the in-process backend of any family — its nodes on their own thread;
 //! - [`net`]: the process backend of any family — its node processes, their data
-//!   directories and logs.
+//!   directories and logs;
+//! - [`sim`]: the closed-loop client of the deterministic simulations.
 //!
 //! Why a layer of its own: the commit and consensus families were parallel copies of this
 //! glue, so a fix to one (a fault's undo, an error message) had to be made twice.
@@ -30,6 +31,7 @@
 pub mod inproc;
 pub mod net;
 pub mod params;
+pub mod sim;
 pub mod system;
 
 use crate::transport::cluster::ask_all;
