@@ -115,9 +115,12 @@ struct PercentileIntervals {
 /// The (point, lo, hi) columns of p50, p90, p99 and p99.9 of one histogram.
 type IntervalCells<'a> = [(&'a mut Option<f64>, &'a mut Option<f64>, &'a mut Option<f64>); 4];
 
+/// Where one histogram's interval cells are in a row.
+type IntervalColumnsOf = for<'a> fn(&'a mut SummaryCore) -> IntervalCells<'a>;
+
 /// The interval columns of the response, service and phase (lock acquire) histograms, in
 /// that order, with the prefix `ci_unbounded` names them by.
-const INTERVAL_COLUMNS: [(for<'a> fn(&'a mut SummaryCore) -> IntervalCells<'a>, &str); 3] = [
+const INTERVAL_COLUMNS: [(IntervalColumnsOf, &str); 3] = [
     (
         |c| {
             [
