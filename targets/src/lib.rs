@@ -27,6 +27,7 @@
 //! in-process or over TCP; [`process`] is the one owner of every child process either starts.
 
 pub mod balancing;
+pub mod columns;
 pub mod commit;
 pub mod consensus;
 pub mod hashing;

@@ -18,7 +18,8 @@ use super::check::{self, ClientOutcome, Logs};
 use super::params::CommitParams;
 use super::workload::TxnBuilder;
 use super::{CommitError, CrashPoint, Msg, NodeStats, TxnOutcome};
-use crate::target::{CommitMetrics, EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
+use crate::commit::columns::CommitMetrics;
+use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
 use crate::transport::{Endpoint, Incoming, NodeId};
 use std::collections::BTreeMap;
@@ -205,19 +206,19 @@ fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutc
         // loss, delay and partitions may block it, never make it commit at only some nodes.
         safety_promised: true,
         notes,
-        commit: Some(CommitMetrics {
-            transactions: txns,
-            // Each transaction's request is sent by a client, which no node counts.
-            messages_per_txn: per_txn(coordinators.messages_sent + participants.messages_sent + txns),
-            forced_writes_per_txn: per_txn(coordinators.forced_records + participants.forced_records),
-            log_syncs_per_txn: per_txn(coordinators.syncs + participants.syncs),
-            in_doubt_txns: participants.in_doubt,
-            in_doubt_ms_max: participants.in_doubt_us_max as f64 / 1000.0,
-            in_doubt_ms_total: participants.in_doubt_us_total as f64 / 1000.0,
-            prepared_wait_ms_max: participants.prepared_wait_us_max as f64 / 1000.0,
-        }),
         ..FamilyMetrics::default()
     }
+    .with_columns(CommitMetrics {
+        transactions: txns,
+        // Each transaction's request is sent by a client, which no node counts.
+        messages_per_txn: per_txn(coordinators.messages_sent + participants.messages_sent + txns),
+        forced_writes_per_txn: per_txn(coordinators.forced_records + participants.forced_records),
+        log_syncs_per_txn: per_txn(coordinators.syncs + participants.syncs),
+        in_doubt_txns: participants.in_doubt,
+        in_doubt_ms_max: participants.in_doubt_us_max as f64 / 1000.0,
+        in_doubt_ms_total: participants.in_doubt_us_total as f64 / 1000.0,
+        prepared_wait_ms_max: participants.prepared_wait_us_max as f64 / 1000.0,
+    })
 }
 
 /// A driver worker: one client session.

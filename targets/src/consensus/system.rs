@@ -353,9 +353,9 @@ impl<B: Backend> System for ConsensusSystem<B> {
             // tested with: crashes, loss, delay and partitions may stall it, never split it.
             safety_promised: true,
             notes,
-            consensus: Some(metrics),
             ..FamilyMetrics::default()
         }
+        .with_columns(metrics)
     }
 }
 
