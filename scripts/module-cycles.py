@@ -8,7 +8,8 @@ two siblings under their lowest common ancestor (`crate::families::commit` using
 graph without cycles. A module using its own ancestor (`super::measure` from a child) is not a
 sibling edge and is allowed: the parent is the child's namespace.
 
-Usage: scripts/module-cycles.py [CRATE_SRC_DIR...]  (default: every crate's src/)
+Usage: scripts/module-cycles.py [--edges] [CRATE_SRC_DIR...]  (default: every crate's src/)
+--edges also prints each crate's top-level modules with the modules they use.
 Exit status 1 when a cycle exists, listing each one.
 """
 import os, re, sys
@@ -96,7 +97,7 @@ def cycles(graph):
     return out
 
 
-def check(src):
+def check(src, edges=False):
     mods = modules(src)
     graph = defaultdict(set)
     why = {}
@@ -113,6 +114,10 @@ def check(src):
             graph[a].add(b); graph[b]
             why.setdefault((a, b), (here, there))
     found = cycles(graph)
+    if edges:
+        for a in sorted(m for m in graph if len(m) == 1):
+            used = sorted('::'.join(b) for b in graph[a] if len(b) == 1)
+            print(f"{src}: {'::'.join(a)} -> {', '.join(used) or '-'}")
     for comp in found:
         names = ', '.join('::'.join(c) for c in comp)
         print(f"{src}: cycle between {names}")
@@ -126,8 +131,10 @@ def check(src):
 
 
 def main():
-    srcs = sys.argv[1:] or [d + '/src' for d in ('workloads', 'targets', 'harness')]
-    total = sum(check(s) for s in srcs)
+    args = sys.argv[1:]
+    edges = '--edges' in args
+    srcs = [a for a in args if a != '--edges'] or [d + '/src' for d in ('workloads', 'targets', 'harness')]
+    total = sum(check(s, edges) for s in srcs)
     print(f"{total} cycle(s)")
     sys.exit(1 if total else 0)
 

@@ -25,7 +25,7 @@ use crate::cli::MergeArgs;
 use crate::commands::{Outcome, print_results_dir};
 use crate::error::bad_input;
 use crate::output::format::{OutputFormat, csv_of, json_of, text_table};
-use crate::output::rows::{HISTOGRAM_COLUMNS, PHASE_COLUMNS, RunKey, SummaryRow, TimeseriesRow, cells_of};
+use crate::output::rows::{HISTOGRAM_COLUMNS, RunKey, SummaryRow, TimeseriesRow, cells_of};
 use crate::output::{hlog_header, write_hlog_interval};
 use crate::recorder::{ErrorCounts, FlushedInterval, Histograms, Phase, Slot, Timing};
 use crate::rundir::{self, CsvTable, IDENTITY_COLUMNS, IntervalLog};
@@ -36,6 +36,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
+use targets::columns::{FamilyColumns as _, RunFacts};
 use targets::hashing::net::{PhaseFigures, PhaseStats};
 use targets::target::Sample;
 
@@ -453,13 +454,11 @@ fn fill_from_histograms(table: &CsvTable, row: &mut [String], run: &MergedRun) -
         merged.fill_histograms(&run.total, run.timing);
     }
     let phases = merged_phases(run);
-    let has_phases = phases.is_some();
-    if let Some(phases) = phases {
-        merged.fill_phases(&phases, run.timing);
-    }
     let mut columns: Vec<&str> = HISTOGRAM_COLUMNS.to_vec();
-    if has_phases {
-        columns.extend(PHASE_COLUMNS);
+    if let Some(phases) = phases {
+        let facts = RunFacts { measured: None, per_op: run.timing == Timing::PerOp, safety_promised: false };
+        phases.write(&facts, &mut merged.family_columns);
+        columns.extend(PhaseFigures::COLUMNS);
     }
     for (column, value) in cells_of(&merged, &columns)? {
         table.set(row, &column, value);
@@ -597,7 +596,7 @@ fn merged_series(run: &MergedRun, summary: &CsvTable, row: &[String]) -> Vec<(Ru
                 sample: Sample::default(),
             };
             let mut series_row = TimeseriesRow::new(&interval, run.timing, run.interval);
-            series_row.migrating = merged.migrating;
+            series_row.family_columns.put_some("migrating", merged.migrating);
             (key.clone(), series_row)
         })
         .collect()

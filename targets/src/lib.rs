@@ -29,6 +29,7 @@
 //! owner of every child process either starts.
 
 pub mod balancing;
+pub mod columns;
 pub mod commit;
 pub mod consensus;
 pub mod hashing;

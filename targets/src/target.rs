@@ -6,8 +6,10 @@
 //! a controller task applies scheduled events through [`System::apply_event`]. Failures are
 //! values ([`OpError`]), counted by kind, never panics.
 
+use crate::columns::{ColumnWriter, FamilyColumns, Measured, RunFacts};
 use serde::Serialize;
 use std::future::Future;
+use std::sync::Arc;
 use workloads::{Event, OpKind};
 
 /// One operation, as drawn from the workload.
@@ -124,11 +126,15 @@ pub trait System: Send + Sync + 'static {
 }
 
 /// Running counters of a system, sampled as each interval is written; the time series shows
-/// their change over the interval.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Sample {
-    /// The networked hashing family's counters.
-    pub sharding: Option<crate::hashing::net::ShardingSample>,
+/// their change over the interval, in the columns the family's counters write.
+#[derive(Clone, Debug, Default)]
+pub struct Sample(pub Option<Arc<dyn SampleColumns>>);
+
+/// A family's running counters, sampled at the end of each interval.
+pub trait SampleColumns: std::fmt::Debug + Send + Sync + std::any::Any {
+    /// Writes the interval's columns: the change from `before`, the counters sampled at the end
+    /// of the previous interval (`None` for the first; the same family's type otherwise).
+    fn write_change(&self, before: Option<&dyn SampleColumns>, out: &mut crate::columns::ColumnWriter);
 }
 
 /// Whether an event could be applied.
@@ -214,7 +220,7 @@ pub struct LoadStats {
 }
 
 /// Family-specific results of a run; fields a family does not fill stay `None`.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct FamilyMetrics {
     /// Bytes of memory held by the placement structure.
     pub memory_bytes: Option<u64>,
@@ -233,34 +239,26 @@ pub struct FamilyMetrics {
     pub safety_promised: bool,
     /// Notes for the row's message (the first violations, described).
     pub notes: Vec<String>,
-    /// The locks family's measurements.
-    pub locks: Option<crate::locks::system::LockMetrics>,
-    /// The commit family's protocol figures.
-    pub commit: Option<CommitMetrics>,
-    /// The networked hashing family's measurements (loading, migration, verification).
-    pub sharding: Option<crate::hashing::net::ShardingMetrics>,
-    /// The consensus family's protocol figures and checkers' verdicts.
-    pub consensus: Option<crate::consensus::system::ConsensusMetrics>,
-    /// The balancing family's failure handling: retries, drain and return times.
-    pub balancing_failures: Option<crate::balancing::failure::FailureMetrics>,
+    /// The family's own summary columns (its protocol figures, checkers' findings...), each
+    /// set writing its cells by name.
+    pub columns: Vec<Arc<dyn FamilyColumns>>,
 }
 
-/// What a commit protocol cost and how long participants stayed blocked, over a run.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
-pub struct CommitMetrics {
-    /// Transactions the coordinators decided (committed or aborted).
-    pub transactions: u64,
-    /// Messages sent by every node and client, per decided transaction.
-    pub messages_per_txn: Option<f64>,
-    /// Log records forced (the protocol's forced writes), per decided transaction.
-    pub forced_writes_per_txn: Option<f64>,
-    /// Syncs that made them durable (fewer with group commit), per decided transaction.
-    pub log_syncs_per_txn: Option<f64>,
-    /// Prepared participants that waited past the decision timeout (in doubt, blocked).
-    pub in_doubt_txns: u64,
-    /// The longest and the total time in-doubt participants waited for their decision.
-    pub in_doubt_ms_max: f64,
-    pub in_doubt_ms_total: f64,
-    /// The longest any prepared participant waited for its decision.
-    pub prepared_wait_ms_max: f64,
+impl FamilyMetrics {
+    /// Adds a set of the family's own columns.
+    pub fn with_columns(mut self, columns: impl FamilyColumns + 'static) -> Self {
+        self.columns.push(Arc::new(columns));
+        self
+    }
+
+    /// Writes the family's own columns, given the driver's counts over the measured phase
+    /// (`None` if it did not run) and whether operations were timed alone.
+    pub fn write_columns(&self, measured: Option<Measured<'_>>, per_op: bool) -> ColumnWriter {
+        let facts = RunFacts { measured, per_op, safety_promised: self.safety_promised };
+        let mut out = ColumnWriter::default();
+        for columns in &self.columns {
+            columns.write(&facts, &mut out);
+        }
+        out
+    }
 }

@@ -247,10 +247,7 @@ fn finish<P: Placement>(record: &mut RunRecord<'_>, system: &NetSystem<P>, offli
     if let Some(Err(error)) = cleanup {
         notes.push(format!("removing the run's keys failed: {error}"));
     }
-    if let Some(sharding) = record.family.sharding.as_mut() {
-        sharding.verification = verification;
-        sharding.phases = phases;
-    }
+    record.family = std::mem::take(&mut record.family).with_columns(verification).with_columns(phases);
     let message = record.message.take().into_iter().chain(notes).collect::<Vec<_>>().join("; ");
     record.message = Some(message);
 }

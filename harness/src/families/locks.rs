@@ -24,6 +24,7 @@ use crate::recorder::Timing;
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use targets::locks::columns::LocksLeft;
 use targets::locks::etcd::EtcdService;
 use targets::locks::lease::LeaseService;
 use targets::locks::params::{MAX_LOCKS, ParamError};
@@ -249,11 +250,7 @@ impl<'a> Measure<'_, 'a> {
         let system = Arc::new(LockSystem::new(service, self.params, workers, workload.seed, self.restart));
         let mut record = measure(Arc::clone(&system), self.spec, Timing::PerOp, None, self.session, self.progress);
         match cleanup(system.service()) {
-            Ok(left) => {
-                if let Some(locks) = record.family.locks.as_mut() {
-                    locks.locks_left = Some(left);
-                }
-            }
+            Ok(left) => record.family = std::mem::take(&mut record.family).with_columns(LocksLeft(left)),
             Err(error) => {
                 let note = format!("cleanup after the run failed: {error}");
                 record.message = Some(record.message.map_or(note.clone(), |m| format!("{m}; {note}")));

@@ -178,6 +178,7 @@ async fn answer(metrics: Arc<LiveMetrics>, request: Request<Incoming>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::rows::TimeseriesCore;
 
     #[test]
     fn the_exposition_has_totals_and_the_last_interval_without_unmeasured_figures() {
@@ -190,13 +191,15 @@ mod tests {
             mode: "inproc".into(),
             ..RunKey::default()
         };
-        let row = |ops, p99| TimeseriesRow {
-            phase: "measure".into(),
-            ops,
-            errors: 1,
-            throughput_ops_s: None,
-            latency_us_p99: p99,
-            ..TimeseriesRow::default()
+        let row = |ops, p99| {
+            TimeseriesRow::from(TimeseriesCore {
+                phase: "measure".into(),
+                ops,
+                errors: 1,
+                throughput_ops_s: None,
+                latency_us_p99: p99,
+                ..TimeseriesCore::default()
+            })
         };
         metrics.publish(&key, &row(10, None));
         metrics.publish(&key, &row(5, Some(1500.0)));

@@ -17,6 +17,7 @@ pub mod host;
 pub mod live;
 pub mod outdir;
 pub mod rows;
+pub mod schema;
 pub mod spread;
 pub mod table;
 pub mod verdict;
@@ -323,8 +324,10 @@ impl IntervalSink for RunSink<'_> {
 
     fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
         let mut row = TimeseriesRow::new(interval, self.timing, self.interval_length);
-        row.fill_sharding(self.last_sample.sharding, interval.sample.sharding);
-        self.last_sample = interval.sample;
+        if let Some(now) = &interval.sample.0 {
+            now.write_change(self.last_sample.0.as_deref(), &mut row.family_columns);
+        }
+        self.last_sample = interval.sample.clone();
         if let Some(live) = &self.live {
             live.publish(&self.key, &row);
         }

@@ -1,8 +1,12 @@
-//! The rows of the CSV files, as serde structs. The column names and their order are the
-//! contract documented in `results/README.md`: snake_case, unit last, new columns only at the
-//! end. Columns a family does not fill stay empty (`None`).
+//! The rows of the CSV files. The column names and their order are the contract documented in
+//! `results/README.md`: snake_case, unit last, new columns only at the end. The columns every
+//! run has are serde structs filled here from the driver's report; a family's own columns are
+//! written by the family's metrics ([`targets::columns::FamilyColumns`]) and placed by the
+//! schema ([`super::schema`]), so this module knows no family. Columns a run does not fill
+//! stay empty.
 
 use super::host::HostInfo;
+use super::schema::{self, Row, Schema};
 use super::spread;
 use crate::analysis::quantile_ci::{self, Unbounded};
 use crate::analysis::trend;
@@ -13,10 +17,7 @@ use crate::recorder::{FlushedInterval, Histograms, Timing};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
-use targets::balancing::failure::FailureMetrics;
-use targets::consensus::system::ConsensusMetrics;
-use targets::hashing::net::{PhaseFigures, PhaseStats, ShardingMetrics, ShardingSample};
-use targets::locks::system::LockMetrics;
+use targets::columns::{Measured, round3, round6};
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
 use workloads::LoadShape;
 
@@ -111,6 +112,50 @@ struct PercentileIntervals {
     unbounded: [Option<Unbounded>; 4],
 }
 
+/// The (point, lo, hi) columns of p50, p90, p99 and p99.9 of one histogram.
+type IntervalCells<'a> = [(&'a mut Option<f64>, &'a mut Option<f64>, &'a mut Option<f64>); 4];
+
+/// Where one histogram's interval cells are in a row.
+type IntervalColumnsOf = for<'a> fn(&'a mut SummaryCore) -> IntervalCells<'a>;
+
+/// The interval columns of the response, service and phase (lock acquire) histograms, in
+/// that order, with the prefix `ci_unbounded` names them by.
+const INTERVAL_COLUMNS: [(IntervalColumnsOf, &str); 3] = [
+    (
+        |c| {
+            [
+                (&mut c.latency_us_p50, &mut c.latency_us_p50_lo, &mut c.latency_us_p50_hi),
+                (&mut c.latency_us_p90, &mut c.latency_us_p90_lo, &mut c.latency_us_p90_hi),
+                (&mut c.latency_us_p99, &mut c.latency_us_p99_lo, &mut c.latency_us_p99_hi),
+                (&mut c.latency_us_p999, &mut c.latency_us_p999_lo, &mut c.latency_us_p999_hi),
+            ]
+        },
+        "latency_us",
+    ),
+    (
+        |c| {
+            [
+                (&mut c.service_us_p50, &mut c.service_us_p50_lo, &mut c.service_us_p50_hi),
+                (&mut c.service_us_p90, &mut c.service_us_p90_lo, &mut c.service_us_p90_hi),
+                (&mut c.service_us_p99, &mut c.service_us_p99_lo, &mut c.service_us_p99_hi),
+                (&mut c.service_us_p999, &mut c.service_us_p999_lo, &mut c.service_us_p999_hi),
+            ]
+        },
+        "service_us",
+    ),
+    (
+        |c| {
+            [
+                (&mut c.acquire_latency_us_p50, &mut c.acquire_latency_us_p50_lo, &mut c.acquire_latency_us_p50_hi),
+                (&mut c.acquire_latency_us_p90, &mut c.acquire_latency_us_p90_lo, &mut c.acquire_latency_us_p90_hi),
+                (&mut c.acquire_latency_us_p99, &mut c.acquire_latency_us_p99_lo, &mut c.acquire_latency_us_p99_hi),
+                (&mut c.acquire_latency_us_p999, &mut c.acquire_latency_us_p999_lo, &mut c.acquire_latency_us_p999_hi),
+            ]
+        },
+        "acquire_latency_us",
+    ),
+];
+
 /// The percentiles that carry intervals, with their column suffixes.
 const INTERVAL_QUANTILES: [(f64, &str); 4] = [(0.50, "p50"), (0.90, "p90"), (0.99, "p99"), (0.999, "p999")];
 
@@ -128,7 +173,7 @@ impl PercentileIntervals {
 
     /// The (point, lo, hi) columns of p50, p90, p99 and p99.9, in that order. A percentile
     /// the sample cannot bound loses its point estimate too: it is not known.
-    fn write(&self, columns: [(&mut Option<f64>, &mut Option<f64>, &mut Option<f64>); 4]) {
+    fn write(&self, columns: IntervalCells<'_>) {
         for ((point, lo, hi), bounds) in columns.into_iter().zip(self.bounds) {
             *lo = bounds.map(|b| b.0);
             *hi = bounds.map(|b| b.1);
@@ -150,19 +195,13 @@ impl PercentileIntervals {
     }
 }
 
-fn round3(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
+/// One row of `summary.csv`: the columns every run has, and the family's own.
+pub type SummaryRow = Row<SummaryCore>;
 
-/// Ratios and fractions to six decimals: finer than any of them is measured, and readable
-/// in a spreadsheet (no `1.0026899999999999`).
-fn round6(value: f64) -> f64 {
-    (value * 1e6).round() / 1e6
-}
-
-/// One row of `summary.csv`.
-#[derive(Debug, Default, Serialize)]
-pub struct SummaryRow {
+/// The columns of `summary.csv` every run has; a family's own columns are written by its
+/// metrics ([`targets::columns::FamilyColumns`]) and placed by the schema.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SummaryCore {
     pub run_id: String,
     pub started_at: String,
     pub scenario: String,
@@ -236,87 +275,14 @@ pub struct SummaryRow {
     pub acquire_latency_us_p99: Option<f64>,
     pub acquire_latency_us_p999: Option<f64>,
     pub acquire_latency_us_max: Option<f64>,
-    pub acquire_timeouts: Option<u64>,
-    pub acquire_failures: Option<u64>,
-    pub lost_releases: Option<u64>,
-    pub handoffs: Option<u64>,
-    pub handoff_us_p50: Option<u64>,
-    pub handoff_us_p99: Option<u64>,
-    pub handoff_us_max: Option<u64>,
-    pub acquisitions_per_client_min: Option<u64>,
-    pub acquisitions_per_client_max: Option<u64>,
-    pub fairness_max_to_min: Option<f64>,
-    pub critical_sections: Option<u64>,
-    pub overlaps: Option<u64>,
-    pub stale_writes_rejected: Option<u64>,
-    pub stale_writes_accepted: Option<u64>,
-    pub current_writes_rejected: Option<u64>,
-    pub token_regressions: Option<u64>,
-    pub holder_deaths: Option<u64>,
-    pub reacquire_us_mean: Option<f64>,
-    pub reacquire_us_max: Option<u64>,
-    pub deaths_not_reacquired: Option<u64>,
-    pub fencing: Option<bool>,
-    pub safety_promised: Option<bool>,
-    pub locks_left_after_run: Option<u64>,
     pub error_latency_us_p50: Option<f64>,
     pub error_latency_us_p99: Option<f64>,
     pub error_latency_us_max: Option<f64>,
-    pub aborts_conflict_fraction: Option<f64>,
-    pub aborts_timeout_fraction: Option<f64>,
-    pub aborts_failure_fraction: Option<f64>,
-    pub txns: Option<u64>,
-    pub messages_per_txn: Option<f64>,
-    pub forced_writes_per_txn: Option<f64>,
-    pub log_syncs_per_txn: Option<f64>,
-    pub in_doubt_txns: Option<u64>,
-    pub in_doubt_ms_max: Option<f64>,
-    pub in_doubt_ms_total: Option<f64>,
-    pub prepared_wait_ms_max: Option<f64>,
     pub backend_requests_share: Option<String>,
     pub requests_peak_to_mean: Option<f64>,
     pub requests_cv: Option<f64>,
     pub traffic_drain_s: Option<f64>,
     pub traffic_return_s: Option<f64>,
-    pub keys_loaded: Option<u64>,
-    pub load_ms: Option<f64>,
-    pub keys_moved: Option<u64>,
-    pub keys_moved_predicted: Option<u64>,
-    pub keys_moved_ideal: Option<f64>,
-    pub keys_superseded: Option<u64>,
-    pub migration_ms: Option<f64>,
-    pub throughput_before_ops_s: Option<f64>,
-    pub throughput_during_ops_s: Option<f64>,
-    pub throughput_after_ops_s: Option<f64>,
-    pub latency_us_p99_before: Option<f64>,
-    pub latency_us_p99_during: Option<f64>,
-    pub latency_us_p99_after: Option<f64>,
-    pub latency_us_p99_during_to_before: Option<f64>,
-    pub misses: Option<u64>,
-    pub misses_during_migration: Option<u64>,
-    pub keys_verified: Option<u64>,
-    pub keys_lost: Option<u64>,
-    pub keys_unreadable: Option<u64>,
-    pub keys_stray: Option<u64>,
-    pub recovery_ms_max: Option<f64>,
-    pub commands: Option<u64>,
-    pub slots: Option<u64>,
-    pub batch_size_mean: Option<f64>,
-    pub batch_size_max: Option<u64>,
-    pub messages_per_command: Option<f64>,
-    pub log_syncs_per_command: Option<f64>,
-    pub leader_changes: Option<u64>,
-    pub leader_kills: Option<u64>,
-    pub unavailable_ms_mean: Option<f64>,
-    pub unavailable_ms_max: Option<f64>,
-    pub catchups: Option<u64>,
-    pub catchup_ms_max: Option<f64>,
-    pub agreement_slots: Option<u64>,
-    pub linearizability: Option<String>,
-    pub lin_ops: Option<u64>,
-    pub lin_keys_checked: Option<u64>,
-    pub lin_keys_unchecked: Option<u64>,
-    pub lin_keys_fraction: Option<f64>,
     pub service_us_mean: Option<f64>,
     pub service_us_p50: Option<f64>,
     pub service_us_p90: Option<f64>,
@@ -330,14 +296,6 @@ pub struct SummaryRow {
     /// What generated the load and took the timestamps: `driver` or `goose`; empty when
     /// nothing was measured.
     pub load_engine: Option<String>,
-    pub failure_layer: Option<String>,
-    pub retries_sent: Option<u64>,
-    pub retry_extra_load_fraction: Option<f64>,
-    pub retries_denied: Option<u64>,
-    pub ejections: Option<u64>,
-    pub fault_drain_s: Option<f64>,
-    pub fault_return_s: Option<f64>,
-    pub fault_traffic_share: Option<f64>,
     pub latency_us_p50_lo: Option<f64>,
     pub latency_us_p50_hi: Option<f64>,
     pub latency_us_p90_lo: Option<f64>,
@@ -374,6 +332,12 @@ pub struct SummaryRow {
     pub capacity_ops_s_hi: Option<f64>,
 }
 
+impl Schema for SummaryCore {
+    fn columns() -> &'static [&'static str] {
+        schema::summary_columns()
+    }
+}
+
 impl SummaryRow {
     /// The row for `record`, measured on `host`.
     pub fn new(record: &RunRecord<'_>, host: &HostInfo) -> Self {
@@ -383,7 +347,7 @@ impl SummaryRow {
             LoadShape::Open { rate_ops_s, arrivals, .. } => (Some(rate_ops_s), Some(arrivals.as_str().to_string())),
             LoadShape::Closed { .. } => (None, None),
         };
-        let mut row = SummaryRow {
+        let mut row = SummaryRow::from(SummaryCore {
             run_id: spec.run_id.clone(),
             scenario: workload.scenario.clone(),
             family: spec.family.name().to_string(),
@@ -432,48 +396,15 @@ impl SummaryRow {
             git_commit: host.git_commit.clone(),
             stratbench_version: host.stratbench_version.to_string(),
             driver_id: host.driver_id.clone(),
-            ..SummaryRow::default()
-        };
+            ..SummaryCore::default()
+        });
         if let Some(drive) = &record.drive {
             row.fill_measurements(drive, record.timing, workload.shape);
             row.fill_resizes(&drive.events);
             row.fill_spread(drive, &record.family.node_weights, workload.nodes as usize);
         }
-        row.fill_family(&record.family);
-        if let Some(locks) = &record.family.locks {
-            row.fill_locks(locks, record.drive.as_ref());
-            row.safety_promised = Some(record.family.safety_promised);
-        }
-        if let (Some(_), Some(drive)) = (&record.family.commit, &record.drive) {
-            row.fill_aborts(drive);
-        }
-        if let Some(sharding) = &record.family.sharding {
-            row.fill_sharding(sharding, record.drive.as_ref(), record.timing);
-        }
-        if let Some(consensus) = &record.family.consensus {
-            row.fill_consensus(consensus);
-            row.safety_promised = Some(record.family.safety_promised);
-        }
-        if let Some(failures) = &record.family.balancing_failures {
-            row.fill_failures(failures);
-        }
+        row.fill_family(&record.family, record.drive.as_ref(), record.timing);
         row
-    }
-
-    /// The balancing family's failure handling: what was on, and (from the attempts, when
-    /// they were recorded) retries, drain, return and the faulty backend's traffic.
-    fn fill_failures(&mut self, failures: &FailureMetrics) {
-        self.failure_layer = Some(failures.layer.clone());
-        if failures.requests == 0 {
-            return;
-        }
-        self.retries_sent = Some(failures.retries);
-        self.retry_extra_load_fraction = failures.retry_extra_load().map(round6);
-        self.retries_denied = failures.retries_denied;
-        self.ejections = failures.ejections;
-        self.fault_drain_s = failures.drain_s.map(round6);
-        self.fault_return_s = failures.return_s.map(round6);
-        self.fault_traffic_share = failures.fault_traffic_share.map(round6);
     }
 
     /// On the last repetition of a run: the mean throughput of its repetitions and its
@@ -502,92 +433,6 @@ impl SummaryRow {
             self.throughput_ops_s_lo = Some(round3(interval.lo));
             self.throughput_ops_s_hi = Some(round3(interval.hi));
         }
-    }
-
-    /// Networked hashing: loading, the migrations summed over the resizes, the phases they cut
-    /// the run into, misses, the verification pass and recovery from server kills.
-    fn fill_sharding(&mut self, sharding: &ShardingMetrics, drive: Option<&DriveReport>, timing: Timing) {
-        let ms = |d: Duration| round3(d.as_secs_f64() * 1e3);
-        self.keys_loaded = Some(sharding.keys_loaded);
-        self.load_ms = Some(ms(sharding.load_time));
-        let migrations = &sharding.migrations;
-        if !migrations.is_empty() {
-            self.keys_moved = Some(migrations.iter().map(|m| m.keys_moved).sum());
-            self.keys_moved_predicted = Some(migrations.iter().map(|m| m.keys_moved_predicted).sum());
-            self.keys_moved_ideal = Some(round3(migrations.iter().map(|m| m.keys_moved_ideal).sum()));
-            self.keys_superseded = Some(migrations.iter().map(|m| m.keys_superseded).sum());
-            self.migration_ms = Some(ms(migrations.iter().map(|m| m.duration).sum()));
-        }
-        if let Some(phases) = &sharding.phases {
-            self.fill_phases(phases, timing);
-        }
-        self.misses = drive.map(|d| d.totals.measured_errors.count("miss"));
-        self.misses_during_migration = Some(sharding.misses_during_migration);
-        if let Some(verification) = &sharding.verification {
-            self.keys_verified = Some(verification.keys_checked);
-            self.keys_lost = Some(verification.keys_lost());
-            self.keys_unreadable = Some(verification.keys_unreadable);
-            self.keys_stray = verification.keys_stray;
-        }
-        self.recovery_ms_max = sharding.recoveries.iter().max().map(|d| ms(*d));
-    }
-
-    /// Throughput and p99 before, during and after the migrations.
-    pub(crate) fn fill_phases(&mut self, phases: &PhaseFigures, timing: Timing) {
-        self.throughput_before_ops_s = phases.before.map(|p| round3(p.throughput_ops_s));
-        self.throughput_during_ops_s = phases.during.map(|p| round3(p.throughput_ops_s));
-        self.throughput_after_ops_s = phases.after.map(|p| round3(p.throughput_ops_s));
-        if timing == Timing::PerOp {
-            let p99 = |p: Option<PhaseStats>| p.and_then(|p| p.p99).map(Timing::column_value);
-            self.latency_us_p99_before = p99(phases.before);
-            self.latency_us_p99_during = p99(phases.during);
-            self.latency_us_p99_after = p99(phases.after);
-            self.latency_us_p99_during_to_before = match (self.latency_us_p99_during, self.latency_us_p99_before) {
-                (Some(during), Some(before)) if before > 0.0 => Some(round6(during / before)),
-                _ => None,
-            };
-        }
-    }
-
-    /// Consensus family: the protocol's figures and the checkers' verdicts.
-    fn fill_consensus(&mut self, consensus: &ConsensusMetrics) {
-        let ms = |d: Duration| round3(d.as_secs_f64() * 1e3);
-        self.commands = consensus.commands;
-        self.slots = consensus.slots;
-        self.batch_size_mean = consensus.batch_size_mean.map(round3);
-        self.batch_size_max = consensus.batch_size_max;
-        self.messages_per_command = consensus.messages_per_command.map(round3);
-        self.log_syncs_per_command = consensus.log_syncs_per_command.map(round3);
-        self.leader_changes = consensus.leader_changes;
-        self.catchups = consensus.catchups;
-        self.catchup_ms_max = consensus.catchup_max.map(ms);
-        self.agreement_slots = consensus.agreement_slots;
-        if !consensus.unavailable.is_empty() || consensus.commands.is_some() {
-            let windows: Vec<f64> = consensus.unavailable.iter().flatten().map(|d| ms(*d)).collect();
-            self.leader_kills = Some(consensus.unavailable.len() as u64);
-            self.unavailable_ms_mean =
-                (!windows.is_empty()).then(|| round3(windows.iter().sum::<f64>() / windows.len() as f64));
-            self.unavailable_ms_max = windows.iter().copied().reduce(f64::max);
-        }
-        if let Some(lin) = &consensus.linearizability {
-            self.linearizability = Some(lin.verdict.to_string());
-            self.lin_ops = Some(lin.ops);
-            self.lin_keys_checked = Some(lin.keys_checked);
-            self.lin_keys_unchecked = Some(lin.keys_unchecked);
-            self.lin_keys_fraction = Some(round6(lin.keys_fraction));
-        }
-    }
-
-    /// Commit family: the fraction of transactions that aborted, by cause.
-    fn fill_aborts(&mut self, drive: &DriveReport) {
-        let ops = drive.totals.measured_ops;
-        if ops == 0 {
-            return;
-        }
-        let fraction = |kind: &str| Some(round6(drive.totals.measured_errors.count(kind) as f64 / ops as f64));
-        self.aborts_conflict_fraction = fraction("conflict");
-        self.aborts_timeout_fraction = fraction("timeout");
-        self.aborts_failure_fraction = fraction("failure");
     }
 
     fn fill_measurements(&mut self, drive: &DriveReport, timing: Timing, shape: LoadShape) {
@@ -625,52 +470,17 @@ impl SummaryRow {
     /// operations timed alone (a batch's values are averages over the batch: their order
     /// statistics are not those of single operations, so batches get none).
     fn fill_intervals(&mut self, histograms: &Histograms) {
-        let mut reasons = Vec::new();
-        let response = (!histograms.response.is_empty()).then(|| PercentileIntervals::of(&histograms.response));
-        if let Some(intervals) = response {
-            intervals.write([
-                (&mut self.latency_us_p50, &mut self.latency_us_p50_lo, &mut self.latency_us_p50_hi),
-                (&mut self.latency_us_p90, &mut self.latency_us_p90_lo, &mut self.latency_us_p90_hi),
-                (&mut self.latency_us_p99, &mut self.latency_us_p99_lo, &mut self.latency_us_p99_hi),
-                (&mut self.latency_us_p999, &mut self.latency_us_p999_lo, &mut self.latency_us_p999_hi),
-            ]);
-            reasons.extend(intervals.reasons("latency_us"));
-        }
+        let intervals_of = |h: Option<&Histogram<u64>>| h.filter(|h| !h.is_empty()).map(PercentileIntervals::of);
+        let response = intervals_of(Some(&histograms.response));
         // A closed loop's service time is its latency (as in `fill_percentiles`).
-        let service = histograms.service.as_ref().filter(|h| !h.is_empty()).map(PercentileIntervals::of).or(response);
-        if let Some(intervals) = service {
-            intervals.write([
-                (&mut self.service_us_p50, &mut self.service_us_p50_lo, &mut self.service_us_p50_hi),
-                (&mut self.service_us_p90, &mut self.service_us_p90_lo, &mut self.service_us_p90_hi),
-                (&mut self.service_us_p99, &mut self.service_us_p99_lo, &mut self.service_us_p99_hi),
-                (&mut self.service_us_p999, &mut self.service_us_p999_lo, &mut self.service_us_p999_hi),
-            ]);
-            reasons.extend(intervals.reasons("service_us"));
-        }
-        if let Some(intervals) = histograms.phase.as_ref().filter(|h| !h.is_empty()).map(PercentileIntervals::of) {
-            intervals.write([
-                (
-                    &mut self.acquire_latency_us_p50,
-                    &mut self.acquire_latency_us_p50_lo,
-                    &mut self.acquire_latency_us_p50_hi,
-                ),
-                (
-                    &mut self.acquire_latency_us_p90,
-                    &mut self.acquire_latency_us_p90_lo,
-                    &mut self.acquire_latency_us_p90_hi,
-                ),
-                (
-                    &mut self.acquire_latency_us_p99,
-                    &mut self.acquire_latency_us_p99_lo,
-                    &mut self.acquire_latency_us_p99_hi,
-                ),
-                (
-                    &mut self.acquire_latency_us_p999,
-                    &mut self.acquire_latency_us_p999_lo,
-                    &mut self.acquire_latency_us_p999_hi,
-                ),
-            ]);
-            reasons.extend(intervals.reasons("acquire_latency_us"));
+        let service = intervals_of(histograms.service.as_ref()).or(response);
+        let phase = intervals_of(histograms.phase.as_ref());
+        let mut reasons = Vec::new();
+        for (intervals, (columns, name)) in [response, service, phase].into_iter().zip(INTERVAL_COLUMNS) {
+            if let Some(intervals) = intervals {
+                intervals.write(columns(&mut self.core));
+                reasons.extend(intervals.reasons(name));
+            }
         }
         self.ci_unbounded = (!reasons.is_empty()).then(|| reasons.join("; "));
     }
@@ -764,24 +574,18 @@ impl SummaryRow {
         self.traffic_return_s = back;
     }
 
-    fn fill_family(&mut self, family: &FamilyMetrics) {
+    /// The family's figures: the ones every family may have, and the family's own columns.
+    fn fill_family(&mut self, family: &FamilyMetrics, drive: Option<&DriveReport>, timing: Timing) {
         self.memory_bytes = family.memory_bytes;
         self.violations = family.violations;
-        if let Some(commit) = &family.commit {
-            self.txns = Some(commit.transactions);
-            self.messages_per_txn = commit.messages_per_txn.map(round3);
-            self.forced_writes_per_txn = commit.forced_writes_per_txn.map(round3);
-            self.log_syncs_per_txn = commit.log_syncs_per_txn.map(round3);
-            self.in_doubt_txns = Some(commit.in_doubt_txns);
-            self.in_doubt_ms_max = Some(round3(commit.in_doubt_ms_max));
-            self.in_doubt_ms_total = Some(round3(commit.in_doubt_ms_total));
-            self.prepared_wait_ms_max = Some(round3(commit.prepared_wait_ms_max));
-        }
         if let Some(load) = family.load {
             self.load_peak_to_mean = Some(round6(load.peak_to_mean));
             self.load_min_to_mean = Some(round6(load.min_to_mean));
             self.load_cv = Some(round6(load.cv));
         }
+        let errors_of_kind = |kind: &str| drive.map_or(0, |d| d.totals.measured_errors.count(kind));
+        let measured = drive.map(|d| Measured { ops: d.totals.measured_ops, errors_of_kind: &errors_of_kind });
+        self.family_columns = family.write_columns(measured, timing == Timing::PerOp);
     }
 }
 
@@ -826,45 +630,7 @@ impl SummaryRow {
     }
 }
 
-impl SummaryRow {
-    /// The locks family's columns: failures by kind from the measured phase, and the checker's
-    /// findings over the whole run.
-    fn fill_locks(&mut self, locks: &LockMetrics, drive: Option<&DriveReport>) {
-        if let Some(drive) = drive {
-            let errors = &drive.totals.measured_errors;
-            self.acquire_timeouts = Some(errors.count("timeout"));
-            self.acquire_failures = Some(errors.count("connect") + errors.count("server"));
-            self.lost_releases = Some(errors.count("lost"));
-        }
-        let findings = &locks.findings;
-        let counts = &findings.counts;
-        if let Some((handoffs, p50, p99, max)) = findings.handoff_us {
-            self.handoffs = Some(handoffs);
-            self.handoff_us_p50 = Some(p50);
-            self.handoff_us_p99 = Some(p99);
-            self.handoff_us_max = Some(max);
-        } else {
-            self.handoffs = Some(0);
-        }
-        self.acquisitions_per_client_min = Some(locks.acquisitions_min);
-        self.acquisitions_per_client_max = Some(locks.acquisitions_max);
-        self.fairness_max_to_min = (locks.acquisitions_min > 0).then(|| round6(locks.fairness_max_to_min()));
-        self.critical_sections = Some(counts.critical_sections);
-        self.overlaps = Some(counts.overlaps);
-        self.stale_writes_rejected = Some(counts.stale_writes_rejected);
-        self.stale_writes_accepted = Some(counts.stale_writes_accepted);
-        self.current_writes_rejected = Some(counts.current_writes_rejected);
-        self.token_regressions = Some(counts.token_regressions);
-        self.holder_deaths = Some(counts.deaths);
-        let reacquire = &findings.reacquire_us;
-        self.reacquire_us_mean =
-            (!reacquire.is_empty()).then(|| round3(reacquire.iter().sum::<u64>() as f64 / reacquire.len() as f64));
-        self.reacquire_us_max = reacquire.iter().copied().max();
-        self.deaths_not_reacquired = Some(counts.deaths_not_reacquired);
-        self.fencing = Some(locks.fencing);
-        self.locks_left_after_run = locks.locks_left;
-    }
-}
+impl SummaryRow {}
 
 /// The summary columns computed from a run's histograms (by [`SummaryRow::fill_histograms`]):
 /// what `merge` recomputes from the drivers' summed interval logs.
@@ -923,32 +689,9 @@ pub const HISTOGRAM_COLUMNS: &[&str] = &[
     "ci_unbounded",
 ];
 
-/// The networked hashing family's columns over the phases of the run (by
-/// [`SummaryRow::fill_phases`]).
-pub const PHASE_COLUMNS: &[&str] = &[
-    "throughput_before_ops_s",
-    "throughput_during_ops_s",
-    "throughput_after_ops_s",
-    "latency_us_p99_before",
-    "latency_us_p99_during",
-    "latency_us_p99_after",
-    "latency_us_p99_during_to_before",
-];
-
 /// The values of `columns` in `row`, as `summary.csv` writes them (empty when not filled).
 pub fn cells_of(row: &SummaryRow, columns: &[&str]) -> anyhow::Result<Vec<(String, String)>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.serialize(row)?;
-    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("cannot write CSV: {e}"))?;
-    let mut reader = csv::Reader::from_reader(&bytes[..]);
-    let header = reader.headers()?.clone();
-    let record = reader.records().next().ok_or_else(|| anyhow::anyhow!("no row written"))??;
-    Ok(header
-        .iter()
-        .zip(record.iter())
-        .filter(|(name, _)| columns.contains(name))
-        .map(|(name, value)| (name.to_string(), value.to_string()))
-        .collect())
+    Ok(schema::text_cells(row)?.into_iter().filter(|(name, _)| columns.contains(&name.as_str())).collect())
 }
 
 /// The columns that identify a run; the other files start with them.
@@ -976,9 +719,14 @@ impl RunKey {
     }
 }
 
-/// The columns of `timeseries.csv` after the [`RunKey`]: one interval of one run.
+/// The columns of `timeseries.csv` after the [`RunKey`]: one interval of one run; the
+/// family's own (its counters' change over the interval) are written by its
+/// [`targets::target::SampleColumns`].
+pub type TimeseriesRow = Row<TimeseriesCore>;
+
+/// The columns of `timeseries.csv` every run has.
 #[derive(Debug, Default, Serialize, Clone)]
-pub struct TimeseriesRow {
+pub struct TimeseriesCore {
     pub phase: String,
     pub interval_index: u64,
     pub interval_start_s: f64,
@@ -997,13 +745,16 @@ pub struct TimeseriesRow {
     pub acquire_latency_us_p50: Option<f64>,
     pub acquire_latency_us_p99: Option<f64>,
     pub backend_requests_share: Option<String>,
-    pub migrating: Option<bool>,
-    pub keys_migrated: Option<u64>,
-    pub misses: Option<u64>,
     pub ops_unfinished: u64,
     pub service_us_p50: Option<f64>,
     pub service_us_p99: Option<f64>,
     pub schedule_lag_us_p99: Option<f64>,
+}
+
+impl Schema for TimeseriesCore {
+    fn columns() -> &'static [&'static str] {
+        schema::timeseries_columns()
+    }
 }
 
 /// The shortest interval whose rate is written, as a fraction of the interval length: a few
@@ -1011,26 +762,13 @@ pub struct TimeseriesRow {
 pub const RATE_MIN_INTERVAL_FRACTION: f64 = 0.1;
 
 impl TimeseriesRow {
-    /// Networked hashing: what changed between the counters sampled at the end of the
-    /// previous interval (`before`) and at the end of this one (`now`).
-    pub fn fill_sharding(&mut self, before: Option<ShardingSample>, now: Option<ShardingSample>) {
-        let Some(now) = now else { return };
-        let before = before.unwrap_or_default();
-        self.migrating = Some(
-            before.migrations_started > before.migrations_finished
-                || now.migrations_started > before.migrations_started,
-        );
-        self.keys_migrated = Some(now.keys_migrated.saturating_sub(before.keys_migrated));
-        self.misses = Some(now.misses.saturating_sub(before.misses));
-    }
-
     /// The row for `interval` of a run whose intervals are `interval_length` long (backend
     /// shares are filled at the end of the run, by [`TimeseriesRow::fill_shares`]).
     pub fn new(interval: &FlushedInterval, timing: Timing, interval_length: Duration) -> Self {
         let errors = interval.errors.total();
         let seconds = interval.length.as_secs_f64();
         let long_enough = seconds >= RATE_MIN_INTERVAL_FRACTION * interval_length.as_secs_f64() && seconds > 0.0;
-        let mut row = TimeseriesRow {
+        let mut row = TimeseriesRow::from(TimeseriesCore {
             phase: interval.slot.phase.as_str().to_string(),
             interval_index: interval.slot.index,
             interval_start_s: round3(interval.start_offset_s),
@@ -1040,8 +778,8 @@ impl TimeseriesRow {
             throughput_ops_s: long_enough.then(|| round3((interval.ops - errors) as f64 / seconds)),
             driver_rss_bytes: interval.driver_rss_bytes,
             ops_unfinished: interval.unfinished,
-            ..TimeseriesRow::default()
-        };
+            ..TimeseriesCore::default()
+        });
         let histograms = &interval.histograms;
         if let Some(p) = Percentiles::of(&histograms.response) {
             match timing {

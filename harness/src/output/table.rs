@@ -131,6 +131,7 @@ pub fn human_duration(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::rows::SummaryCore;
 
     #[test]
     fn rates_read_at_a_glance() {
@@ -152,13 +153,13 @@ mod tests {
 
     #[test]
     fn p99_reads_with_its_interval() {
-        let row = SummaryRow {
+        let row = SummaryRow::from(SummaryCore {
             latency_us_p50: Some(1000.0),
             latency_us_p99: Some(1210.0),
             latency_us_p99_lo: Some(1180.0),
             latency_us_p99_hi: Some(1258.0),
-            ..SummaryRow::default()
-        };
+            ..SummaryCore::default()
+        });
         let (p50, p99, p999) = latency_cells(&row);
         assert_eq!(p99, "1.21 ms ±4%");
         assert_eq!(p50, "1.00 ms", "no interval, no ±");

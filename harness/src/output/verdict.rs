@@ -104,9 +104,10 @@ fn by_how_much(factor: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::rows::SummaryCore;
 
     fn row(scenario: &str, strategy: &str, status: &str, throughput: f64, rate: Option<f64>, p99: f64) -> SummaryRow {
-        SummaryRow {
+        SummaryRow::from(SummaryCore {
             scenario: scenario.into(),
             strategy: strategy.into(),
             mode: "inproc".into(),
@@ -114,8 +115,8 @@ mod tests {
             throughput_ops_s: Some(throughput),
             target_rate_ops_s: rate,
             latency_us_p99: Some(p99),
-            ..SummaryRow::default()
-        }
+            ..SummaryCore::default()
+        })
     }
 
     #[test]

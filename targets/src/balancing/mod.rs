@@ -43,6 +43,7 @@ pub mod p2c;
 pub mod p2c_ewma;
 pub mod params;
 pub mod random;
+mod readers;
 pub mod round_robin;
 pub mod sim;
 mod strategy;

@@ -37,9 +37,9 @@ use super::BalancingError;
 use super::failure::FailureParams;
 use super::latency::LatencyModel;
 use super::load::EwmaSettings;
+use super::readers::{duration, invalid, number, whole};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use workloads::units::HumanDuration;
 
 /// The most requests a simulated or networked backend serves at once, when limited.
 pub const MAX_CAPACITY: u64 = 1_000_000;
@@ -91,10 +91,6 @@ impl Default for BalancingParams {
             failure: FailureParams::default(),
         }
     }
-}
-
-pub(super) fn invalid(param: &'static str, message: impl Into<String>) -> BalancingError {
-    BalancingError::InvalidParam { param, message: message.into() }
 }
 
 impl BalancingParams {
@@ -184,19 +180,8 @@ fn list<T>(
     items.iter().map(|v| item(v, param)).collect()
 }
 
-pub(super) fn whole(value: &toml::Value, param: &'static str, max: u64) -> Result<u64, BalancingError> {
-    match value.as_integer() {
-        Some(v) if v >= 1 && v as u64 <= max => Ok(v as u64),
-        _ => Err(invalid(param, format!("must be a whole number from 1 to {max}, got {value}"))),
-    }
-}
-
 fn capacity(value: &toml::Value, param: &'static str) -> Result<u32, BalancingError> {
     whole(value, param, MAX_CAPACITY).map(|c| c as u32)
-}
-
-pub(super) fn number(value: &toml::Value) -> Option<f64> {
-    value.as_float().or_else(|| value.as_integer().map(|i| i as f64)).filter(|v| v.is_finite())
 }
 
 fn fraction(value: &toml::Value, param: &'static str) -> Result<f64, BalancingError> {
@@ -211,15 +196,6 @@ fn positive(value: &toml::Value, param: &'static str) -> Result<f64, BalancingEr
 
 fn weight(value: &toml::Value, param: &'static str) -> Result<f64, BalancingError> {
     positive(value, param)
-}
-
-pub(super) fn duration(value: &toml::Value, param: &'static str) -> Result<Duration, BalancingError> {
-    let text = value.as_str().ok_or_else(|| invalid(param, format!("must be a duration like \"10s\", got {value}")))?;
-    let duration = HumanDuration::parse(text).map_err(|message| invalid(param, message))?.0;
-    if duration.is_zero() {
-        return Err(invalid(param, "must be longer than zero"));
-    }
-    Ok(duration)
 }
 
 #[cfg(test)]

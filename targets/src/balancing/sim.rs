@@ -254,10 +254,7 @@ impl<S: Selector> System for SimSystem<S> {
     }
 
     fn metrics(&self) -> FamilyMetrics {
-        FamilyMetrics {
-            node_weights: self.weights.clone(),
-            balancing_failures: self.failure_metrics(),
-            ..FamilyMetrics::default()
-        }
+        FamilyMetrics { node_weights: self.weights.clone(), ..FamilyMetrics::default() }
+            .with_columns(self.failure_metrics())
     }
 }

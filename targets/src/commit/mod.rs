@@ -31,6 +31,7 @@
 
 pub mod check;
 pub mod cluster;
+pub mod columns;
 pub mod coordinator;
 pub mod net;
 pub mod params;

@@ -30,9 +30,10 @@
 use super::params::CommitParams;
 use super::workload::{Parts, TxnBuilder};
 use super::{Access, KeyOp};
+use crate::commit::columns::CommitMetrics;
 use crate::protocol::ProtocolError;
 use crate::servers::postgres::{Login, PostgresConfig, PostgresServer};
-use crate::target::{CommitMetrics, EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
+use crate::target::{EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use crate::transport::NodeId;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, HashSet};
@@ -125,14 +126,14 @@ impl PostgresSystem {
             violations: Some(checked.violations),
             safety_promised: true,
             notes,
-            commit: Some(CommitMetrics {
-                transactions: txns,
-                log_syncs_per_txn: syncs.filter(|_| txns > 0).map(|s| s as f64 / txns as f64),
-                in_doubt_txns: checked.in_doubt,
-                ..CommitMetrics::default()
-            }),
             ..FamilyMetrics::default()
-        })
+        }
+        .with_columns(CommitMetrics {
+            transactions: txns,
+            log_syncs_per_txn: syncs.filter(|_| txns > 0).map(|s| s as f64 / txns as f64),
+            in_doubt_txns: checked.in_doubt,
+            ..CommitMetrics::default()
+        }))
     }
 }
 

@@ -20,9 +20,10 @@ use super::check::{self, ClientOutcome};
 use super::params::CommitParams;
 use super::workload::TxnBuilder;
 use super::{Commit, CrashPoint, Msg, NodeStats, TxnOutcome};
+use crate::commit::columns::CommitMetrics;
 use crate::protocol::ProtocolError;
 use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
-use crate::target::{CommitMetrics, FamilyMetrics, Op, OpError, OpResult, Worker};
+use crate::target::{FamilyMetrics, Op, OpError, OpResult, Worker};
 use crate::transport::{Endpoint, Incoming, NodeId};
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -142,19 +143,19 @@ fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutc
         // loss, delay and partitions may block it, never make it commit at only some nodes.
         safety_promised: true,
         notes,
-        commit: Some(CommitMetrics {
-            transactions: txns,
-            // Each transaction's request is sent by a client, which no node counts.
-            messages_per_txn: per_txn(coordinators.runtime.messages_sent + participants.runtime.messages_sent + txns),
-            forced_writes_per_txn: per_txn(coordinators.runtime.forced_records + participants.runtime.forced_records),
-            log_syncs_per_txn: per_txn(coordinators.runtime.syncs + participants.runtime.syncs),
-            in_doubt_txns: participants.in_doubt,
-            in_doubt_ms_max: participants.in_doubt_us_max as f64 / 1000.0,
-            in_doubt_ms_total: participants.in_doubt_us_total as f64 / 1000.0,
-            prepared_wait_ms_max: participants.prepared_wait_us_max as f64 / 1000.0,
-        }),
         ..FamilyMetrics::default()
     }
+    .with_columns(CommitMetrics {
+        transactions: txns,
+        // Each transaction's request is sent by a client, which no node counts.
+        messages_per_txn: per_txn(coordinators.runtime.messages_sent + participants.runtime.messages_sent + txns),
+        forced_writes_per_txn: per_txn(coordinators.runtime.forced_records + participants.runtime.forced_records),
+        log_syncs_per_txn: per_txn(coordinators.runtime.syncs + participants.runtime.syncs),
+        in_doubt_txns: participants.in_doubt,
+        in_doubt_ms_max: participants.in_doubt_us_max as f64 / 1000.0,
+        in_doubt_ms_total: participants.in_doubt_us_total as f64 / 1000.0,
+        prepared_wait_ms_max: participants.prepared_wait_us_max as f64 / 1000.0,
+    })
 }
 
 /// A driver worker: one client session.

@@ -128,9 +128,9 @@ impl System for EtcdEngine {
             // etcd promises linearizable puts and gets.
             safety_promised: true,
             notes,
-            consensus: Some(ConsensusMetrics { linearizability: Some(lin), ..ConsensusMetrics::default() }),
             ..FamilyMetrics::default()
         }
+        .with_columns(ConsensusMetrics { linearizability: Some(lin), ..ConsensusMetrics::default() })
     }
 }
 

@@ -37,6 +37,7 @@
 pub mod check;
 pub mod client;
 pub mod cluster;
+pub mod columns;
 pub mod engine;
 pub mod history;
 pub mod net;

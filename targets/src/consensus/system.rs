@@ -285,9 +285,9 @@ impl<B: ConsensusBackend> Protocol for Paxos<B> {
             // tested with: crashes, loss, delay and partitions may stall it, never split it.
             safety_promised: true,
             notes,
-            consensus: Some(metrics),
             ..FamilyMetrics::default()
         }
+        .with_columns(metrics)
     }
 }
 

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod checker;
+pub mod columns;
 pub mod etcd;
 pub mod lease;
 pub mod params;

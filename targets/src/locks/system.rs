@@ -48,8 +48,6 @@ pub struct LockMetrics {
     /// Fewest and most acquisitions by one client over the run.
     pub acquisitions_min: u64,
     pub acquisitions_max: u64,
-    /// Lock keys or nodes found (and removed) after the run; `None` if not looked at.
-    pub locks_left: Option<u64>,
 }
 
 impl LockMetrics {
@@ -205,15 +203,14 @@ impl<S: LockService> System for LockSystem<S> {
             fencing: self.shared.params.fencing,
             acquisitions_min: counts.iter().copied().min().unwrap_or(0),
             acquisitions_max: counts.iter().copied().max().unwrap_or(0),
-            locks_left: None,
             findings,
         };
         FamilyMetrics {
             violations: Some(locks.findings.violations()),
             safety_promised: self.safety_promised(),
-            locks: Some(locks),
             ..FamilyMetrics::default()
         }
+        .with_columns(locks)
     }
 }
 

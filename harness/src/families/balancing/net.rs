@@ -90,7 +90,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let counts = failures.counted.then(|| layer_counts(front));
     // Stops every process (which ends their attempt logs) before the row is written.
     drop(system);
-    record.family.balancing_failures = failures.measure(&marks, counts.flatten());
+    record.family = std::mem::take(&mut record.family).with_columns(failures.measure(&marks, counts.flatten()));
     record
 }
 

@@ -34,13 +34,14 @@
 //! without these parameters measures the selectors alone, as before.
 
 pub mod attempts;
+pub mod columns;
 pub mod layer;
 
 pub use attempts::{Attempt, FailureMetrics, FaultMark};
 pub use layer::{FailureLayer, LayerCounts, Next, Request};
 
 use super::BalancingError;
-use super::params::{duration, invalid, number, whole};
+use super::readers::{duration, invalid, number, whole};
 use std::fmt::Write as _;
 use std::time::Duration;
 

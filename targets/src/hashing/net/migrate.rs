@@ -18,7 +18,7 @@
 use super::NetParams;
 use super::client::{KeyNames, Scan};
 use super::shards::ShardAddr;
-use super::system::Counters;
+use super::shared::Counters;
 use crate::hashing::{NodeId, Placement, workload_key_hash};
 use redis::aio::ConnectionManager;
 use std::collections::BTreeMap;

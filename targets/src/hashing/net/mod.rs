@@ -23,11 +23,13 @@
 //! longer own them.
 
 pub mod client;
+pub mod columns;
 pub mod ledger;
 pub mod migrate;
 pub mod params;
 pub mod routing;
 pub mod shards;
+pub mod shared;
 pub mod system;
 pub mod worker;
 
@@ -178,8 +180,4 @@ pub struct ShardingMetrics {
     pub misses_during_migration: u64,
     /// From each server kill to the first operation the restarted server answered.
     pub recoveries: Vec<Duration>,
-    /// Filled after the run by the verification pass.
-    pub verification: Option<Verification>,
-    /// Filled after the run from the time series.
-    pub phases: Option<PhaseFigures>,
 }

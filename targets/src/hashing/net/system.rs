@@ -13,6 +13,7 @@ use super::ledger::{KeyCheck, LOADED_ID, Ledger, id_of, stamp};
 use super::migrate::{Copier, CopyOutcome};
 use super::routing::{ActiveSlot, Routing};
 use super::shards::{ShardAddr, ShardPool};
+use super::shared::{Counters, Shared};
 use super::worker::NetWorker;
 use super::{MigrationReport, NetParams, ShardingMetrics, ShardingSample, Verification};
 use crate::hashing::system::HashingSystem;
@@ -34,27 +35,6 @@ const PIPELINE_KEYS: usize = 1000;
 const GRACE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often that wait looks again.
 const GRACE_POLL: Duration = Duration::from_micros(200);
-
-/// Running counters, sampled into the time series.
-#[derive(Debug, Default)]
-pub(super) struct Counters {
-    pub misses: AtomicU64,
-    pub misses_migrating: AtomicU64,
-    pub keys_migrated: AtomicU64,
-    pub migrations_started: AtomicU64,
-    pub migrations_finished: AtomicU64,
-}
-
-/// What the workers share.
-pub struct Shared<P> {
-    pub(super) routing: ArcSwap<Routing<P>>,
-    /// The epoch of the published table; written after the table.
-    pub(super) epoch: AtomicU64,
-    pub(super) ledger: Ledger,
-    pub(super) names: KeyNames,
-    pub(super) value_size: usize,
-    pub(super) counters: Counters,
-}
 
 /// What happened outside the workers: loading, resizes, faults.
 #[derive(Default)]
@@ -494,30 +474,22 @@ impl<P: Placement> System for NetSystem<P> {
         if !down.is_empty() {
             notes.push(format!("down at the end of the run: {}", down.join(", ")));
         }
-        FamilyMetrics {
-            notes,
-            sharding: Some(ShardingMetrics {
-                keys_loaded: log.keys_loaded,
-                load_time: log.load_time,
-                migrations: log.migrations.clone(),
-                misses_during_migration: self.shared.counters.misses_migrating.load(Ordering::Relaxed),
-                recoveries,
-                verification: None,
-                phases: None,
-            }),
-            ..self.model.metrics()
-        }
+        FamilyMetrics { notes, ..self.model.metrics() }.with_columns(ShardingMetrics {
+            keys_loaded: log.keys_loaded,
+            load_time: log.load_time,
+            migrations: log.migrations.clone(),
+            misses_during_migration: self.shared.counters.misses_migrating.load(Ordering::Relaxed),
+            recoveries,
+        })
     }
 
     fn sample(&self) -> Sample {
         let counters = &self.shared.counters;
-        Sample {
-            sharding: Some(ShardingSample {
-                keys_migrated: counters.keys_migrated.load(Ordering::Relaxed),
-                migrations_started: counters.migrations_started.load(Ordering::Relaxed),
-                migrations_finished: counters.migrations_finished.load(Ordering::Relaxed),
-                misses: counters.misses.load(Ordering::Relaxed),
-            }),
-        }
+        Sample(Some(std::sync::Arc::new(ShardingSample {
+            keys_migrated: counters.keys_migrated.load(Ordering::Relaxed),
+            migrations_started: counters.migrations_started.load(Ordering::Relaxed),
+            migrations_finished: counters.migrations_finished.load(Ordering::Relaxed),
+            misses: counters.misses.load(Ordering::Relaxed),
+        })))
     }
 }

@@ -13,7 +13,7 @@
 use super::client::{Connections, op_error};
 use super::ledger::{WriteRecord, stamp};
 use super::routing::{ActiveGuard, ActiveSlot, Routing, read_steps};
-use super::system::Shared;
+use super::shared::Shared;
 use crate::hashing::{NodeId, Placement};
 use crate::target::{BatchOutcome, Op, OpError, OpResult, Worker};
 use redis::Value;
