@@ -149,6 +149,10 @@ fn bad_scenario_files_exit_2_naming_field_and_line() {
             "[[scenario]]\nname = 'x'\nfamily = 'hashing'\n[[scenario.events]]\nat = '1s'\naction = 'explode'",
             &["events[0]", "explode"],
         ),
+        (
+            "[[scenario]]\nname = 'x'\nfamily = 'commit'\n[[scenario.events]]\nat = '1s'\naction = 'kill-leader'",
+            &["events[0]", "`kill-leader`", "commit family"],
+        ),
     ];
     for (i, (toml, needles)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("case{i}.toml"));

@@ -30,7 +30,16 @@ impl IntervalSink for Collect {
 }
 
 fn workload(toml: &str) -> Workload {
-    let text = format!("[[scenario]]\nname = \"t\"\nfamily = \"noop\"\n{toml}");
+    workload_of("noop", toml)
+}
+
+/// A workload whose events are the hashing family's resizes.
+fn resize_workload(toml: &str) -> Workload {
+    workload_of("hashing", toml)
+}
+
+fn workload_of(family: &str, toml: &str) -> Workload {
+    let text = format!("[[scenario]]\nname = \"t\"\nfamily = \"{family}\"\n{toml}");
     ScenarioFile::parse(&text, "test").unwrap().workloads("test", &WorkloadSpec::default()).unwrap().remove(0)
 }
 
@@ -152,7 +161,7 @@ impl System for Recording {
 
 #[test]
 fn events_fire_by_time_and_by_count_and_late_ones_are_reported() {
-    let workload = workload(
+    let workload = resize_workload(
         "duration = \"500ms\"\nwarmup = \"0s\"\n\
          [[scenario.events]]\nat = \"100ms\"\naction = \"add-node\"\n\
          [[scenario.events]]\nafter_ops = 1000\naction = \"remove-last\"\n\
@@ -196,7 +205,7 @@ impl System for Sleepy {
 /// thread and the supervisor, which wait in real or virtual time, do not hold it back).
 #[test]
 fn virtual_clock_simulates_the_timeline_exactly() {
-    let workload = workload(
+    let workload = resize_workload(
         "duration = \"20m\"\nwarmup = \"0s\"\nconcurrency = 2\ninterval = \"1m\"\n\
          [[scenario.events]]\nat = \"90s\"\naction = \"add-node\"",
     );

@@ -24,7 +24,9 @@
 //!
 //! [`servers`] starts and stops the real servers (redis-server, ZooKeeper, etcd) that the
 //! networked versions run against; [`transport`] runs the protocol families' sans-IO nodes
-//! in-process or over TCP; [`process`] is the one owner of every child process either starts.
+//! in-process or over TCP, and [`protocol`] is what those families share above it (their
+//! system glue, error, parameter readers and backends' common half); [`process`] is the one
+//! owner of every child process either starts.
 
 pub mod balancing;
 pub mod columns;
@@ -35,6 +37,7 @@ pub mod locks;
 pub mod noop;
 pub mod param_values;
 pub mod process;
+pub mod protocol;
 mod registry;
 pub mod servers;
 pub mod target;

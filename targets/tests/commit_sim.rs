@@ -18,11 +18,10 @@ use targets::commit::cluster::{Cluster, LogKind, settle};
 use targets::commit::params::CommitParams;
 use targets::commit::system::CommitWorker;
 use targets::commit::workload::TxnBuilder;
-use targets::target::{Op, Worker as _};
+use targets::protocol::sim::closed_loop;
 use targets::transport::faults::FaultConfig;
-use workloads::mix::MixSampler;
+use workloads::Workload;
 use workloads::scenario::{ScenarioFile, WorkloadSpec};
-use workloads::{KeyGenerator, Workload};
 
 /// Simulated length of each run.
 const RUN: Duration = Duration::from_secs(2);
@@ -126,23 +125,8 @@ async fn client(
     let params = *cluster.params();
     let coordinator = params.coordinator_id(index % params.coordinators);
     let builder = TxnBuilder::new(&workload, params, index, CLIENTS);
-    let mut worker = CommitWorker::new(cluster.client(index), coordinator, builder, params.client_timeout, sink);
-    let mut keys = KeyGenerator::new(workload.dist, workload.keys, u64::from(index), u64::from(CLIENTS));
-    let mix: MixSampler = workload.mix.sampler();
-    let mut rng = workloads::rng::stream_rng(workload.seed, workloads::rng::Stream::Keys, u64::from(index));
-    let end = tokio::time::Instant::now() + RUN;
-    let (mut commits, mut failures) = (0, 0);
-    for _ in 0..MAX_TXNS_PER_CLIENT {
-        if tokio::time::Instant::now() >= end {
-            break;
-        }
-        let op = Op { kind: mix.next_kind(&mut rng), key: keys.next_key(&mut rng) };
-        match worker.call(op).await {
-            Ok(()) => commits += 1,
-            Err(_) => failures += 1,
-        }
-    }
-    (commits, failures)
+    let worker = CommitWorker::new(cluster.client(index), coordinator, builder, params.client_timeout, sink);
+    closed_loop(worker, &workload, index, CLIENTS, RUN, MAX_TXNS_PER_CLIENT).await
 }
 
 /// What one simulated run did.

@@ -21,12 +21,11 @@ use targets::consensus::cluster::Replicas;
 use targets::consensus::history::History;
 use targets::consensus::params::{ConsensusParams, LogChoice};
 use targets::consensus::system::{check_history, leader_of};
-use targets::target::{Op, Worker as _};
+use targets::protocol::sim::closed_loop;
 use targets::transport::cluster::LogKind;
 use targets::transport::faults::FaultConfig;
-use workloads::mix::MixSampler;
+use workloads::Workload;
 use workloads::scenario::{ScenarioFile, WorkloadSpec};
-use workloads::{KeyGenerator, Workload};
 
 /// Simulated length of each run.
 const RUN: Duration = Duration::from_secs(3);
@@ -149,23 +148,8 @@ async fn client(
         attempt_timeout: params.attempt_timeout(),
         client_timeout: params.client_timeout,
     };
-    let mut worker = ConsensusWorker::new(replicas.client(index), config, index, history.recorder(), failover);
-    let mut keys = KeyGenerator::new(workload.dist, workload.keys, u64::from(index), u64::from(CLIENTS));
-    let mix: MixSampler = workload.mix.sampler();
-    let mut rng = workloads::rng::stream_rng(workload.seed, workloads::rng::Stream::Keys, u64::from(index));
-    let end = tokio::time::Instant::now() + RUN;
-    let (mut done, mut failed) = (0, 0);
-    for _ in 0..MAX_OPS_PER_CLIENT {
-        if tokio::time::Instant::now() >= end {
-            break;
-        }
-        let op = Op { kind: mix.next_kind(&mut rng), key: keys.next_key(&mut rng) };
-        match worker.call(op).await {
-            Ok(()) => done += 1,
-            Err(_) => failed += 1,
-        }
-    }
-    (done, failed)
+    let worker = ConsensusWorker::new(replicas.client(index), config, index, history.recorder(), failover);
+    closed_loop(worker, &workload, index, CLIENTS, RUN, MAX_OPS_PER_CLIENT).await
 }
 
 /// What one simulated run did.
@@ -218,11 +202,11 @@ fn simulate(seed: u64) -> Simulated {
         }
         injector.abort();
         let finished = replicas.finish().await.unwrap();
-        let agreement = check::agreement(&finished.records).unwrap();
+        let agreement = check::agreement(&finished.logs).unwrap();
         let recorded = history.finish();
         let (lin, report) = check_history(&recorded, Duration::from_secs(60));
         let mut hasher = DefaultHasher::new();
-        finished.records.hash(&mut hasher);
+        finished.logs.hash(&mut hasher);
         let windows = failover.windows();
         Simulated {
             agreement,
@@ -231,13 +215,13 @@ fn simulate(seed: u64) -> Simulated {
             done,
             failed,
             settled: finished.settled,
-            elections: finished.counters.values().map(|c| c.elections_won).sum(),
+            elections: finished.stats.values().map(|c| c.elections_won).sum(),
             kills: windows.len(),
             windows_closed: windows.iter().flatten().count(),
-            catchups: finished.counters.values().map(|c| c.catchups).sum(),
-            lease_reads: finished.counters.values().map(|c| c.lease_reads).sum(),
+            catchups: finished.stats.values().map(|c| c.catchups).sum(),
+            lease_reads: finished.stats.values().map(|c| c.lease_reads).sum(),
             logs: hasher.finish(),
-            records: finished.records,
+            records: finished.logs,
             history: recorded,
         }
     })

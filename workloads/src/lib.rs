@@ -18,7 +18,7 @@ pub mod sweep;
 pub mod units;
 pub mod zipf;
 
-pub use events::{CrashPoint, Event, EventAction, Trigger};
+pub use events::{Event, EventAction, Fault, Trigger};
 pub use keys::{KeyDistribution, KeyGenerator};
 pub use mix::{OpKind, OperationMix};
 pub use rng::WorkloadRng;

@@ -296,7 +296,7 @@ impl WorkloadSpec {
             .iter()
             .flatten()
             .enumerate()
-            .map(|(i, spec)| spec.resolve().map_err(|m| field_error(&format!("events[{i}]"), m)))
+            .map(|(i, spec)| spec.resolve(&family).map_err(|m| field_error(&format!("events[{i}]"), m)))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(i) = events.iter().position(|e| matches!(e.trigger, Trigger::At(at) if at > defaults::MAX_DURATION))
         {
@@ -471,7 +471,7 @@ pub fn preset(name: &str) -> Result<&'static str, ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::EventAction;
+    use crate::events::{EventAction, HashingAction};
 
     fn load(text: &str) -> Result<Vec<Workload>, ScenarioError> {
         ScenarioFile::parse(text, "test.toml")?.workloads("test.toml", &WorkloadSpec::default())
@@ -506,7 +506,7 @@ mod tests {
         assert_eq!(workload.length.duration, Duration::from_secs(3));
         assert_eq!(workload.keys, 700);
         assert_eq!(workload.seed, 9);
-        assert_eq!(workload.events[0].action, EventAction::AddNode { node: None });
+        assert_eq!(workload.events[0].action, EventAction::Hashing(HashingAction::AddNode { node: None }));
         assert_eq!(workload.shape, LoadShape::Closed { workers: 1 });
     }
 

@@ -19,12 +19,12 @@ use crate::output::rows::{RunRecord, RunStatus};
 use crate::plan::RunSpec;
 use indicatif::ProgressBar;
 use std::path::Path;
-use targets::commit::CommitError;
 use targets::commit::cluster::{InprocCluster, LogKind};
 use targets::commit::net::{NetCluster, NetConfig};
 use targets::commit::params::CommitParams;
 use targets::commit::postgres::PostgresSystem;
 use targets::commit::system::CommitSystem;
+use targets::protocol::ProtocolError;
 use workloads::Workload;
 use workloads::scenario::Mode;
 
@@ -57,7 +57,7 @@ pub fn strategies() -> Vec<StrategyInfo> {
 /// Checks `[params]`.
 pub fn check(workload: &Workload) -> Result<(), (String, String)> {
     CommitParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        CommitError::InvalidParam { param, message } => (format!("params.{param}"), message),
+        ProtocolError::InvalidParam { param, message } => (format!("params.{param}"), message),
         other => ("params".into(), other.to_string()),
     })
 }

@@ -18,11 +18,12 @@ use crate::plan::RunSpec;
 use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::Arc;
+use targets::consensus::Mode;
 use targets::consensus::cluster::{InprocReplicas, log_kind};
 use targets::consensus::net::{NetConfig, NetReplicas};
 use targets::consensus::params::ConsensusParams;
 use targets::consensus::system::ConsensusSystem;
-use targets::consensus::{ConsensusError, Mode};
+use targets::protocol::ProtocolError;
 use workloads::Workload;
 use workloads::scenario::Mode as RunMode;
 
@@ -50,7 +51,7 @@ pub fn strategies() -> Vec<StrategyInfo> {
 /// Checks `[params]`.
 pub fn check(workload: &Workload) -> Result<(), (String, String)> {
     ConsensusParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        ConsensusError::InvalidParam { param, message } => (format!("params.{param}"), message),
+        ProtocolError::InvalidParam { param, message } => (format!("params.{param}"), message),
         other => ("params".into(), other.to_string()),
     })
 }

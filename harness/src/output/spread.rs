@@ -15,6 +15,7 @@
 use crate::driver::controller::FiredEvent;
 use crate::recorder::NodeInterval;
 use workloads::EventAction;
+use workloads::events::BalancingAction;
 
 /// Each node's share of `counts` (empty if there are none).
 pub fn shares(counts: &[u64], nodes: usize) -> Vec<f64> {
@@ -63,13 +64,15 @@ pub fn reaction_times(series: &[NodeInterval], events: &[FiredEvent], weights: &
     let fired = |e: &FiredEvent| e.fired_at.map(|t| (t.as_secs_f64(), e.event.action));
     let mut fired_events = events.iter().filter_map(fired);
     let Some((fault_at, node)) = fired_events.find_map(|(t, action)| match action {
-        EventAction::SlowNode { node, .. } | EventAction::KillNode { node } => Some((t, node as usize)),
+        EventAction::Balancing(BalancingAction::SlowNode { node, .. } | BalancingAction::KillNode { node }) => {
+            Some((t, node as usize))
+        }
         _ => None,
     }) else {
         return (None, None);
     };
     let restore_at = fired_events.find_map(|(t, action)| match action {
-        EventAction::RestoreNode { node: n } if n as usize == node => Some(t),
+        EventAction::Balancing(BalancingAction::RestoreNode { node: n }) if n as usize == node => Some(t),
         _ => None,
     });
     let nodes = series.iter().map(|i| i.node_ops.len()).max().unwrap_or(0).max(node + 1);
@@ -107,6 +110,13 @@ mod tests {
         NodeInterval { slot, start_s, length_s: 0.5, node_ops }
     }
 
+    fn slow(node: u32, factor: f64) -> EventAction {
+        EventAction::Balancing(BalancingAction::SlowNode {
+            node,
+            factor: workloads::events::Factor::new(factor).unwrap(),
+        })
+    }
+
     fn fired(at_s: f64, action: EventAction) -> FiredEvent {
         FiredEvent {
             index: 0,
@@ -139,14 +149,15 @@ mod tests {
             interval(3.0, vec![60, 40]),
         ];
         let events = vec![
-            fired(1.0, EventAction::SlowNode { node: 1, factor: workloads::events::Factor::new(10.0).unwrap() }),
-            fired(2.5, EventAction::RestoreNode { node: 1 }),
+            fired(1.0, slow(1, 10.0)),
+            fired(2.5, EventAction::Balancing(BalancingAction::RestoreNode { node: 1 })),
         ];
         assert_eq!(reaction_times(&series, &events, &[]), (Some(1.0), Some(1.0)));
         assert_eq!(reaction_times(&series, &events[..1], &[]), (Some(1.0), None));
         assert_eq!(reaction_times(&series, &[], &[]), (None, None));
         // A backend restored before its traffic left never drained, and so never returned.
-        let early = vec![events[0].clone(), fired(1.5, EventAction::RestoreNode { node: 1 })];
+        let early =
+            vec![events[0].clone(), fired(1.5, EventAction::Balancing(BalancingAction::RestoreNode { node: 1 }))];
         assert_eq!(reaction_times(&series, &early, &[]), (None, None));
     }
 }

@@ -31,6 +31,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
+use workloads::events::BalancingAction;
 use workloads::rng::{Stream, stream_rng};
 use workloads::{Event, EventAction, WorkloadRng};
 
@@ -107,25 +108,23 @@ impl SimBackend {
         Ok(())
     }
 
-    fn apply(&self, action: EventAction) -> Result<(), String> {
+    fn apply(&self, action: BalancingAction) {
         match action {
-            EventAction::SlowNode { factor, .. } => {
+            BalancingAction::SlowNode { factor, .. } => {
                 self.slowdown_milli.store((factor.get() * 1000.0).round() as u64, Ordering::Relaxed)
             }
-            EventAction::RestoreNode { .. } => {
+            BalancingAction::RestoreNode { .. } => {
                 self.slowdown_milli.store(1000, Ordering::Relaxed);
                 self.killed.store(false, Ordering::Relaxed);
                 self.fail_ppm.store(0, Ordering::Relaxed);
                 *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
             }
-            EventAction::KillNode { .. } => self.killed.store(true, Ordering::Relaxed),
-            EventAction::FailNode { error_ppm, .. } => self.fail_ppm.store(u64::from(error_ppm), Ordering::Relaxed),
-            EventAction::FlapNode { period, .. } => {
+            BalancingAction::KillNode { .. } => self.killed.store(true, Ordering::Relaxed),
+            BalancingAction::FailNode { error_ppm, .. } => self.fail_ppm.store(u64::from(error_ppm), Ordering::Relaxed),
+            BalancingAction::FlapNode { period, .. } => {
                 *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((now(), period))
             }
-            other => return Err(format!("`{}` does not apply to a backend", other.label())),
         }
-        Ok(())
     }
 }
 
@@ -238,23 +237,20 @@ impl<S: Selector> System for SimSystem<S> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        let Some(node) = event.action.fault_node() else {
+        let EventAction::Balancing(action) = event.action else {
             return EventReport::unsupported(format!(
                 "`{}`: the simulated backend set is fixed; use slow-node, fail-node, flap-node, restore-node or kill-node",
                 event.action.label()
             ));
         };
-        let result = match self.backends.get(node as usize) {
-            Some(backend) => backend.apply(event.action),
-            None => Err(format!("there is no backend {node} (backends 0..{})", self.backends.len())),
+        let node = action.node();
+        let Some(backend) = self.backends.get(node as usize) else {
+            let message = format!("there is no backend {node} (backends 0..{})", self.backends.len());
+            return EventReport { status: EventStatus::Error, message: Some(message), resize: None };
         };
-        if result.is_ok() {
-            self.log.mark(now(), node, matches!(event.action, EventAction::RestoreNode { .. }));
-        }
-        match result {
-            Ok(()) => EventReport { status: EventStatus::Ok, message: None, resize: None },
-            Err(message) => EventReport { status: EventStatus::Error, message: Some(message), resize: None },
-        }
+        backend.apply(action);
+        self.log.mark(now(), node, matches!(action, BalancingAction::RestoreNode { .. }));
+        EventReport { status: EventStatus::Ok, message: None, resize: None }
     }
 
     fn metrics(&self) -> FamilyMetrics {

@@ -40,11 +40,23 @@ pub mod postgres;
 pub mod system;
 pub mod workload;
 
+use crate::protocol::Family;
 use crate::transport::NodeId;
-use crate::transport::runtime::NodeCounters;
+use crate::transport::runtime::{NodeCounters, RuntimeStats};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 pub use workloads::events::CrashPoint;
+
+/// Two-phase commit's types, named once for the shared [`protocol`](crate::protocol) layer.
+pub enum Commit {}
+
+impl Family for Commit {
+    const NAME: &'static str = "commit";
+    type Msg = Msg;
+    type Params = params::CommitParams;
+    type Logs = check::Logs;
+    type Stats = NodeStats;
+}
 
 /// A transaction id: the coordinator's node id (16 bits), its incarnation (16 bits) and a
 /// sequence number (32 bits), so that a restarted coordinator never reuses an id.
@@ -134,6 +146,8 @@ pub enum Msg {
     Stats(NodeStats),
 }
 
+crate::protocol::polled!(Msg, NodeStats);
+
 /// A coordinator's log records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoordinatorRecord {
@@ -190,10 +204,7 @@ impl ProtocolCounters {
 /// What a node reports to the harness.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeStats {
-    pub messages_sent: u64,
-    pub records: u64,
-    pub forced_records: u64,
-    pub syncs: u64,
+    pub runtime: RuntimeStats,
     pub commits: u64,
     pub aborts: u64,
     pub in_doubt: u64,
@@ -209,13 +220,9 @@ pub struct NodeStats {
 impl NodeStats {
     /// A snapshot of `runtime` and `protocol`, with `pending` unfinished transactions.
     pub fn snapshot(runtime: &NodeCounters, protocol: &ProtocolCounters, pending: u64) -> Self {
-        let [messages_sent, records, forced_records, syncs] = runtime.snapshot();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         NodeStats {
-            messages_sent,
-            records,
-            forced_records,
-            syncs,
+            runtime: runtime.snapshot(),
             commits: load(&protocol.commits),
             aborts: load(&protocol.aborts),
             in_doubt: load(&protocol.in_doubt),
@@ -229,10 +236,7 @@ impl NodeStats {
 
     /// Adds `other` (maxima are maxima).
     pub fn merge(&mut self, other: &NodeStats) {
-        self.messages_sent += other.messages_sent;
-        self.records += other.records;
-        self.forced_records += other.forced_records;
-        self.syncs += other.syncs;
+        self.runtime.merge(&other.runtime);
         self.commits += other.commits;
         self.aborts += other.aborts;
         self.in_doubt += other.in_doubt;
@@ -242,20 +246,4 @@ impl NodeStats {
         self.balance_sum += other.balance_sum;
         self.pending += other.pending;
     }
-}
-
-/// Errors of the commit family.
-#[derive(Debug, thiserror::Error)]
-pub enum CommitError {
-    #[error("parameter `{param}`: {message}")]
-    InvalidParam { param: String, message: String },
-    #[error(transparent)]
-    Transport(#[from] crate::transport::TransportError),
-    #[error(transparent)]
-    Log(#[from] crate::transport::log::LogError),
-    #[error("{0}")]
-    Cluster(String),
-    /// An event the commit family has no meaning for (a resize, a lock fault).
-    #[error("the commit family does not do `{0}`")]
-    Unsupported(String),
 }

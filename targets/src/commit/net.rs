@@ -7,27 +7,29 @@
 //! [`CRASH_EXIT_CODE`]), is told to stop (exit 0), or its parent goes away (its stdin
 //! closes), so that no node outlives the harness.
 //!
-//! [`NetCluster`] is the harness's side, on the shared
-//! [`ProcessGroup`](crate::transport::group::ProcessGroup): it starts the participants, then
+//! [`NetCluster`] is the harness's side, on the shared process backend
+//! ([`Processes`]): it starts the participants, then
 //! the coordinators, and the group restarts a crashed one on the same port from the same data
 //! directory after its restart delay. Faults are sent to every process (each applies them to
 //! what it sends). Dropping the cluster kills every process. Counters in the statistics cover
 //! each process since its last start.
 
-use super::check::Logs;
-use super::cluster::{Role, SETTLE_TIMEOUT, logs_of, poll_stats};
+use super::cluster::{Role, SETTLE_TIMEOUT, logs_of};
 use super::coordinator::CoordinatorConfig;
 use super::params::CommitParams;
 use super::participant::ParticipantConfig;
-use super::system::{Backend, Finished};
-use super::{CommitError, CrashPoint, Msg};
+use super::system::{CommitBackend, Finished};
+use super::{Commit, CrashPoint, Msg, NodeStats};
 use crate::process::ChildProcess;
+use crate::protocol::ProtocolError;
+use crate::protocol::net::{self, NetFamily, Processes};
 use crate::transport::cluster::Role as _;
-use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
-use crate::transport::log::FileLog;
+use crate::transport::faults::FaultConfig;
+use crate::transport::group::{self, Launch, NodeOptions};
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
 use crate::transport::{Endpoint, NodeId};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -73,7 +75,7 @@ pub struct ServeOptions {
 }
 
 /// Runs one node over TCP until it stops; `ready` is called with the bound address.
-pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<Stopped, CommitError> {
+pub fn serve(options: &ServeOptions, ready: impl FnOnce(SocketAddr)) -> Result<Stopped, ProtocolError> {
     let role = match options.role {
         ServeRole::Coordinator => Role::Coordinator(CoordinatorConfig {
             id: options.id,
@@ -108,15 +110,11 @@ pub struct NetConfig {
 }
 
 /// The harness's view of the node processes.
-pub struct NetCluster {
-    params: CommitParams,
-    config: NetConfig,
-    group: ProcessGroup<Msg>,
-}
+pub type NetCluster = Processes<Commit>;
 
-impl NetCluster {
+impl Processes<Commit> {
     /// Starts every node (participants first) and waits until each answers.
-    pub fn start(params: CommitParams, config: NetConfig) -> Result<Self, CommitError> {
+    pub fn start(params: CommitParams, config: NetConfig) -> Result<Self, ProtocolError> {
         let roles = super::cluster::roles(&params);
         let ids: Vec<NodeId> = roles.iter().map(|r| r.id()).collect();
         let launch_config = config.clone();
@@ -124,44 +122,43 @@ impl NetCluster {
             let role = roles.iter().find(|r| r.id() == id).expect("a node of the run");
             spawn_node(&Launcher { params: &params, config: &launch_config, peers }, *role, listen)
         });
-        let group = ProcessGroup::start(&ids, launch, config.seed)?;
-        Ok(NetCluster { params, config, group })
+        Processes::launch(params, &ids, &config.dir, config.seed, launch)
     }
+}
 
-    fn read_logs(&self) -> Result<Logs, CommitError> {
-        let mut records = Vec::new();
-        for id in self.group.ids() {
-            let path = log_path(&data_dir(&self.config, id));
-            records.push((id, if path.exists() { FileLog::read(&path)? } else { Vec::new() }));
+/// Clears the faults, brings every node back, and waits (bounded by [`SETTLE_TIMEOUT`])
+/// until no transaction is left unfinished; whether none was, and every node's last report.
+async fn settle(processes: &NetCluster) -> (bool, BTreeMap<NodeId, NodeStats>) {
+    let group = processes.group();
+    group.send_to_all(Frame::SetFaults(FaultConfig::default())).await;
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let mut last = BTreeMap::new();
+    while Instant::now() < deadline {
+        group.restart_all();
+        last = processes.poll(Duration::from_millis(500)).await;
+        if last.len() == group.ids().len() && last.values().all(|s| s.pending == 0) {
+            return (true, last);
         }
-        logs_of(&self.params, records)
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    (false, last)
+}
 
-    async fn settle(&self) -> (bool, std::collections::BTreeMap<NodeId, super::NodeStats>) {
-        let ids = self.group.ids();
-        self.group.send_to_all(Frame::SetFaults(Default::default())).await;
-        let deadline = Instant::now() + SETTLE_TIMEOUT;
-        let mut last = Default::default();
-        while Instant::now() < deadline {
-            self.group.restart_all();
-            let asked = ids.clone();
-            last = self
-                .group
-                .with_control(|control| async move {
-                    poll_stats(&mut *control.lock().await, &asked, Duration::from_millis(500)).await
-                })
-                .await;
-            if last.len() == ids.len() && last.values().all(|s| s.pending == 0) {
-                return (true, last);
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        (false, last)
+impl NetFamily for Commit {
+    const DATA_DIR: &'static str = "node";
+    type State = ();
+
+    fn finish(processes: &NetCluster) -> Result<Finished, ProtocolError> {
+        let (settled, stats) = processes.group().handle().block_on(settle(processes));
+        processes.group().stop_all();
+        let logs = logs_of(processes.params(), processes.read_logs()?)?;
+        let notes = vec!["net: message and write counts cover each process since its last start".to_string()];
+        Ok(Finished { logs, stats, settled, notes })
     }
 }
 
 fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
-    config.dir.join(format!("node-{id}"))
+    net::data_dir(&config.dir, Commit::DATA_DIR, id)
 }
 
 /// Which run a node belongs to, and whom it may dial.
@@ -211,50 +208,26 @@ fn spawn_node(
     listen: SocketAddr,
 ) -> Result<(ChildProcess, SocketAddr), crate::transport::TransportError> {
     let id = role.id();
-    let dir = data_dir(launch.config, id);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| crate::transport::TransportError::io(format!("cannot create {}", dir.display()), e))?;
-    let args = serve_args(launch, role, listen);
     let name = match role {
         Role::Coordinator(_) => format!("coordinator {id}"),
         Role::Participant(_) => format!("participant {id}"),
     };
-    crate::transport::process::spawn_node(&name, &launch.config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
+    net::spawn_in(&data_dir(launch.config, id), &name, &launch.config.exe, &serve_args(launch, role, listen))
 }
 
-impl Backend for NetCluster {
-    type Endpoint = TcpEndpoint<Msg>;
-
-    fn params(&self) -> &CommitParams {
-        &self.params
-    }
-
+impl CommitBackend for NetCluster {
     fn client(&self, worker: u32, coordinator: NodeId) -> TcpEndpoint<Msg> {
-        let addresses = self.group.address(coordinator).map(|a| (coordinator, a));
-        TcpEndpoint::client(crate::transport::CLIENT_BASE + worker, addresses, self.config.seed)
+        Processes::client(self, worker, self.group().address(coordinator).map(|a| (coordinator, a)))
     }
 
-    async fn crash(&self, id: NodeId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), CommitError> {
+    async fn crash(&self, id: NodeId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         if point == CrashPoint::Now {
-            return Ok(self.group.kill(id, restart_after)?);
+            return Ok(self.group().kill(id, restart_after)?);
         }
-        self.group.arm_restart(id, restart_after)?;
-        self.group
+        self.group().arm_restart(id, restart_after)?;
+        self.group()
             .with_control(move |control| async move { control.lock().await.send(id, Msg::ArmCrash { point }) })
             .await;
         Ok(())
-    }
-
-    async fn set_faults(&self, faults: crate::transport::faults::FaultConfig) -> Result<(), CommitError> {
-        self.group.send_to_all(Frame::SetFaults(faults)).await;
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<Finished, CommitError> {
-        let (settled, stats) = self.group.handle().block_on(self.settle());
-        self.group.stop_all();
-        let logs = self.read_logs()?;
-        let notes = vec!["net: message and write counts cover each process since its last start".to_string()];
-        Ok(Finished { logs, stats, settled, notes })
     }
 }

@@ -10,7 +10,8 @@
 //! | `client_timeout` | `"2s"` | a client gives up on a transaction after this (counted as `failure`) |
 //! | `engine_fsync` | `true` | `engine:postgres-2pc`: the server's fsync and synchronous commit (compare with `2pc-fsync`; `false` compares with `2pc-file`) |
 
-use super::CommitError;
+use crate::protocol::ProtocolError;
+use crate::protocol::params::{count, duration, flag, read_table};
 use crate::transport::NodeId;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -46,29 +47,25 @@ impl Default for CommitParams {
     }
 }
 
+const NAMES: &str =
+    "participants, keys_per_txn, coordinators, vote_timeout, decision_timeout, client_timeout, engine_fsync";
+
 impl CommitParams {
     /// Reads the parameters; the error names the parameter.
-    pub fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Self, CommitError> {
-        let mut params = CommitParams::default();
-        for (name, value) in table {
-            match name.as_str() {
+    pub fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Self, ProtocolError> {
+        read_table(table, "commit", NAMES, CommitParams::default(), |params, name, value| {
+            match name {
                 "participants" => params.participants = count(name, value, MAX_PARTICIPANTS)?,
                 "keys_per_txn" => params.keys_per_txn = count(name, value, MAX_KEYS_PER_TXN)?,
                 "coordinators" => params.coordinators = count(name, value, MAX_COORDINATORS)?,
-                "vote_timeout" => params.vote_timeout = duration(name, value)?,
-                "decision_timeout" => params.decision_timeout = duration(name, value)?,
-                "client_timeout" => params.client_timeout = duration(name, value)?,
+                "vote_timeout" => params.vote_timeout = duration(name, value, "500ms")?,
+                "decision_timeout" => params.decision_timeout = duration(name, value, "500ms")?,
+                "client_timeout" => params.client_timeout = duration(name, value, "500ms")?,
                 "engine_fsync" => params.engine_fsync = flag(name, value)?,
-                other => {
-                    return Err(invalid(
-                        other,
-                        "unknown parameter (commit parameters: participants, keys_per_txn, coordinators, \
-                         vote_timeout, decision_timeout, client_timeout, engine_fsync)",
-                    ));
-                }
+                _ => return Ok(false),
             }
-        }
-        Ok(params)
+            Ok(true)
+        })
     }
 
     /// The node id of participant `index`.
@@ -88,29 +85,10 @@ impl CommitParams {
     }
 }
 
-fn invalid(param: &str, message: impl Into<String>) -> CommitError {
-    CommitError::InvalidParam { param: param.into(), message: message.into() }
-}
-
-fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, CommitError> {
-    crate::param_values::count(value, max).map_err(|message| invalid(name, message))
-}
-
-fn flag(name: &str, value: &toml::Value) -> Result<bool, CommitError> {
-    crate::param_values::flag(value).map_err(|message| invalid(name, message))
-}
-
-fn duration(name: &str, value: &toml::Value) -> Result<Duration, CommitError> {
-    crate::param_values::duration(value, "500ms").map_err(|message| invalid(name, message))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn table(entries: &[(&str, toml::Value)]) -> BTreeMap<String, toml::Value> {
-        entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-    }
+    use crate::protocol::params::table_of as table;
 
     #[test]
     fn reads_values_and_names_the_bad_one() {

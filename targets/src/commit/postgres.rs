@@ -29,8 +29,9 @@
 
 use super::params::CommitParams;
 use super::workload::{Parts, TxnBuilder};
-use super::{Access, CommitError, KeyOp};
+use super::{Access, KeyOp};
 use crate::commit::columns::CommitMetrics;
+use crate::protocol::ProtocolError;
 use crate::servers::postgres::{Login, PostgresConfig, PostgresServer};
 use crate::target::{EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use crate::transport::NodeId;
@@ -69,9 +70,9 @@ pub struct PostgresSystem {
 
 impl PostgresSystem {
     /// Starts a server sized for `workload`, creates and loads the participant databases.
-    pub fn start(params: CommitParams, workload: &Workload) -> Result<Self, CommitError> {
+    pub fn start(params: CommitParams, workload: &Workload) -> Result<Self, ProtocolError> {
         if workload.keys > MAX_KEYS {
-            return Err(CommitError::Cluster(format!(
+            return Err(ProtocolError::Cluster(format!(
                 "engine:postgres-2pc loads every key into every participant: keys must be at most {MAX_KEYS}"
             )));
         }
@@ -83,11 +84,11 @@ impl PostgresSystem {
             max_prepared_transactions: (4 * workers).max(64),
             max_connections: workers * params.participants + 20,
         };
-        let server = PostgresServer::start(config).map_err(|e| CommitError::Cluster(e.to_string()))?;
+        let server = PostgresServer::start(config).map_err(|e| ProtocolError::Cluster(e.to_string()))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| CommitError::Cluster(format!("cannot start a runtime: {e}")))?;
+            .map_err(|e| ProtocolError::Cluster(format!("cannot start a runtime: {e}")))?;
         let access = server.access().clone();
         let wal_syncs_at_start = runtime.block_on(create_databases(&access, params.participants, workload.keys))?;
         Ok(PostgresSystem {
@@ -110,7 +111,7 @@ impl PostgresSystem {
         self.server.access()
     }
 
-    fn finish(&self) -> Result<FamilyMetrics, CommitError> {
+    fn finish(&self) -> Result<FamilyMetrics, ProtocolError> {
         let decisions = self.decisions.lock().expect("never poisoned").clone();
         let access = self.server.access().clone();
         let participants = self.params.participants;
@@ -181,13 +182,13 @@ fn database(participant: NodeId) -> String {
     format!("p{participant}")
 }
 
-fn sql_error(what: &str) -> impl Fn(tokio_postgres::Error) -> CommitError + '_ {
-    move |error| CommitError::Cluster(format!("postgres: {what}: {error}"))
+fn sql_error(what: &str) -> impl Fn(tokio_postgres::Error) -> ProtocolError + '_ {
+    move |error| ProtocolError::Cluster(format!("postgres: {what}: {error}"))
 }
 
 /// Creates the participants' databases and loads `keys` accounts into each; returns the
 /// server's WAL sync count so far.
-async fn create_databases(access: &Login, participants: u32, keys: u64) -> Result<Option<i64>, CommitError> {
+async fn create_databases(access: &Login, participants: u32, keys: u64) -> Result<Option<i64>, ProtocolError> {
     let admin = connect(access, "postgres").await.map_err(sql_error("connect"))?;
     for participant in 0..participants {
         let db = database(participant);
@@ -393,7 +394,7 @@ impl Checked {
 }
 
 /// Resolves what is still prepared, then checks atomicity and the balance.
-async fn check(access: &Login, participants: u32, decisions: &[Decision]) -> Result<Checked, CommitError> {
+async fn check(access: &Login, participants: u32, decisions: &[Decision]) -> Result<Checked, ProtocolError> {
     let decided: BTreeMap<&str, &Decision> = decisions.iter().map(|d| (d.gid.as_str(), d)).collect();
     let mut checked = Checked::default();
     let mut applied: Vec<HashSet<String>> = Vec::new();
@@ -433,7 +434,7 @@ async fn check(access: &Login, participants: u32, decisions: &[Decision]) -> Res
 
 /// Commits or rolls back every transaction still prepared in the session's database, by the
 /// recorded decision (none: presumed abort); returns how many there were.
-async fn resolve_prepared(client: &Client, decided: &BTreeMap<&str, &Decision>) -> Result<u64, CommitError> {
+async fn resolve_prepared(client: &Client, decided: &BTreeMap<&str, &Decision>) -> Result<u64, ProtocolError> {
     let rows = client
         .query("SELECT gid FROM pg_prepared_xacts WHERE database = current_database()", &[])
         .await

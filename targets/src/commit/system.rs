@@ -1,4 +1,5 @@
-//! The commit family as the driver sees it: a [`CommitSystem`] over a [`Backend`] — the
+//! The commit family as the driver sees it: a [`CommitSystem`] (the shared
+//! [`ProtocolSystem`] running [`TwoPhaseCommit`]) over a [`CommitBackend`] — the
 //! in-process [`Cluster`](super::cluster::Cluster) or the processes of
 //! [`NetCluster`](super::net::NetCluster) — whose workers are clients.
 //!
@@ -9,47 +10,38 @@
 //! client does not spin against a dead coordinator). The driver times each one, so commit
 //! and abort latencies come out of its histograms.
 //!
-//! Events map to the backend: crashes (with their point and restart delay), message loss,
-//! delay and partitions (each for an optional duration). After the run, [`System::metrics`]
+//! The family's own events are crashes (with their point and restart delay); the shared
+//! message faults (loss, delay, partitions, each for an optional duration) are applied by the
+//! shared [`ProtocolSystem`]. After the run, [`System::metrics`](crate::target::System::metrics)
 //! recovers every node, waits for every transaction to finish, stops the nodes, reads their
 //! logs and runs the [`check`](super::check)ers.
 
-use super::check::{self, ClientOutcome, Logs};
+use super::check::{self, ClientOutcome};
 use super::params::CommitParams;
 use super::workload::TxnBuilder;
-use super::{CommitError, CrashPoint, Msg, NodeStats, TxnOutcome};
+use super::{Commit, CrashPoint, Msg, NodeStats, TxnOutcome};
 use crate::commit::columns::CommitMetrics;
-use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
-use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
+use crate::protocol::ProtocolError;
+use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
+use crate::target::{FamilyMetrics, Op, OpError, OpResult, Worker};
 use crate::transport::{Endpoint, Incoming, NodeId};
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use workloads::{Event, EventAction, Workload};
+use workloads::events::CommitAction;
+use workloads::{EventAction, Workload};
 
 /// How long a client waits before reporting that its coordinator is down.
 pub const CLIENT_BACKOFF: Duration = Duration::from_millis(10);
 
-/// What a backend hands back after a run.
-#[derive(Debug, Default)]
-pub struct Finished {
-    pub logs: Logs,
-    /// Every node's statistics, by id.
-    pub stats: BTreeMap<NodeId, NodeStats>,
-    /// Whether every transaction finished before the settling deadline.
-    pub settled: bool,
-    /// Notes for the row (nodes that could not be restarted...).
-    pub notes: Vec<String>,
-}
+/// What a commit backend hands back after a run.
+pub type Finished = crate::protocol::FinishedOf<Commit>;
 
-/// Where the nodes run.
-pub trait Backend: Send + Sync + 'static {
-    type Endpoint: Endpoint<Msg>;
-
-    /// The run's parameters.
-    fn params(&self) -> &CommitParams;
-
+/// Where the coordinators and participants run: what a commit backend does beyond the
+/// shared [`Backend`].
+pub trait CommitBackend: Backend<Family = Commit> {
     /// An endpoint for driver worker `worker`, to reach `coordinator`.
     fn client(&self, worker: u32, coordinator: NodeId) -> Self::Endpoint;
 
@@ -59,126 +51,71 @@ pub trait Backend: Send + Sync + 'static {
         id: NodeId,
         point: CrashPoint,
         restart_after: Option<Duration>,
-    ) -> impl Future<Output = Result<(), CommitError>> + Send;
+    ) -> impl Future<Output = Result<(), ProtocolError>> + Send;
+}
 
-    /// Replaces the message faults in force.
-    fn set_faults(&self, faults: FaultConfig) -> impl Future<Output = Result<(), CommitError>> + Send;
-
-    /// After the run: restart what is down, clear faults, wait for every transaction to
-    /// finish, stop every node cleanly, read the logs.
-    fn finish(&self) -> Result<Finished, CommitError>;
+/// Two-phase commit as the shared [`ProtocolSystem`] runs it: what its clients were told,
+/// for the atomicity checker.
+pub struct TwoPhaseCommit<B> {
+    outcomes: Arc<Mutex<Vec<ClientOutcome>>>,
+    backend: PhantomData<fn() -> B>,
 }
 
 /// The commit family's system under test.
-pub struct CommitSystem<B: Backend> {
-    backend: Arc<B>,
-    workload: Workload,
-    outcomes: Arc<Mutex<Vec<ClientOutcome>>>,
-    faults: FaultState,
-}
+pub type CommitSystem<B> = ProtocolSystem<TwoPhaseCommit<B>>;
 
-impl<B: Backend> CommitSystem<B> {
-    /// A system over `backend` for `workload`.
-    pub fn new(backend: B, workload: &Workload) -> Self {
-        CommitSystem {
-            backend: Arc::new(backend),
-            workload: workload.clone(),
-            outcomes: Arc::default(),
-            faults: FaultState::default(),
-        }
-    }
-
-    fn params(&self) -> &CommitParams {
-        self.backend.params()
-    }
-
-    /// Applies a message-fault event (`isolate`: the node a partition cuts off).
-    async fn change_faults(&self, action: &EventAction, isolate: Option<NodeId>) -> Result<(), CommitError> {
-        let change = FaultChange::of(action, isolate).expect("a message-fault event");
-        let backend = Arc::clone(&self.backend);
-        self.faults.change(change, move |config| set_faults(Arc::clone(&backend), config)).await
-    }
-
-    async fn apply(&self, action: EventAction) -> Result<(), CommitError> {
-        let params = *self.params();
-        let index = |node: u32, count: u32, role: &str| {
-            if node < count {
-                Ok(node)
-            } else {
-                Err(CommitError::Cluster(format!("there is no {role} {node} (the run has {count})")))
-            }
-        };
-        match action {
-            EventAction::CrashCoordinator { node, point, restart_after } => {
-                let id = params.coordinator_id(index(node, params.coordinators, "coordinator")?);
-                self.backend.crash(id, point, restart_after).await
-            }
-            EventAction::CrashParticipant { node, point, restart_after } => {
-                let id = params.participant_id(index(node, params.participants, "participant")?);
-                self.backend.crash(id, point, restart_after).await
-            }
-            EventAction::Partition { node, .. } => {
-                let id = params.participant_id(index(node, params.participants, "participant")?);
-                self.change_faults(&action, Some(id)).await
-            }
-            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
-                self.change_faults(&action, None).await
-            }
-            other @ (EventAction::AddNode { .. }
-            | EventAction::RemoveNode { .. }
-            | EventAction::RemoveLast
-            | EventAction::PauseHolder { .. }
-            | EventAction::KillHolder
-            | EventAction::RestartServer { .. }
-            | EventAction::KillServer { .. }
-            | EventAction::KillLeader { .. }
-            | EventAction::KillFollower { .. }
-            | EventAction::PartitionLeader { .. }
-            | EventAction::Restart { .. }
-            | EventAction::SlowNode { .. }
-            | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }
-            | EventAction::FailNode { .. }
-            | EventAction::FlapNode { .. }) => Err(CommitError::Unsupported(other.label())),
-        }
-    }
-}
-
-async fn set_faults<B: Backend>(backend: Arc<B>, config: FaultConfig) -> Result<(), CommitError> {
-    backend.set_faults(config).await
-}
-
-impl<B: Backend> System for CommitSystem<B> {
+impl<B: CommitBackend> Protocol for TwoPhaseCommit<B> {
+    type Backend = B;
     type Worker = CommitWorker<B::Endpoint>;
+    type Action = CommitAction;
 
-    fn worker(&self, index: u32) -> Self::Worker {
-        let params = *self.params();
+    fn new(_backend: &B, _workload: &Workload) -> Self {
+        TwoPhaseCommit { outcomes: Arc::default(), backend: PhantomData }
+    }
+
+    fn worker(&self, run: &Run<B>, index: u32) -> Self::Worker {
+        let params = *run.params();
         let coordinator = params.coordinator_id(index % params.coordinators);
-        let builder = TxnBuilder::new(&self.workload, params, index, self.workload.shape.workers());
-        let endpoint = self.backend.client(index, coordinator);
+        let builder = TxnBuilder::new(&run.workload, params, index, run.workload.shape.workers());
+        let endpoint = run.backend.client(index, coordinator);
         CommitWorker::new(endpoint, coordinator, builder, params.client_timeout, Arc::clone(&self.outcomes))
     }
 
-    async fn apply_event(&self, event: &Event) -> EventReport {
-        match self.apply(event.action).await {
-            Ok(()) => EventReport { status: EventStatus::Ok, message: None, resize: None },
-            Err(error @ CommitError::Unsupported(_)) => EventReport::unsupported(error.to_string()),
-            Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
-        }
+    fn own(action: EventAction) -> Option<CommitAction> {
+        if let EventAction::Commit(action) = action { Some(action) } else { None }
     }
 
-    fn metrics(&self) -> FamilyMetrics {
-        match self.backend.finish() {
-            Ok(finished) => {
-                let outcomes = self.outcomes.lock().expect("never poisoned");
-                metrics_of(self.params(), &finished, &outcomes)
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+        let params = run.params();
+        Ok((params.participant_id(index(node, params.participants, "participant")?), String::new()))
+    }
+
+    async fn apply(&self, run: &Run<B>, action: CommitAction) -> Result<String, ProtocolError> {
+        let params = *run.params();
+        let (id, point, restart_after) = match action {
+            CommitAction::CrashCoordinator { node, point, restart_after } => {
+                (params.coordinator_id(index(node, params.coordinators, "coordinator")?), point, restart_after)
             }
-            Err(error) => FamilyMetrics {
-                notes: vec![format!("cannot check the run: {error}")],
-                violations: None,
-                ..FamilyMetrics::default()
-            },
-        }
+            CommitAction::CrashParticipant { node, point, restart_after } => {
+                (params.participant_id(index(node, params.participants, "participant")?), point, restart_after)
+            }
+        };
+        run.backend.crash(id, point, restart_after).await?;
+        Ok(String::new())
+    }
+
+    fn metrics(&self, run: &Run<B>, finished: Finished) -> FamilyMetrics {
+        let outcomes = self.outcomes.lock().expect("never poisoned");
+        metrics_of(run.params(), &finished, &outcomes)
+    }
+}
+
+/// `node`, if the run has more than `node` nodes of `role` (`count` of them).
+fn index(node: u32, count: u32, role: &str) -> Result<u32, ProtocolError> {
+    if node < count {
+        Ok(node)
+    } else {
+        Err(ProtocolError::Cluster(format!("there is no {role} {node} (the run has {count})")))
     }
 }
 
@@ -211,9 +148,9 @@ fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutc
     .with_columns(CommitMetrics {
         transactions: txns,
         // Each transaction's request is sent by a client, which no node counts.
-        messages_per_txn: per_txn(coordinators.messages_sent + participants.messages_sent + txns),
-        forced_writes_per_txn: per_txn(coordinators.forced_records + participants.forced_records),
-        log_syncs_per_txn: per_txn(coordinators.syncs + participants.syncs),
+        messages_per_txn: per_txn(coordinators.runtime.messages_sent + participants.runtime.messages_sent + txns),
+        forced_writes_per_txn: per_txn(coordinators.runtime.forced_records + participants.runtime.forced_records),
+        log_syncs_per_txn: per_txn(coordinators.runtime.syncs + participants.runtime.syncs),
         in_doubt_txns: participants.in_doubt,
         in_doubt_ms_max: participants.in_doubt_us_max as f64 / 1000.0,
         in_doubt_ms_total: participants.in_doubt_us_total as f64 / 1000.0,

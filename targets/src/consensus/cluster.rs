@@ -5,15 +5,18 @@
 
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::{Replica, ReplicaConfig, ReplicaCounters};
-use super::system::{Backend, Finished, settle};
-use super::{ConsensusError, Mode, Msg, ReplicaStats};
-use crate::transport::cluster::{self as generic, ClusterThread, LogKind, ask_all};
+use super::system::{ConsensusBackend, Finished, settle};
+use super::{Consensus, Mode, Msg, ReplicaStats};
+use crate::protocol::ProtocolError;
+use crate::protocol::inproc::{Inproc, InprocFamily, Nodes};
+use crate::transport::cluster::{self as generic, Incarnation, LogKind};
 use crate::transport::faults::FaultConfig;
-use crate::transport::inproc::{InprocEndpoint, Network};
+use crate::transport::inproc::InprocEndpoint;
 use crate::transport::log::Log;
-use crate::transport::runtime::{self, Stopped, Wiring};
+use crate::transport::runtime::{self, Stopped};
 use crate::transport::{Endpoint, NodeId, TransportError};
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,10 +37,9 @@ impl generic::Role for ReplicaRole {
 
     async fn run<E: Endpoint<Msg>, L: Log>(
         &self,
-        records: &[Vec<u8>],
-        wiring: Wiring<E, L>,
-        counters: Arc<ReplicaCounters>,
+        start: Incarnation<'_, E, L, ReplicaCounters>,
     ) -> Result<Stopped, TransportError> {
+        let Incarnation { records, wiring, counters } = start;
         let replica = Replica::recover(self.0, records, Arc::clone(&wiring.counters), counters)?;
         Ok(runtime::run(replica, wiring).await)
     }
@@ -68,12 +70,9 @@ pub fn log_kind(params: &ConsensusParams, dir: &Path) -> LogKind {
 }
 
 /// The replicas of one run, in-process.
-pub struct Replicas {
-    params: ConsensusParams,
-    nodes: generic::Cluster<ReplicaRole>,
-}
+pub type Replicas = Nodes<Consensus>;
 
-impl Replicas {
+impl Nodes<Consensus> {
     /// Starts every replica on `handle`; elections and message faults draw from `seed`.
     pub fn start(
         params: ConsensusParams,
@@ -81,106 +80,61 @@ impl Replicas {
         logs: &LogKind,
         seed: u64,
         handle: &Handle,
-    ) -> Result<Self, ConsensusError> {
+    ) -> Result<Self, ProtocolError> {
         let roles = (0..params.replicas).map(|id| ReplicaRole(replica_config(&params, mode, id, seed))).collect();
-        Ok(Replicas { params, nodes: generic::Cluster::start(roles, logs, seed, handle)? })
-    }
-
-    /// The parameters they run with.
-    pub fn params(&self) -> &ConsensusParams {
-        &self.params
-    }
-
-    /// The network (for its fault injector).
-    pub fn network(&self) -> &Network<Msg> {
-        self.nodes.network()
-    }
-
-    /// An endpoint for driver worker `worker`.
-    pub fn client(&self, worker: u32) -> InprocEndpoint<Msg> {
-        self.nodes.client(worker)
-    }
-
-    /// Every replica's state, from those that answer within `timeout`.
-    pub async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
-        let stats = |msg| if let Msg::Stats(s) = msg { Some(s) } else { None };
-        ask_all(&mut *self.nodes.control().await, &self.nodes.ids(), Msg::StatsRequest, stats, timeout).await
+        Nodes::with_roles(params, roles, logs, seed, handle)
     }
 
     /// Kills replica `id`; it restarts `restart_after` later, or when asked.
-    pub fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError> {
-        Ok(self.nodes.crash(id, restart_after)?)
-    }
-
-    /// Restarts replica `id`, or every replica that is down.
-    pub fn restart(&self, id: Option<NodeId>) -> Result<(), ConsensusError> {
-        match id {
-            Some(id) => Ok(self.nodes.restart(id)?),
-            None => {
-                self.nodes.restart_all();
-                Ok(())
-            }
-        }
+    pub fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+        Ok(self.cluster().crash(id, restart_after)?)
     }
 
     /// Clears the faults, brings every replica back, waits until they converge, stops them
     /// cleanly and reads their logs.
-    pub async fn finish(&self) -> Result<Finished, ConsensusError> {
+    pub async fn finish(&self) -> Result<Finished, ProtocolError> {
         self.network().faults().set(FaultConfig::default());
-        let (settled, _) =
-            settle(self.params.replicas, || self.poll(Duration::from_millis(200)), || self.nodes.restart_all()).await;
-        let counters =
-            self.nodes.slots().iter().map(|slot| (slot.id(), slot.protocol().values(slot.runtime()))).collect();
-        let records = self.nodes.shutdown().await?;
-        Ok(Finished { records, counters, settled, notes: Vec::new() })
+        let restart_all = || self.cluster().restart_all();
+        let (settled, _) = settle(self.params().replicas, || self.poll(Duration::from_millis(200)), restart_all).await;
+        let slots = self.cluster().slots();
+        let stats = slots.iter().map(|slot| (slot.id(), slot.protocol().values(slot.runtime()))).collect();
+        let logs = self.cluster().shutdown().await?;
+        Ok(Finished { logs, stats, settled, notes: Vec::new() })
     }
 }
 
-/// The in-process backend: [`Replicas`] on their own [`ClusterThread`].
-pub struct InprocReplicas {
-    // Field order is drop order: the replicas' tasks go before their runtime.
-    replicas: Replicas,
-    thread: ClusterThread,
-}
+/// The in-process backend: [`Replicas`] on their own thread.
+pub type InprocReplicas = Inproc<Consensus>;
 
-impl InprocReplicas {
+impl Inproc<Consensus> {
     /// Starts the replicas on a new thread.
-    pub fn start(params: ConsensusParams, mode: Mode, logs: &LogKind, seed: u64) -> Result<Self, ConsensusError> {
-        let thread = ClusterThread::start("replicas")?;
-        let replicas = Replicas::start(params, mode, logs, seed, thread.handle())?;
-        Ok(InprocReplicas { replicas, thread })
+    pub fn start(params: ConsensusParams, mode: Mode, logs: &LogKind, seed: u64) -> Result<Self, ProtocolError> {
+        Inproc::on_thread("replicas", |handle| Replicas::start(params, mode, logs, seed, handle))
     }
 }
 
-impl Backend for InprocReplicas {
-    type Endpoint = InprocEndpoint<Msg>;
+impl InprocFamily for Consensus {
+    type Role = ReplicaRole;
 
-    fn params(&self) -> &ConsensusParams {
-        self.replicas.params()
+    fn settle(nodes: &Replicas) -> impl Future<Output = Result<Finished, ProtocolError>> + Send {
+        nodes.finish()
     }
+}
 
+impl ConsensusBackend for InprocReplicas {
     fn client(&self, worker: u32) -> InprocEndpoint<Msg> {
-        self.replicas.client(worker)
+        self.nodes().client(worker)
     }
 
     async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
-        self.replicas.poll(timeout).await
+        self.nodes().poll(timeout).await
     }
 
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError> {
-        self.replicas.kill(id, restart_after)
+    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+        self.nodes().kill(id, restart_after)
     }
 
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ConsensusError> {
-        self.replicas.restart(id)
-    }
-
-    async fn set_faults(&self, faults: FaultConfig) -> Result<(), ConsensusError> {
-        self.replicas.network().faults().set(faults);
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<Finished, ConsensusError> {
-        self.thread.handle().block_on(self.replicas.finish())
+    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+        self.nodes().restart(id)
     }
 }

@@ -11,11 +11,12 @@
 //! like our replicas'. Faults are not injected into etcd: its events are `unsupported`.
 //! After the run every key of the run is deleted.
 
+use super::KvOp;
 use super::client::{request_of, value_id};
 use super::history::{Access, History, HistoryOp, NO_ANSWER, Recorder};
 use super::params::{ConsensusParams, LogChoice};
 use super::system::{ConsensusMetrics, check_history};
-use super::{ConsensusError, KvOp};
+use crate::protocol::ProtocolError;
 use crate::servers::etcd::EtcdCluster;
 use crate::target::{EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use etcd_client as etcd;
@@ -45,25 +46,24 @@ impl EtcdEngine {
         workload: &Workload,
         given: &[String],
         namespace: &str,
-    ) -> Result<Self, ConsensusError> {
+    ) -> Result<Self, ProtocolError> {
         let (cluster, urls, notes) = if given.is_empty() {
             let members = params.replicas as usize;
             if !crate::servers::etcd::MEMBER_COUNTS.contains(&members) {
-                return Err(ConsensusError::InvalidParam {
+                return Err(ProtocolError::InvalidParam {
                     param: "replicas".into(),
                     message: format!("engine:etcd starts 1 or 3 members, not {members}"),
                 });
             }
             let extra: &[&str] = if params.log == LogChoice::Fsync { &[] } else { &["--unsafe-no-fsync"] };
-            let cluster =
-                EtcdCluster::start_with(members, extra).map_err(|e| ConsensusError::Cluster(e.to_string()))?;
+            let cluster = EtcdCluster::start_with(members, extra).map_err(|e| ProtocolError::Cluster(e.to_string()))?;
             let urls = cluster.urls();
             (Some(cluster), urls, Vec::new())
         } else {
             for url in given {
-                let address = crate::servers::socket_addr(url).map_err(ConsensusError::Cluster)?;
+                let address = crate::servers::socket_addr(url).map_err(ProtocolError::Cluster)?;
                 crate::servers::etcd::ping(address)
-                    .map_err(|e| ConsensusError::Cluster(format!("etcd at {url} does not answer: {e}")))?;
+                    .map_err(|e| ProtocolError::Cluster(format!("etcd at {url} does not answer: {e}")))?;
             }
             (None, given.to_vec(), vec!["etcd given with --etcd: its durability is its own".to_string()])
         };

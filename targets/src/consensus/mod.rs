@@ -46,8 +46,22 @@ pub mod replica;
 pub mod state;
 pub mod system;
 
+use crate::protocol::Family;
 use crate::transport::NodeId;
+use crate::transport::runtime::RuntimeStats;
 use serde::{Deserialize, Serialize};
+
+/// The consensus family's types, named once for the shared [`protocol`](crate::protocol)
+/// layer.
+pub enum Consensus {}
+
+impl Family for Consensus {
+    const NAME: &'static str = "consensus";
+    type Msg = Msg;
+    type Params = params::ConsensusParams;
+    type Logs = crate::transport::NodeRecords;
+    type Stats = CounterValues;
+}
 
 /// A position in the replicated log, from 1.
 pub type Slot = u64;
@@ -236,6 +250,8 @@ pub enum Msg {
     Stats(ReplicaStats),
 }
 
+crate::protocol::polled!(Msg, ReplicaStats);
+
 /// A replica's log records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Record {
@@ -279,10 +295,7 @@ pub struct ReplicaStats {
 /// and since its process started over TCP.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CounterValues {
-    pub messages_sent: u64,
-    pub records: u64,
-    pub forced_records: u64,
-    pub syncs: u64,
+    pub runtime: RuntimeStats,
     /// Elections it won.
     pub elections_won: u64,
     /// Slots it proposed as leader (no-ops and re-proposals included) and the client
@@ -305,10 +318,7 @@ pub struct CounterValues {
 impl CounterValues {
     /// Adds `other` (maxima are maxima).
     pub fn merge(&mut self, other: &CounterValues) {
-        self.messages_sent += other.messages_sent;
-        self.records += other.records;
-        self.forced_records += other.forced_records;
-        self.syncs += other.syncs;
+        self.runtime.merge(&other.runtime);
         self.elections_won += other.elections_won;
         self.slots_proposed += other.slots_proposed;
         self.commands_proposed += other.commands_proposed;
@@ -320,22 +330,6 @@ impl CounterValues {
         self.catchup_us_max = self.catchup_us_max.max(other.catchup_us_max);
         self.catchup_us_total += other.catchup_us_total;
     }
-}
-
-/// Errors of the consensus family.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsensusError {
-    #[error("parameter `{param}`: {message}")]
-    InvalidParam { param: String, message: String },
-    #[error(transparent)]
-    Transport(#[from] crate::transport::TransportError),
-    #[error(transparent)]
-    Log(#[from] crate::transport::log::LogError),
-    #[error("{0}")]
-    Cluster(String),
-    /// An event the consensus family has no meaning for.
-    #[error("the consensus family does not do `{0}`")]
-    Unsupported(String),
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the driver's workers are TCP clients of whichever replica they believe leads.
 //!
 //! [`serve`] is what such a process runs; [`NetReplicas`] is the harness's side, on the shared
-//! [`ProcessGroup`]: it starts the replicas, kills them (SIGKILL) for `kill-leader` and
+//! process backend ([`Processes`]): it starts the replicas, kills them (SIGKILL) for `kill-leader` and
 //! `kill-follower`, starts them again on the same port from the same data directory, sends
 //! faults to every process (each applies them to what it sends), and after the run stops them
 //! cleanly and reads their log files. Dropping it kills every process. A process's counters
@@ -13,18 +13,16 @@
 use super::cluster::{ReplicaRole, replica_config};
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::ReplicaConfig;
-use super::system::{Backend, Finished, settle};
-use super::{ConsensusError, CounterValues, Mode, Msg, ReplicaStats};
-use crate::transport::cluster::ask_all;
-use crate::transport::faults::FaultConfig;
-use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
-
+use super::system::{ConsensusBackend, Finished, settle};
+use super::{Consensus, CounterValues, Mode, Msg, ReplicaStats};
 use crate::process::ChildProcess;
-use crate::transport::log::FileLog;
-use crate::transport::process::spawn_node;
+use crate::protocol::ProtocolError;
+use crate::protocol::net::{self, NetFamily, Processes};
+use crate::transport::faults::FaultConfig;
+use crate::transport::group::{self, Launch, NodeOptions};
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
-use crate::transport::{CLIENT_BASE, NodeId, NodeRecords, TransportError};
+use crate::transport::{NodeId, TransportError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,7 +35,7 @@ pub fn serve(
     config: ReplicaConfig,
     node: &NodeOptions,
     ready: impl FnOnce(SocketAddr),
-) -> Result<Stopped, ConsensusError> {
+) -> Result<Stopped, ProtocolError> {
     Ok(group::serve(&ReplicaRole(config), node, ready)?)
 }
 
@@ -53,14 +51,16 @@ pub struct NetConfig {
 }
 
 /// The harness's view of the replica processes.
-pub struct NetReplicas {
-    params: ConsensusParams,
-    config: NetConfig,
-    group: ProcessGroup<Msg>,
+pub type NetReplicas = Processes<Consensus>;
+
+/// What the harness keeps of the replica processes beside the group: their counters before
+/// each kill.
+#[derive(Debug, Default)]
+pub struct Lives {
     /// Each replica's counters as last polled in its current life.
     last_polled: Mutex<BTreeMap<NodeId, CounterValues>>,
     /// What killed lives reported last, summed per replica.
-    killed_lives: Mutex<BTreeMap<NodeId, CounterValues>>,
+    killed: Mutex<BTreeMap<NodeId, CounterValues>>,
 }
 
 /// The name of a mode on `serve replica`'s command line.
@@ -71,43 +71,25 @@ pub fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-impl NetReplicas {
+impl Processes<Consensus> {
     /// Starts every replica and waits until each answers.
-    pub fn start(params: ConsensusParams, config: NetConfig) -> Result<Self, ConsensusError> {
+    pub fn start(params: ConsensusParams, config: NetConfig) -> Result<Self, ProtocolError> {
         if params.log == LogChoice::Memory {
-            return Err(ConsensusError::InvalidParam {
-                param: "log".into(),
-                message: "replica processes need a log that survives a kill: use \"file\" or \"fsync\"".into(),
-            });
+            return Err(ProtocolError::invalid(
+                "log",
+                "replica processes need a log that survives a kill: use \"file\" or \"fsync\"",
+            ));
         }
         let ids: Vec<NodeId> = (0..params.replicas).collect();
         let launch_config = config.clone();
         let launch: Arc<Launch> =
             Arc::new(move |id, listen, peers| spawn_replica(&params, &launch_config, id, listen, peers));
-        let group = ProcessGroup::start(&ids, launch, config.seed)?;
-        Ok(NetReplicas { params, config, group, last_polled: Mutex::default(), killed_lives: Mutex::default() })
-    }
-
-    fn data_dir(&self, id: NodeId) -> PathBuf {
-        data_dir(&self.config, id)
-    }
-
-    fn read_logs(&self) -> Result<NodeRecords, ConsensusError> {
-        let mut records = Vec::new();
-        for id in self.group.ids() {
-            let path = log_path(&self.data_dir(id));
-            records.push((id, if path.exists() { FileLog::read(&path)? } else { Vec::new() }));
-        }
-        Ok(records)
+        Processes::launch(params, &ids, &config.dir, config.seed, launch)
     }
 
     async fn poll_now(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
-        let ids = self.group.ids();
-        let stats = self
-            .group
-            .with_control(move |control| async move { poll(&mut *control.lock().await, &ids, timeout).await })
-            .await;
-        let mut last = self.last_polled.lock().expect("not poisoned");
+        let stats = self.poll(timeout).await;
+        let mut last = self.state().last_polled.lock().expect("not poisoned");
         last.extend(stats.iter().map(|(id, s)| (*id, s.counters)));
         stats
     }
@@ -115,20 +97,15 @@ impl NetReplicas {
     /// Keeps what replica `id`, about to be killed, last reported. Its applied counts are left
     /// out: a restarted replica applies its log again and counts those itself.
     fn keep_killed_life(&self, id: NodeId) {
-        let Some(mut life) = self.last_polled.lock().expect("not poisoned").remove(&id) else { return };
+        let Some(mut life) = self.state().last_polled.lock().expect("not poisoned").remove(&id) else { return };
         life.slots_applied = 0;
         life.commands_applied = 0;
-        self.killed_lives.lock().expect("not poisoned").entry(id).or_default().merge(&life);
+        self.state().killed.lock().expect("not poisoned").entry(id).or_default().merge(&life);
     }
 }
 
-async fn poll(control: &mut TcpEndpoint<Msg>, ids: &[NodeId], timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
-    let stats = |msg| if let Msg::Stats(s) = msg { Some(s) } else { None };
-    ask_all(control, ids, Msg::StatsRequest, stats, timeout).await
-}
-
 fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
-    config.dir.join(format!("replica-{id}"))
+    net::data_dir(&config.dir, Consensus::DATA_DIR, id)
 }
 
 /// The command line of replica `id`.
@@ -187,62 +164,48 @@ fn spawn_replica(
     listen: SocketAddr,
     peers: &[(NodeId, SocketAddr)],
 ) -> Result<(ChildProcess, SocketAddr), TransportError> {
-    let dir = data_dir(config, id);
-    std::fs::create_dir_all(&dir).map_err(|e| TransportError::io(format!("cannot create {}", dir.display()), e))?;
     let args = serve_args(params, config, id, listen, peers);
-    spawn_node(&format!("replica {id}"), &config.exe, &args, &dir.join("stderr.log"), START_TIMEOUT)
+    net::spawn_in(&data_dir(config, id), &format!("replica {id}"), &config.exe, &args)
 }
 
-impl Backend for NetReplicas {
-    type Endpoint = TcpEndpoint<Msg>;
+impl NetFamily for Consensus {
+    const DATA_DIR: &'static str = "replica";
+    type State = Lives;
 
-    fn params(&self) -> &ConsensusParams {
-        &self.params
+    fn finish(processes: &NetReplicas) -> Result<Finished, ProtocolError> {
+        let group = processes.group();
+        let (settled, last) = group.handle().block_on(async {
+            group.send_to_all(Frame::SetFaults(FaultConfig::default())).await;
+            let poll = || processes.poll_now(Duration::from_millis(500));
+            settle(processes.params().replicas, poll, || group.restart_all()).await
+        });
+        group.stop_all();
+        let mut stats: BTreeMap<NodeId, CounterValues> = last.into_iter().map(|(id, s)| (id, s.counters)).collect();
+        let killed_lives = processes.state().killed.lock().expect("not poisoned");
+        for (id, life) in killed_lives.iter() {
+            stats.entry(*id).or_default().merge(life);
+        }
+        let note = "net: a killed replica's counts cover its lives up to the last poll before each kill";
+        let notes = if killed_lives.is_empty() { Vec::new() } else { vec![note.to_string()] };
+        Ok(Finished { logs: processes.read_logs()?, stats, settled, notes })
     }
+}
 
+impl ConsensusBackend for NetReplicas {
     fn client(&self, worker: u32) -> TcpEndpoint<Msg> {
-        TcpEndpoint::client(CLIENT_BASE + worker, self.group.addresses().iter().copied(), self.config.seed)
+        Processes::client(self, worker, self.group().addresses().iter().copied())
     }
 
     async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
         self.poll_now(timeout).await
     }
 
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError> {
+    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         self.keep_killed_life(id);
-        Ok(self.group.kill(id, restart_after)?)
+        Ok(self.group().kill(id, restart_after)?)
     }
 
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ConsensusError> {
-        match id {
-            Some(id) => Ok(self.group.restart(id)?),
-            None => {
-                self.group.restart_all();
-                Ok(())
-            }
-        }
-    }
-
-    async fn set_faults(&self, faults: FaultConfig) -> Result<(), ConsensusError> {
-        self.group.send_to_all(Frame::SetFaults(faults)).await;
-        Ok(())
-    }
-
-    fn finish(&self) -> Result<Finished, ConsensusError> {
-        let settled = self.group.handle().block_on(async {
-            self.group.send_to_all(Frame::SetFaults(FaultConfig::default())).await;
-            settle(self.params.replicas, || self.poll_now(Duration::from_millis(500)), || self.group.restart_all())
-                .await
-        });
-        let (settled, stats) = settled;
-        self.group.stop_all();
-        let mut counters: BTreeMap<NodeId, CounterValues> = stats.into_iter().map(|(id, s)| (id, s.counters)).collect();
-        let killed_lives = self.killed_lives.lock().expect("not poisoned");
-        for (id, life) in killed_lives.iter() {
-            counters.entry(*id).or_default().merge(life);
-        }
-        let note = "net: a killed replica's counts cover its lives up to the last poll before each kill";
-        let notes = if killed_lives.is_empty() { Vec::new() } else { vec![note.to_string()] };
-        Ok(Finished { records: self.read_logs()?, counters, settled, notes })
+    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+        Processes::restart(self, id)
     }
 }

@@ -14,8 +14,9 @@
 //! | `history_ops` | 2000000 | the most operations recorded for the linearizability checker; beyond, it keeps a sample of the keys, whole |
 //! | `check_timeout` | `"20s"` | the longest the linearizability checker may search; keys it has not finished are reported unchecked |
 
-use super::ConsensusError;
 use super::replica::MAX_REPLICAS;
+use crate::protocol::ProtocolError;
+use crate::protocol::params::{count, duration, flag, read_table};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -82,25 +83,25 @@ const NAMES: &str = "replicas, log, heartbeat, election_timeout, lease_reads, ma
 
 impl ConsensusParams {
     /// Reads the parameters; the error names the parameter.
-    pub fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Self, ConsensusError> {
-        let mut params = ConsensusParams::default();
-        for (name, value) in table {
-            match name.as_str() {
+    pub fn from_table(table: &BTreeMap<String, toml::Value>) -> Result<Self, ProtocolError> {
+        let params = read_table(table, "consensus", NAMES, ConsensusParams::default(), |params, name, value| {
+            match name {
                 "replicas" => params.replicas = count(name, value, MAX_REPLICAS)?,
                 "log" => params.log = log_choice(name, value)?,
-                "heartbeat" => params.heartbeat = duration(name, value)?,
-                "election_timeout" => params.election_timeout = duration(name, value)?,
+                "heartbeat" => params.heartbeat = duration(name, value, "150ms")?,
+                "election_timeout" => params.election_timeout = duration(name, value, "150ms")?,
                 "lease_reads" => params.lease_reads = flag(name, value)?,
                 "max_batch" => params.max_batch = count(name, value, MAX_BATCH)?,
                 "window" => params.window = count(name, value, MAX_WINDOW)?,
-                "client_timeout" => params.client_timeout = duration(name, value)?,
+                "client_timeout" => params.client_timeout = duration(name, value, "150ms")?,
                 "history_ops" => params.history_ops = count(name, value, MAX_HISTORY_OPS)?,
-                "check_timeout" => params.check_timeout = duration(name, value)?,
-                other => return Err(invalid(other, format!("unknown parameter (consensus parameters: {NAMES})"))),
+                "check_timeout" => params.check_timeout = duration(name, value, "150ms")?,
+                _ => return Ok(false),
             }
-        }
+            Ok(true)
+        })?;
         if params.heartbeat >= params.election_timeout {
-            return Err(invalid("heartbeat", "must be shorter than `election_timeout`"));
+            return Err(ProtocolError::invalid("heartbeat", "must be shorter than `election_timeout`"));
         }
         Ok(params)
     }
@@ -112,38 +113,19 @@ impl ConsensusParams {
     }
 }
 
-fn invalid(param: &str, message: impl Into<String>) -> ConsensusError {
-    ConsensusError::InvalidParam { param: param.into(), message: message.into() }
-}
-
-fn log_choice(name: &str, value: &toml::Value) -> Result<LogChoice, ConsensusError> {
+fn log_choice(name: &str, value: &toml::Value) -> Result<LogChoice, ProtocolError> {
     match value.as_str() {
         Some("memory") => Ok(LogChoice::Memory),
         Some("file") => Ok(LogChoice::File),
         Some("fsync") => Ok(LogChoice::Fsync),
-        _ => Err(invalid(name, format!("must be \"file\", \"fsync\" or \"memory\", got {value}"))),
+        _ => Err(ProtocolError::invalid(name, format!("must be \"file\", \"fsync\" or \"memory\", got {value}"))),
     }
-}
-
-fn count(name: &str, value: &toml::Value, max: u32) -> Result<u32, ConsensusError> {
-    crate::param_values::count(value, max).map_err(|message| invalid(name, message))
-}
-
-fn flag(name: &str, value: &toml::Value) -> Result<bool, ConsensusError> {
-    crate::param_values::flag(value).map_err(|message| invalid(name, message))
-}
-
-fn duration(name: &str, value: &toml::Value) -> Result<Duration, ConsensusError> {
-    crate::param_values::duration(value, "150ms").map_err(|message| invalid(name, message))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn table(entries: &[(&str, toml::Value)]) -> BTreeMap<String, toml::Value> {
-        entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
-    }
+    use crate::protocol::params::table_of as table;
 
     #[test]
     fn reads_values_and_names_the_bad_one() {

@@ -84,13 +84,9 @@ pub struct ReplicaCounters {
 impl ReplicaCounters {
     /// A snapshot, with the runtime's counts.
     pub fn values(&self, runtime: &NodeCounters) -> CounterValues {
-        let [messages_sent, records, forced_records, syncs] = runtime.snapshot();
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         CounterValues {
-            messages_sent,
-            records,
-            forced_records,
-            syncs,
+            runtime: runtime.snapshot(),
             elections_won: load(&self.elections_won),
             slots_proposed: load(&self.slots_proposed),
             commands_proposed: load(&self.commands_proposed),

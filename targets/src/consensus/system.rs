@@ -1,13 +1,15 @@
-//! The consensus family as the driver sees it: a [`ConsensusSystem`] over a [`Backend`] — the
+//! The consensus family as the driver sees it: a [`ConsensusSystem`] (the shared
+//! [`ProtocolSystem`] running [`Paxos`]) over a [`ConsensusBackend`] — the
 //! in-process [`InprocReplicas`](super::cluster::InprocReplicas) or the processes of
 //! [`NetReplicas`](super::net::NetReplicas) — whose workers are clients
 //! ([`ConsensusWorker`]).
 //!
 //! Events: `kill-leader` asks every replica who leads and kills that one; `kill-follower`
 //! kills a given replica or the first that does not lead; `partition-leader` cuts the leader
-//! off from the other replicas; `restart` brings killed replicas back; `message-loss`,
-//! `message-delay`, `partition` and `heal` are the transport's message faults, as for every
-//! protocol family. After the run, [`System::metrics`] brings every replica back, clears the
+//! off from the other replicas; `restart` brings killed replicas back. The shared
+//! `message-loss`, `message-delay`, `partition` and `heal` are the transport's message faults,
+//! applied by the shared [`ProtocolSystem`] as for every protocol family. After the run,
+//! [`System::metrics`](crate::target::System::metrics) brings every replica back, clears the
 //! faults, waits until they all hold the same log ([`settle`]), stops them, and runs the
 //! agreement checker over their logs and the linearizability checker over the clients'
 //! history.
@@ -17,16 +19,19 @@ use super::check::{self, AgreementReport};
 use super::client::{ClientConfig, ConsensusWorker, Failover};
 use super::history::{History, Recorded};
 use super::params::ConsensusParams;
-use super::{Ballot, ConsensusError, CounterValues, Msg, ReplicaStats, RoleKind};
-use crate::target::{EventReport, EventStatus, FamilyMetrics, System};
-use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
-use crate::transport::{Endpoint, NodeId, NodeRecords};
+use super::{Ballot, Consensus, CounterValues, ReplicaStats, RoleKind};
+use crate::protocol::ProtocolError;
+use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
+use crate::target::FamilyMetrics;
+use crate::transport::NodeId;
+use crate::transport::faults::FaultChange;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-use workloads::{Event, EventAction, Workload};
+use workloads::events::ConsensusAction;
+use workloads::{EventAction, Workload};
 
 /// How long the end of a run waits for every replica to hold the same log, once every
 /// replica is back and every fault cleared.
@@ -37,25 +42,12 @@ const SETTLE_POLL: Duration = Duration::from_millis(20);
 /// middle of an election).
 const FIND_LEADER_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// What a backend hands back after a run.
-#[derive(Debug, Default)]
-pub struct Finished {
-    /// Every replica's durable log records.
-    pub records: NodeRecords,
-    /// Every replica's counters.
-    pub counters: BTreeMap<NodeId, CounterValues>,
-    /// Whether every replica held the same log before the settling deadline.
-    pub settled: bool,
-    pub notes: Vec<String>,
-}
+/// What a consensus backend hands back after a run: every replica's log records and
+/// counters.
+pub type Finished = crate::protocol::FinishedOf<Consensus>;
 
-/// Where the replicas run.
-pub trait Backend: Send + Sync + 'static {
-    type Endpoint: Endpoint<Msg>;
-
-    /// The run's parameters.
-    fn params(&self) -> &ConsensusParams;
-
+/// Where the replicas run: what a consensus backend does beyond the shared [`Backend`].
+pub trait ConsensusBackend: Backend<Family = Consensus> {
     /// An endpoint for driver worker `worker`.
     fn client(&self, worker: u32) -> Self::Endpoint;
 
@@ -63,17 +55,10 @@ pub trait Backend: Send + Sync + 'static {
     fn poll(&self, timeout: Duration) -> impl Future<Output = BTreeMap<NodeId, ReplicaStats>> + Send;
 
     /// Kills replica `id` now; it restarts `restart_after` later, or when asked.
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ConsensusError>;
+    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError>;
 
     /// Restarts replica `id` (every replica that is down, for `None`).
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ConsensusError>;
-
-    /// Replaces the message faults in force.
-    fn set_faults(&self, faults: FaultConfig) -> impl Future<Output = Result<(), ConsensusError>> + Send;
-
-    /// After the run: restart what is down, clear faults, [`settle`], stop every replica
-    /// cleanly, read the logs.
-    fn finish(&self) -> Result<Finished, ConsensusError>;
+    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError>;
 }
 
 /// Whether the replicas hold one log: one leader with nothing in flight, and every replica
@@ -170,175 +155,122 @@ pub fn check_history(recorded: &Recorded, budget: Duration) -> (Linearizability,
     (lin, report)
 }
 
-/// The consensus family's system under test.
-pub struct ConsensusSystem<B: Backend> {
-    backend: Arc<B>,
-    workload: Workload,
+/// Paxos as the shared [`ProtocolSystem`] runs it: the clients' history (for the
+/// linearizability checker) and what the failover events saw.
+pub struct Paxos<B> {
     history: Arc<History>,
     failover: Arc<Failover>,
-    faults: FaultState,
-    leader_kills: AtomicU64,
+    backend: PhantomData<fn() -> B>,
 }
 
-impl<B: Backend> ConsensusSystem<B> {
-    /// A system over `backend` for `workload`.
-    pub fn new(backend: B, workload: &Workload) -> Self {
-        let params = *backend.params();
-        ConsensusSystem {
-            history: History::new(params.history_ops as usize, workload.shape.workers()),
-            backend: Arc::new(backend),
-            workload: workload.clone(),
-            failover: Arc::default(),
-            faults: FaultState::default(),
-            leader_kills: AtomicU64::new(0),
+/// The consensus family's system under test.
+pub type ConsensusSystem<B> = ProtocolSystem<Paxos<B>>;
+
+/// The replica leading now, looking for up to [`FIND_LEADER_TIMEOUT`].
+async fn leader(backend: &impl ConsensusBackend) -> Result<(NodeId, Ballot), ProtocolError> {
+    let deadline = tokio::time::Instant::now() + FIND_LEADER_TIMEOUT;
+    loop {
+        if let Some(found) = leader_of(&backend.poll(Duration::from_millis(200)).await) {
+            return Ok(found);
         }
-    }
-
-    fn params(&self) -> &ConsensusParams {
-        self.backend.params()
-    }
-
-    /// The replica leading now, looking for up to [`FIND_LEADER_TIMEOUT`].
-    async fn leader(&self) -> Result<(NodeId, Ballot), ConsensusError> {
-        let deadline = tokio::time::Instant::now() + FIND_LEADER_TIMEOUT;
-        loop {
-            if let Some(found) = leader_of(&self.backend.poll(Duration::from_millis(200)).await) {
-                return Ok(found);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return Err(ConsensusError::Cluster(format!("no replica led within {FIND_LEADER_TIMEOUT:?}")));
-            }
-            tokio::time::sleep(SETTLE_POLL).await;
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ProtocolError::Cluster(format!("no replica led within {FIND_LEADER_TIMEOUT:?}")));
         }
-    }
-
-    fn replica(&self, node: u32) -> Result<NodeId, ConsensusError> {
-        let replicas = self.params().replicas;
-        if node < replicas {
-            Ok(node)
-        } else {
-            Err(ConsensusError::Cluster(format!("there is no replica {node} (the run has {replicas})")))
-        }
-    }
-
-    /// Applies a message-fault event (`isolate`: the replica a partition cuts off).
-    async fn change_faults(&self, action: &EventAction, isolate: Option<NodeId>) -> Result<(), ConsensusError> {
-        let change = FaultChange::of(action, isolate).expect("a message-fault event");
-        let backend = Arc::clone(&self.backend);
-        self.faults.change(change, move |config| set_faults(Arc::clone(&backend), config)).await
-    }
-
-    /// Applies `action`; what was done, for the event's row.
-    async fn apply(&self, action: EventAction) -> Result<String, ConsensusError> {
-        match action {
-            EventAction::KillLeader { restart_after } => {
-                let (id, ballot) = self.leader().await?;
-                self.failover.killed(ballot);
-                self.backend.kill(id, restart_after)?;
-                self.leader_kills.fetch_add(1, Ordering::Relaxed);
-                Ok(format!("killed replica {id}, the leader (ballot {ballot})"))
-            }
-            EventAction::KillFollower { node, restart_after } => {
-                let id = match node {
-                    Some(node) => self.replica(node)?,
-                    None => self.follower().await?,
-                };
-                self.backend.kill(id, restart_after)?;
-                Ok(format!("killed replica {id}"))
-            }
-            EventAction::PartitionLeader { .. } => {
-                let (id, ballot) = self.leader().await?;
-                self.change_faults(&action, Some(id)).await?;
-                Ok(format!("cut off replica {id}, the leader (ballot {ballot})"))
-            }
-            EventAction::Restart { node } => {
-                let id = node.map(|n| self.replica(n)).transpose()?;
-                self.backend.restart(id)?;
-                Ok(id.map_or("restarting every replica that is down".into(), |id| format!("restarting replica {id}")))
-            }
-            EventAction::Partition { node, .. } => {
-                let id = self.replica(node)?;
-                self.change_faults(&action, Some(id)).await?;
-                Ok(format!("cut off replica {id}"))
-            }
-            EventAction::MessageLoss { .. } | EventAction::MessageDelay { .. } | EventAction::Heal => {
-                self.change_faults(&action, None).await?;
-                Ok(String::new())
-            }
-            other @ (EventAction::AddNode { .. }
-            | EventAction::RemoveNode { .. }
-            | EventAction::RemoveLast
-            | EventAction::PauseHolder { .. }
-            | EventAction::KillHolder
-            | EventAction::RestartServer { .. }
-            | EventAction::KillServer { .. }
-            | EventAction::CrashCoordinator { .. }
-            | EventAction::CrashParticipant { .. }
-            | EventAction::SlowNode { .. }
-            | EventAction::RestoreNode { .. }
-            | EventAction::KillNode { .. }
-            | EventAction::FailNode { .. }
-            | EventAction::FlapNode { .. }) => Err(ConsensusError::Unsupported(other.label())),
-        }
-    }
-
-    /// The first replica that answers and does not lead.
-    async fn follower(&self) -> Result<NodeId, ConsensusError> {
-        let stats = self.backend.poll(Duration::from_millis(200)).await;
-        let leader = leader_of(&stats).map(|(id, _)| id);
-        stats
-            .keys()
-            .copied()
-            .find(|id| Some(*id) != leader)
-            .ok_or_else(|| ConsensusError::Cluster("no follower answered".into()))
+        tokio::time::sleep(SETTLE_POLL).await;
     }
 }
 
-async fn set_faults<B: Backend>(backend: Arc<B>, config: FaultConfig) -> Result<(), ConsensusError> {
-    backend.set_faults(config).await
+/// The first replica that answers and does not lead.
+async fn follower(backend: &impl ConsensusBackend) -> Result<NodeId, ProtocolError> {
+    let stats = backend.poll(Duration::from_millis(200)).await;
+    let leader = leader_of(&stats).map(|(id, _)| id);
+    stats
+        .keys()
+        .copied()
+        .find(|id| Some(*id) != leader)
+        .ok_or_else(|| ProtocolError::Cluster("no follower answered".into()))
 }
 
-impl<B: Backend> System for ConsensusSystem<B> {
+fn replica(params: &ConsensusParams, node: u32) -> Result<NodeId, ProtocolError> {
+    let replicas = params.replicas;
+    if node < replicas {
+        Ok(node)
+    } else {
+        Err(ProtocolError::Cluster(format!("there is no replica {node} (the run has {replicas})")))
+    }
+}
+
+impl<B: ConsensusBackend> Protocol for Paxos<B> {
+    type Backend = B;
     type Worker = ConsensusWorker<B::Endpoint>;
+    type Action = ConsensusAction;
 
-    fn worker(&self, index: u32) -> Self::Worker {
-        let params = self.params();
+    fn new(backend: &B, workload: &Workload) -> Self {
+        Paxos {
+            history: History::new(backend.params().history_ops as usize, workload.shape.workers()),
+            failover: Arc::default(),
+            backend: PhantomData,
+        }
+    }
+
+    fn worker(&self, run: &Run<B>, index: u32) -> Self::Worker {
+        let params = run.params();
         let config = ClientConfig {
             replicas: params.replicas,
-            value_size: self.workload.value_size_bytes as usize,
+            value_size: run.workload.value_size_bytes as usize,
             attempt_timeout: params.attempt_timeout(),
             client_timeout: params.client_timeout,
         };
-        let endpoint = self.backend.client(index);
+        let endpoint = run.backend.client(index);
         ConsensusWorker::new(endpoint, config, index, self.history.recorder(), Arc::clone(&self.failover))
     }
 
-    async fn apply_event(&self, event: &Event) -> EventReport {
-        match self.apply(event.action).await {
-            Ok(message) => {
-                EventReport { status: EventStatus::Ok, message: (!message.is_empty()).then_some(message), resize: None }
+    fn own(action: EventAction) -> Option<ConsensusAction> {
+        if let EventAction::Consensus(action) = action { Some(action) } else { None }
+    }
+
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+        let id = replica(run.params(), node)?;
+        Ok((id, format!("cut off replica {id}")))
+    }
+
+    async fn apply(&self, run: &Run<B>, action: ConsensusAction) -> Result<String, ProtocolError> {
+        let backend = &*run.backend;
+        match action {
+            ConsensusAction::KillLeader { restart_after } => {
+                let (id, ballot) = leader(backend).await?;
+                self.failover.killed(ballot);
+                backend.kill(id, restart_after)?;
+                Ok(format!("killed replica {id}, the leader (ballot {ballot})"))
             }
-            Err(error @ ConsensusError::Unsupported(_)) => EventReport::unsupported(error.to_string()),
-            Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
+            ConsensusAction::KillFollower { node, restart_after } => {
+                let id = match node {
+                    Some(node) => replica(run.params(), node)?,
+                    None => follower(backend).await?,
+                };
+                backend.kill(id, restart_after)?;
+                Ok(format!("killed replica {id}"))
+            }
+            ConsensusAction::PartitionLeader { duration } => {
+                let (id, ballot) = leader(backend).await?;
+                run.change_faults(FaultChange::isolate(id, duration)).await?;
+                Ok(format!("cut off replica {id}, the leader (ballot {ballot})"))
+            }
+            ConsensusAction::Restart { node } => {
+                let id = node.map(|n| replica(run.params(), n)).transpose()?;
+                backend.restart(id)?;
+                Ok(id.map_or("restarting every replica that is down".into(), |id| format!("restarting replica {id}")))
+            }
         }
     }
 
-    fn metrics(&self) -> FamilyMetrics {
-        let finished = match self.backend.finish() {
-            Ok(finished) => finished,
-            Err(error) => {
-                return FamilyMetrics {
-                    notes: vec![format!("cannot check the run: {error}")],
-                    ..FamilyMetrics::default()
-                };
-            }
-        };
-        let agreement = check::agreement(&finished.records).unwrap_or_else(|error| AgreementReport {
+    fn metrics(&self, run: &Run<B>, finished: Finished) -> FamilyMetrics {
+        let agreement = check::agreement(&finished.logs).unwrap_or_else(|error| AgreementReport {
             violations: 1,
             described: vec![format!("cannot read a replica's log: {error}")],
             ..AgreementReport::default()
         });
-        let (lin, lin_report) = check_history(&self.history.finish(), self.params().check_timeout);
+        let (lin, lin_report) = check_history(&self.history.finish(), run.params().check_timeout);
         let mut metrics = replica_metrics(&finished, &agreement);
         metrics.unavailable = self.failover.windows();
         metrics.linearizability = Some(lin);
@@ -362,10 +294,10 @@ impl<B: Backend> System for ConsensusSystem<B> {
 /// The protocol's figures from the replicas' counters and the agreement checker.
 fn replica_metrics(finished: &Finished, agreement: &AgreementReport) -> ConsensusMetrics {
     let mut total = CounterValues::default();
-    for counters in finished.counters.values() {
+    for counters in finished.stats.values() {
         total.merge(counters);
     }
-    let commands = finished.counters.values().map(|c| c.commands_applied).max().unwrap_or(0);
+    let commands = finished.stats.values().map(|c| c.commands_applied).max().unwrap_or(0);
     let per_command = |count: u64| (commands > 0).then(|| count as f64 / commands as f64);
     ConsensusMetrics {
         commands: Some(commands),
@@ -374,8 +306,8 @@ fn replica_metrics(finished: &Finished, agreement: &AgreementReport) -> Consensu
             .then(|| total.commands_proposed as f64 / total.slots_proposed as f64),
         batch_size_max: Some(total.batch_max),
         // Each command's request comes from a client, which no replica counts.
-        messages_per_command: per_command(total.messages_sent + commands),
-        log_syncs_per_command: per_command(total.syncs),
+        messages_per_command: per_command(total.runtime.messages_sent + commands),
+        log_syncs_per_command: per_command(total.runtime.syncs),
         leader_changes: Some(total.elections_won.saturating_sub(1)),
         unavailable: Vec::new(),
         catchups: Some(total.catchups),

@@ -13,6 +13,7 @@ use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use workloads::events::HashingAction;
 use workloads::{Event, EventAction};
 
 /// The hashes of keys `0..keys`: the key set over which balance and movement are measured.
@@ -68,7 +69,7 @@ impl<P: Placement> HashingSystem<P> {
 
     /// Applies a resize and measures it, synchronously (the networked version runs this on a
     /// blocking thread: it goes over the whole key set).
-    pub fn apply(&self, action: EventAction) -> EventReport {
+    pub fn apply(&self, action: HashingAction) -> EventReport {
         match self.resize(action) {
             Ok(report) => EventReport { status: EventStatus::Ok, message: None, resize: Some(report) },
             Err(HashingError::Unsupported(message)) => EventReport::unsupported(message),
@@ -81,12 +82,12 @@ impl<P: Placement> HashingSystem<P> {
         self.shared.current.load_full()
     }
 
-    fn resize(&self, action: EventAction) -> Result<ResizeReport, HashingError> {
+    fn resize(&self, action: HashingAction) -> Result<ResizeReport, HashingError> {
         let mut control = self.control.lock().expect("the controller never panics while holding the lock");
         let mut next = control.placement.clone();
         let nodes_before = next.nodes().len() as u32;
         let (change, ideal) = match action {
-            EventAction::AddNode { node } => {
+            HashingAction::AddNode { node } => {
                 let id = node.map_or_else(|| next.nodes().next_free_id(), NodeId);
                 if control.not_removed.remove(&id) {
                     return Err(HashingError::Unsupported(format!(
@@ -97,22 +98,16 @@ impl<P: Placement> HashingSystem<P> {
                 next.add_node(Node { id, weight: 1.0 })?;
                 (Change::Added(id), 1.0 / next.nodes().total_weight())
             }
-            EventAction::RemoveNode { node } => match remove(&mut next, NodeId(node)) {
+            HashingAction::RemoveNode { node } => match remove(&mut next, NodeId(node)) {
                 Err(HashingError::Unsupported(message)) => {
                     control.not_removed.insert(NodeId(node));
                     return Err(HashingError::Unsupported(message));
                 }
                 other => other?,
             },
-            EventAction::RemoveLast => {
+            HashingAction::RemoveLast => {
                 let last = next.nodes().last().ok_or(HashingError::EmptyCluster)?;
                 remove(&mut next, last)?
-            }
-            fault => {
-                return Err(HashingError::Unsupported(format!(
-                    "the hashing family has no `{}` (it has no messages or processes)",
-                    fault.label()
-                )));
             }
         };
         let owners = analysis::owners(&next, &control.key_hashes);
@@ -183,7 +178,13 @@ impl<P: Placement> System for HashingSystem<P> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        self.apply(event.action)
+        match event.action {
+            EventAction::Hashing(action) => self.apply(action),
+            fault => EventReport::unsupported(format!(
+                "the hashing family has no `{}` (it has no messages or processes)",
+                fault.label()
+            )),
+        }
     }
 
     fn metrics(&self) -> FamilyMetrics {

@@ -30,6 +30,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
+use workloads::events::LocksAction;
 use workloads::rng::{Stream, stream_rng};
 use workloads::{Event, EventAction, WorkloadRng};
 
@@ -186,9 +187,11 @@ impl<S: LockService> System for LockSystem<S> {
 
     async fn apply_event(&self, event: &Event) -> EventReport {
         match event.action {
-            EventAction::PauseHolder { duration } => self.holder_fault(Fault::Pause(duration), "pause-holder").await,
-            EventAction::KillHolder => self.holder_fault(Fault::Kill, "kill-holder").await,
-            EventAction::RestartServer { node } => self.restart_server(node).await,
+            EventAction::Locks(LocksAction::PauseHolder { duration }) => {
+                self.holder_fault(Fault::Pause(duration), "pause-holder").await
+            }
+            EventAction::Locks(LocksAction::KillHolder) => self.holder_fault(Fault::Kill, "kill-holder").await,
+            EventAction::Fault(workloads::Fault::RestartServer { node }) => self.restart_server(node).await,
             other => EventReport::unsupported(format!("the locks family does not do `{}`", other.label())),
         }
     }

@@ -64,14 +64,21 @@ pub trait Role: Send + Sync + 'static {
     /// The node's id.
     fn id(&self) -> NodeId;
 
-    /// Rebuilds the node from its log's `records` and runs it over `wiring` until it stops;
-    /// its protocol counters go to `counters`.
+    /// Rebuilds the node from its log's records and runs it until it stops.
     fn run<E: Endpoint<Self::Msg>, L: Log>(
         &self,
-        records: &[Vec<u8>],
-        wiring: Wiring<E, L>,
-        counters: Arc<Self::Counters>,
+        start: Incarnation<'_, E, L, Self::Counters>,
     ) -> impl Future<Output = Result<Stopped, Self::Error>> + Send;
+}
+
+/// What one incarnation of a node starts from.
+pub struct Incarnation<'a, E, L, C> {
+    /// Its log's records, to rebuild its state from.
+    pub records: &'a [Vec<u8>],
+    /// Its endpoint, log, clock epoch, runtime counters and control channel.
+    pub wiring: Wiring<E, L>,
+    /// Its protocol counters, kept across incarnations.
+    pub counters: Arc<C>,
 }
 
 /// One node across its incarnations.
@@ -321,7 +328,8 @@ async fn run_incarnation<R: Role>(
 ) -> Result<Stopped, String> {
     let (log, records) = slot.storage.open().map_err(|e| e.to_string())?;
     let wiring = Wiring { endpoint, log, epoch, counters: Arc::clone(&slot.runtime), control };
-    slot.role.run(&records, wiring, Arc::clone(&slot.protocol)).await.map_err(|e| e.to_string())
+    let start = Incarnation { records: &records, wiring, counters: Arc::clone(&slot.protocol) };
+    slot.role.run(start).await.map_err(|e| e.to_string())
 }
 
 /// Asks each of `ids` a question over `endpoint` and collects the answers `answer` picks out

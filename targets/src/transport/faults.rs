@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use workloads::EventAction;
+use workloads::Fault;
 
 /// The faults in force.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -106,19 +106,19 @@ pub struct FaultChange {
 }
 
 impl FaultChange {
-    /// The change a message-fault event makes — `message-loss`, `message-delay`, `heal`, and
-    /// a partition that cuts `isolate` off (`partition`, and any family event that isolates
-    /// a node) for `duration` — or `None` for other events.
-    pub fn of(action: &EventAction, isolate: Option<NodeId>) -> Option<FaultChange> {
+    /// The change a shared message fault makes — `message-loss`, `message-delay`, `heal`, and
+    /// a `partition` that cuts `isolate` off — or `None` for a fault that is not a message
+    /// fault (a server's).
+    pub fn of(fault: &Fault, isolate: Option<NodeId>) -> Option<FaultChange> {
         let change = |apply: Box<dyn FnOnce(&mut FaultConfig) + Send>,
                       undo: Box<dyn FnOnce(&mut FaultConfig) + Send>,
                       duration| { Some(FaultChange { apply, undo, duration }) };
-        match *action {
-            EventAction::MessageLoss { loss_ppm, duration } => {
+        match *fault {
+            Fault::MessageLoss { loss_ppm, duration } => {
                 let loss = f64::from(loss_ppm) / 1e6;
                 change(Box::new(move |f| f.loss = loss), Box::new(|f| f.loss = 0.0), duration)
             }
-            EventAction::MessageDelay { delay, jitter, duration } => change(
+            Fault::MessageDelay { delay, jitter, duration } => change(
                 Box::new(move |f| {
                     f.delay = delay;
                     f.jitter = jitter;
@@ -129,16 +129,19 @@ impl FaultChange {
                 }),
                 duration,
             ),
-            EventAction::Heal => change(Box::new(|f| *f = FaultConfig::default()), Box::new(|_| {}), None),
-            EventAction::Partition { duration, .. } | EventAction::PartitionLeader { duration } => {
-                let id = isolate?;
-                change(
-                    Box::new(move |f| f.isolated.push(id)),
-                    Box::new(move |f| f.isolated.retain(|n| *n != id)),
-                    duration,
-                )
-            }
-            _ => None,
+            Fault::Heal => change(Box::new(|f| *f = FaultConfig::default()), Box::new(|_| {}), None),
+            Fault::Partition { duration, .. } => Some(FaultChange::isolate(isolate?, duration)),
+            Fault::RestartServer { .. } | Fault::KillServer { .. } => None,
+        }
+    }
+
+    /// Cuts node `id` off from every other node for `duration` (to the end of the run, or a
+    /// `heal`, for `None`): a `partition`, and any family action that isolates a node.
+    pub fn isolate(id: NodeId, duration: Option<Duration>) -> FaultChange {
+        FaultChange {
+            apply: Box::new(move |f| f.isolated.push(id)),
+            undo: Box::new(move |f| f.isolated.retain(|n| *n != id)),
+            duration,
         }
     }
 }

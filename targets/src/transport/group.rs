@@ -11,7 +11,7 @@
 //!
 //! [`serve`] is the other side: what such a process runs (`stratbench serve ROLE`).
 
-use super::cluster::{CONTROL_CLIENT, ClusterThread, Role};
+use super::cluster::{CONTROL_CLIENT, ClusterThread, Incarnation, Role};
 use super::log::FileLog;
 use super::node::Message;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
@@ -317,6 +317,7 @@ pub fn serve<R: Role>(
         let (_keep_open, control) = tokio::sync::mpsc::unbounded_channel::<Control>();
         let counters = Arc::new(NodeCounters::default());
         let wiring = Wiring { endpoint, log, epoch: tokio::time::Instant::now(), counters, control };
-        role.run(&records, wiring, Arc::default()).await.map_err(|e| TransportError::Process(e.to_string()))
+        let start = Incarnation { records: &records, wiring, counters: Arc::default() };
+        role.run(start).await.map_err(|e| TransportError::Process(e.to_string()))
     })
 }

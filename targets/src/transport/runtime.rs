@@ -64,9 +64,34 @@ pub struct NodeCounters {
 }
 
 impl NodeCounters {
-    /// A snapshot: (messages sent, records, forced records, syncs).
-    pub fn snapshot(&self) -> [u64; 4] {
-        [&self.messages_sent, &self.records, &self.forced_records, &self.syncs].map(|c| c.load(Ordering::Relaxed))
+    /// A snapshot.
+    pub fn snapshot(&self) -> RuntimeStats {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        RuntimeStats {
+            messages_sent: load(&self.messages_sent),
+            records: load(&self.records),
+            forced_records: load(&self.forced_records),
+            syncs: load(&self.syncs),
+        }
+    }
+}
+
+/// A snapshot of [`NodeCounters`], as nodes of every protocol report it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuntimeStats {
+    pub messages_sent: u64,
+    pub records: u64,
+    pub forced_records: u64,
+    pub syncs: u64,
+}
+
+impl RuntimeStats {
+    /// Adds `other`.
+    pub fn merge(&mut self, other: &RuntimeStats) {
+        self.messages_sent += other.messages_sent;
+        self.records += other.records;
+        self.forced_records += other.forced_records;
+        self.syncs += other.syncs;
     }
 }
 

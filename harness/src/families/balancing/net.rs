@@ -49,6 +49,7 @@ use targets::process::READY_TIMEOUT;
 use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
 use targets::transport::process::spawn_node;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use workloads::events::BalancingAction;
 use workloads::{Event, EventAction};
 
 /// How long a control request to a backend may take.
@@ -316,37 +317,38 @@ struct NetSystem {
 
 impl NetSystem {
     async fn apply(&self, action: EventAction) -> Result<(), String> {
-        let node = action.fault_node().ok_or_else(|| {
-            format!(
+        let EventAction::Balancing(action) = action else {
+            return Err(format!(
                 "`{}`: the backend set is fixed; use slow-node, fail-node, flap-node, restore-node or kill-node",
                 action.label()
-            )
-        })?;
+            ));
+        };
+        let node = action.node();
         self.applied(action, node, self.apply_to(action, node).await)
     }
 
     /// Notes a fault that was applied, at the wall-clock time it took effect.
-    fn applied(&self, action: EventAction, node: u32, result: Result<(), String>) -> Result<(), String> {
+    fn applied(&self, action: BalancingAction, node: u32, result: Result<(), String>) -> Result<(), String> {
         if result.is_ok() {
             let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
-            let restore = matches!(action, EventAction::RestoreNode { .. });
+            let restore = matches!(action, BalancingAction::RestoreNode { .. });
             self.marks.lock().unwrap_or_else(|p| p.into_inner()).push(FaultMark { at, node, restore });
         }
         result
     }
 
-    async fn apply_to(&self, action: EventAction, node: u32) -> Result<(), String> {
+    async fn apply_to(&self, action: BalancingAction, node: u32) -> Result<(), String> {
         let (address, killed, command) = {
             let servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
             let backend = servers.backends.get(node as usize).ok_or_else(|| format!("there is no backend {node}"))?;
             (backend.address, backend.process.is_none(), backend.command.clone())
         };
         match action {
-            EventAction::KillNode { .. } => {
+            BalancingAction::KillNode { .. } => {
                 let process = self.backend(node, |b| b.process.take());
                 process.map(|mut p| p.kill()).ok_or_else(|| format!("backend {node} is already down"))
             }
-            EventAction::RestoreNode { .. } if killed => {
+            BalancingAction::RestoreNode { .. } if killed => {
                 let listen = address.to_string();
                 let (process, _) = tokio::task::spawn_blocking(move || command.spawn(&listen))
                     .await
@@ -355,15 +357,14 @@ impl NetSystem {
                 self.backend(node, |b| b.process = Some(process));
                 Ok(())
             }
-            EventAction::RestoreNode { .. } => control(address, "restore").await,
-            EventAction::SlowNode { factor, .. } => control(address, &format!("slow/{}", factor.get())).await,
-            EventAction::FailNode { error_ppm, .. } => {
+            BalancingAction::RestoreNode { .. } => control(address, "restore").await,
+            BalancingAction::SlowNode { factor, .. } => control(address, &format!("slow/{}", factor.get())).await,
+            BalancingAction::FailNode { error_ppm, .. } => {
                 control(address, &format!("fail/{}", f64::from(error_ppm) / 1e6)).await
             }
-            EventAction::FlapNode { period, .. } => {
+            BalancingAction::FlapNode { period, .. } => {
                 control(address, &format!("flap/{}", period.as_secs_f64() * 1000.0)).await
             }
-            other => Err(format!("`{}` does not apply to a backend", other.label())),
         }
     }
 

@@ -25,7 +25,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use workloads::{Event, EventAction};
+use workloads::events::HashingAction;
+use workloads::{Event, EventAction, Fault};
 
 /// Keys per pipeline when loading and verifying.
 const PIPELINE_KEYS: usize = 1000;
@@ -199,15 +200,15 @@ impl<P: Placement> NetSystem<P> {
             .unwrap_or_else(|e| Err(format!("the server task failed: {e}")))
     }
 
-    async fn resize(&self, event: &Event) -> EventReport {
+    async fn resize(&self, action: HashingAction) -> EventReport {
         let before = self.model.placement();
-        if let EventAction::AddNode { node } = event.action {
+        if let HashingAction::AddNode { node } = action {
             let id = node.map_or_else(|| before.nodes().next_free_id(), NodeId);
             if let Err(message) = self.with_pool(move |pool| pool.ensure(id)).await {
                 return EventReport { status: EventStatus::Error, message: Some(message), resize: None };
             }
         }
-        let (model, action) = (Arc::clone(&self.model), event.action);
+        let model = Arc::clone(&self.model);
         let predicted = match tokio::task::spawn_blocking(move || model.apply(action)).await {
             Ok(predicted) => predicted,
             Err(error) => {
@@ -457,11 +458,9 @@ impl<P: Placement> System for NetSystem<P> {
 
     async fn apply_event(&self, event: &Event) -> EventReport {
         match event.action {
-            EventAction::AddNode { .. } | EventAction::RemoveNode { .. } | EventAction::RemoveLast => {
-                self.resize(event).await
-            }
-            EventAction::KillServer { node, restart_after } => self.kill(node, restart_after).await,
-            EventAction::RestartServer { node } => self.kill(node, Some(Duration::ZERO)).await,
+            EventAction::Hashing(action) => self.resize(action).await,
+            EventAction::Fault(Fault::KillServer { node, restart_after }) => self.kill(node, restart_after).await,
+            EventAction::Fault(Fault::RestartServer { node }) => self.kill(node, Some(Duration::ZERO)).await,
             other => EventReport::unsupported(format!("networked hashing does not do `{}`", other.label())),
         }
     }
