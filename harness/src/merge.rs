@@ -22,9 +22,10 @@
 //! out would report a share of the load as all of it.
 
 use crate::cli::MergeArgs;
-use crate::commands::{Outcome, print_results_dir};
+use crate::error::Outcome;
 use crate::error::bad_input;
 use crate::output::format::{OutputFormat, csv_of, json_of, text_table};
+use crate::output::outdir::print_results_dir;
 use crate::output::rows::{HISTOGRAM_COLUMNS, PHASE_COLUMNS, RunKey, SummaryRow, TimeseriesRow, cells_of};
 use crate::output::{hlog_header, write_hlog_interval};
 use crate::recorder::{ErrorCounts, FlushedInterval, Histograms, Phase, Slot, Timing};

@@ -13,8 +13,7 @@
 
 use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::Arc;

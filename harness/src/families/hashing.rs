@@ -15,8 +15,7 @@
 
 use super::{StrategyInfo, measure, timing_for};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use crate::rundir::{IntervalLog, add};
 use indicatif::ProgressBar;
 use std::sync::Arc;

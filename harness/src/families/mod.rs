@@ -15,9 +15,8 @@ pub mod noop;
 use crate::driver;
 use crate::driver::clock::{Clock, RealClock};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
 use crate::recorder::Timing;
+use crate::run::{Family, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,66 +33,9 @@ pub struct StrategyInfo {
     pub modes: &'static [Mode],
 }
 
-/// A family of strategies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Family {
-    Hashing,
-    Locks,
-    Commit,
-    Consensus,
-    Balancing,
-    Noop,
-}
-
+/// What each family does: the one place that dispatches on the family (its identity, name
+/// and description, is [`Family`]'s in [`crate::run`]).
 impl Family {
-    /// Every family.
-    pub const ALL: [Family; 6] =
-        [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Consensus, Family::Noop];
-
-    /// The family's name in files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Hashing => "hashing",
-            Family::Locks => "locks",
-            Family::Commit => "commit",
-            Family::Consensus => "consensus",
-            Family::Balancing => "balancing",
-            Family::Noop => "noop",
-        }
-    }
-
-    /// One line on what the family measures.
-    pub fn about(self) -> &'static str {
-        match self {
-            Family::Hashing => {
-                "partitioning: which node owns a key; lookup cost, balance, key movement on resize; sharding over Redis \
-                 with live migration"
-            }
-            Family::Locks => {
-                "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
-            }
-            Family::Commit => {
-                "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
-            }
-            Family::Consensus => {
-                "replicated key-value store (Multi-Paxos, Paxos, etcd): commits/s, latency, failover; agreement and \
-                 linearizability"
-            }
-            Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
-            Family::Noop => "a target that does nothing: the driver's own ceiling",
-        }
-    }
-
-    /// Looks a family up by name.
-    pub fn from_name(name: &str) -> Option<Family> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Every family name, for messages.
-    pub fn names() -> String {
-        Self::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-    }
-
     /// The family's strategies.
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {

@@ -4,8 +4,7 @@
 
 use super::{StrategyInfo, measure, timing_for};
 use crate::output::Session;
-use crate::output::rows::RunRecord;
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec};
 use indicatif::ProgressBar;
 use targets::noop::NoopSystem;
 use workloads::Workload;

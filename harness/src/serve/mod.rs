@@ -15,7 +15,7 @@ pub mod http;
 pub mod replica;
 
 use crate::cli::{ServeArgs, ServeRole};
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::error::bad_input;
 use std::io::Read as _;
 use std::net::SocketAddr;
