@@ -24,10 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
-        Command::LockClient(args) => {
-            crate::families::locks::serve_client(&args)?;
-            Ok(Outcome::Ok)
-        }
+        Command::LockClient(args) => crate::serve::lock_client::serve(&args),
         Command::Serve(args) => crate::serve::serve(&args),
         Command::Supervise(args) => {
             let user = args.uid.zip(args.gid);

@@ -11,27 +11,20 @@
 //! number still present is reported.
 //!
 //! With `client_process = true`, each client runs in its own process (`stratbench lock-client`,
-//! hidden), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
+//! hidden, in [`crate::serve::lock_client`]), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
 //! heartbeats and etcd keep-alives included — and `kill-holder` kills a real process.
 
 use super::{StrategyInfo, measure};
-use crate::cli::LockClientArgs;
-use crate::error::bad_input;
 use crate::output::Session;
 use crate::recorder::Timing;
 use crate::run::{GivenServers, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use targets::locks::etcd::EtcdService;
-use targets::locks::lease::LeaseService;
 use targets::locks::params::{MAX_LOCKS, ParamError};
 use targets::locks::process::{ChildCommand, ProcessService};
-use targets::locks::redis::RedisService;
-use targets::locks::redlock::RedlockService;
 use targets::locks::system::{LockSystem, RestartHook};
-use targets::locks::zookeeper::ZooKeeperService;
-use targets::locks::{LockParams, LockService, run_namespace};
+use targets::locks::{BuildService, LockParams, LockService, ServiceVisitor, Strategy, run_namespace};
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -45,31 +38,10 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// stopped the servers already.
 const INTERRUPTED_CLEANUP_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// The strategies and their versions.
+/// The strategies and their versions: `lease` in-process, the others networked.
 pub fn strategies() -> Vec<StrategyInfo> {
-    vec![
-        StrategyInfo {
-            name: "lease",
-            about: "in-process lock table with TTL leases and fencing tokens (reference)",
-            modes: &[Mode::Inproc],
-        },
-        StrategyInfo {
-            name: "redis",
-            about: "one redis-server: SET NX PX + INCR token in Lua; Lua compare-and-delete release",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo {
-            name: "redlock",
-            about: "Redlock over 3 or 5 redis-server masters (quorum, validity time, random retry)",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo {
-            name: "zookeeper",
-            about: "ZooKeeper lock recipe (Curator-compatible ephemeral sequential znodes)",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo { name: "etcd", about: "etcd lock service on a kept-alive lease", modes: &[Mode::Net] },
-    ]
+    let modes = |s: Strategy| if s.networked() { &[Mode::Net][..] } else { &[Mode::Inproc][..] };
+    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: modes(*s) }).collect()
 }
 
 /// Checks `[params]`, the number of lock names and the timing.
@@ -102,44 +74,19 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         let message = "`client_process` applies to the networked strategies; `lease` is in-process".to_string();
         return RunRecord::failed(spec, RunStatus::Unsupported, message);
     }
-    let mut servers = match Servers::prepare(&spec.strategy, &spec.servers, &params) {
+    let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
+    let mut servers = match Servers::prepare(strategy, &spec.servers, &params) {
         Ok(servers) => servers,
         Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
     };
     let namespace = run_namespace();
     let child = params.client_process.then(|| child_command(spec, &servers.urls, &namespace));
-    let visitor = Measure { spec, session, progress, restart: servers.restart.take(), child, params: params.clone() };
-    let record = with_service(&spec.strategy, &servers.urls, &namespace, &params, visitor);
+    let restart = servers.restart.take();
+    let visitor =
+        Measure { spec, session, progress, restart, child, params, urls: &servers.urls, namespace: &namespace };
+    let record = strategy.visit(visitor);
     drop(servers);
     record
-}
-
-/// Does something with a strategy's service, whatever its type (static dispatch).
-trait ServiceVisitor {
-    type Output;
-    fn visit<S: LockService>(self, service: S) -> Self::Output;
-    /// The strategy is not in this build.
-    fn unavailable(self, message: String) -> Self::Output;
-}
-
-/// Builds `strategy`'s service on the servers at `urls` (none for `lease`; one for `redis`;
-/// every master for `redlock`; the ensemble for `zookeeper`; the members for `etcd`).
-fn with_service<V: ServiceVisitor>(
-    strategy: &str,
-    urls: &[String],
-    namespace: &str,
-    params: &LockParams,
-    visitor: V,
-) -> V::Output {
-    let first = || urls.first().cloned().unwrap_or_default();
-    match strategy {
-        "lease" => visitor.visit(LeaseService::new(params.ttl)),
-        "redis" => visitor.visit(RedisService::new(&first(), namespace, params.ttl, params.retry_delay)),
-        "redlock" => visitor.visit(RedlockService::new(urls.to_vec(), namespace, params.ttl, params.retry_delay)),
-        "zookeeper" => visitor.visit(ZooKeeperService::new(&urls.join(","), namespace, params.session_timeout)),
-        "etcd" => visitor.visit(EtcdService::new(urls.to_vec(), namespace, params.etcd_ttl_s())),
-        other => visitor.unavailable(format!("unknown lock strategy `{other}`")),
-    }
 }
 
 /// The servers of one run: started here (their guards stop them when this is dropped) or given.
@@ -157,25 +104,26 @@ impl Servers {
     }
 
     /// Checks the given servers of `strategy`, or starts its own.
-    fn prepare(strategy: &str, given: &GivenServers, params: &LockParams) -> Result<Self, String> {
+    fn prepare(strategy: Strategy, given: &GivenServers, params: &LockParams) -> Result<Self, String> {
         match strategy {
-            "redis" | "redlock" => Self::redis(strategy, &given.redis, params),
-            "zookeeper" if !given.zookeeper.is_empty() => {
+            Strategy::Redis | Strategy::Redlock => Self::redis(strategy, &given.redis, params),
+            Strategy::ZooKeeper if !given.zookeeper.is_empty() => {
                 check_all("zookeeper", &given.zookeeper, servers::zookeeper::ping)?;
                 Ok(Self::given(given.zookeeper.clone()))
             }
-            "zookeeper" => {
+            Strategy::ZooKeeper => {
                 let server = ZooKeeperServer::start().map_err(|e| e.to_string())?;
                 let urls = vec![server.addr().to_string()];
                 Ok(Servers { _zookeeper: Some(server), ..Self::given(urls) })
             }
-            "etcd" => Self::etcd(&given.etcd, params),
-            _ => Ok(Self::given(Vec::new())),
+            Strategy::Etcd => Self::etcd(&given.etcd, params),
+            Strategy::Lease => Ok(Self::given(Vec::new())),
         }
     }
 
-    fn redis(strategy: &str, given: &[String], params: &LockParams) -> Result<Self, String> {
-        let masters = if strategy == "redlock" { params.masters } else { 1 };
+    fn redis(strategy: Strategy, given: &[String], params: &LockParams) -> Result<Self, String> {
+        let redlock = strategy == Strategy::Redlock;
+        let masters = if redlock { params.masters } else { 1 };
         if given.is_empty() {
             let persistence = if params.redis_fsync_always { Persistence::AppendFsyncAlways } else { Persistence::Off };
             let managed = servers::redis::start_many(masters, persistence).map_err(|e| e.to_string())?;
@@ -185,8 +133,8 @@ impl Servers {
                 ..Self::given(urls)
             });
         }
-        let used: Vec<String> = if strategy == "redlock" { given.to_vec() } else { given[..1].to_vec() };
-        if strategy == "redlock" && used.len() < 3 {
+        let used: Vec<String> = if redlock { given.to_vec() } else { given[..1].to_vec() };
+        if redlock && used.len() < 3 {
             return Err(format!("redlock needs at least 3 masters; --redis gave {}", used.len()));
         }
         check_all("redis", &used, servers::redis::ping)?;
@@ -224,20 +172,20 @@ struct Measure<'s, 'a> {
     progress: &'s ProgressBar,
     restart: Option<RestartHook>,
     child: Option<ChildCommand>,
+    /// The servers the service is built on, and the run's namespace on them.
+    urls: &'s [String],
+    namespace: &'s str,
 }
 
 impl<'a> ServiceVisitor for Measure<'_, 'a> {
     type Output = RunRecord<'a>;
 
-    fn visit<S: LockService>(mut self, service: S) -> RunRecord<'a> {
+    fn visit<S: BuildService>(mut self, _strategy: Strategy) -> RunRecord<'a> {
+        let service = S::build(self.urls, self.namespace, &self.params);
         match self.child.take() {
             Some(child) => self.measure(ProcessService::new(service, child)),
             None => self.measure(service),
         }
-    }
-
-    fn unavailable(self, message: String) -> RunRecord<'a> {
-        RunRecord::failed(self.spec, RunStatus::Error, message)
     }
 }
 
@@ -259,35 +207,6 @@ impl<'a> Measure<'_, 'a> {
             }
         }
         record
-    }
-}
-
-/// `stratbench lock-client`: one client of a strategy, answering requests on stdin (see
-/// `targets::locks::process`).
-pub fn serve_client(args: &LockClientArgs) -> anyhow::Result<()> {
-    let table = args.params.iter().cloned().collect();
-    let params = LockParams::from_table(&table).map_err(|e| bad_input(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let serve = Serve { worker: args.worker, runtime: &runtime };
-    with_service(&args.strategy, &args.servers, &args.namespace, &params, serve).map_err(|e| anyhow::anyhow!(e))
-}
-
-struct Serve<'r> {
-    worker: u32,
-    runtime: &'r tokio::runtime::Runtime,
-}
-
-impl ServiceVisitor for Serve<'_> {
-    type Output = Result<(), String>;
-
-    fn visit<S: LockService>(self, service: S) -> Result<(), String> {
-        let input = tokio::io::BufReader::new(tokio::io::stdin());
-        let serve = targets::locks::process::serve(service, self.worker, input, tokio::io::stdout());
-        self.runtime.block_on(serve).map_err(|e| e.to_string())
-    }
-
-    fn unavailable(self, message: String) -> Result<(), String> {
-        Err(message)
     }
 }
 
