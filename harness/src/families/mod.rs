@@ -12,10 +12,10 @@ pub mod hashing;
 pub mod locks;
 pub mod noop;
 
-use crate::driver;
 use crate::driver::clock::{Clock, RealClock};
+use crate::driver::{self, IntervalSink};
 use crate::output::Session;
-use crate::recorder::Timing;
+use crate::recorder::{FlushedInterval, Timing};
 use crate::run::{Family, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::Arc;
@@ -102,11 +102,43 @@ pub fn measure_on<'a, C: Clock, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
+    measure_observing::<C, S>(system, spec, timing, build_time, session, progress, &mut |_| {})
+}
+
+/// [`measure_on`], showing `observe` every interval on its way to the session (a family that
+/// needs the run's histograms after it reads them here, not back from the files).
+pub fn measure_observing<'a, C: Clock, S: System>(
+    system: Arc<S>,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+    observe: &mut (dyn FnMut(&FlushedInterval) + Send),
+) -> RunRecord<'a> {
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
+        let mut sink = Observed { sink: &mut sink, observe };
         driver::drive_with::<C, S>(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
     });
     record(spec, timing, build_time, drive, system.metrics())
+}
+
+/// A sink that shows each interval to `observe` before passing it on.
+struct Observed<'s> {
+    sink: &'s mut dyn IntervalSink,
+    observe: &'s mut (dyn FnMut(&FlushedInterval) + Send),
+}
+
+impl IntervalSink for Observed<'_> {
+    fn begin(&mut self, measure_start: std::time::SystemTime) -> anyhow::Result<()> {
+        self.sink.begin(measure_start)
+    }
+
+    fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
+        (self.observe)(interval);
+        self.sink.interval(interval)
+    }
 }
 
 /// The record of a run that the driver (or another load generator) measured.
