@@ -40,8 +40,7 @@ const INTERRUPTED_CLEANUP_TIMEOUT: Duration = Duration::from_millis(300);
 
 /// The strategies and their versions: `lease` in-process, the others networked.
 pub fn strategies() -> Vec<StrategyInfo> {
-    let modes = |s: Strategy| if s.networked() { &[Mode::Net][..] } else { &[Mode::Inproc][..] };
-    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: modes(*s) }).collect()
+    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: s.modes() }).collect()
 }
 
 /// Checks `[params]`, the number of lock names and the timing.

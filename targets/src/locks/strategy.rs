@@ -9,6 +9,7 @@ use super::redis::RedisService;
 use super::redlock::RedlockService;
 use super::zookeeper::ZooKeeperService;
 use super::{LockParams, LockService};
+use workloads::scenario::Mode;
 
 /// A strategy's service, built on the servers at `urls` (none for `lease`; one for `redis`;
 /// every master for `redlock`; the ensemble for `zookeeper`; the members for `etcd`), with the
@@ -33,9 +34,12 @@ crate::registry::strategy_registry! {
 }
 
 impl Strategy {
-    /// Whether it runs against real servers (every strategy but the in-process `lease`).
-    pub fn networked(self) -> bool {
-        self != Strategy::Lease
+    /// The versions that exist: `lease` in-process, every other strategy against real servers.
+    pub fn modes(self) -> &'static [Mode] {
+        match self {
+            Strategy::Lease => &[Mode::Inproc],
+            _ => &[Mode::Net],
+        }
     }
 }
 
@@ -79,7 +83,8 @@ mod tests {
             assert_eq!(Strategy::from_name(strategy.name()), Some(*strategy));
         }
         assert_eq!(Strategy::from_name("chubby"), None);
-        let inproc: Vec<_> = Strategy::ALL.iter().filter(|s| !s.networked()).map(|s| s.name()).collect();
+        let inproc: Vec<_> =
+            Strategy::ALL.iter().filter(|s| s.modes().contains(&Mode::Inproc)).map(|s| s.name()).collect();
         assert_eq!(inproc, ["lease"]);
     }
 }
