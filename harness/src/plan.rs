@@ -162,7 +162,7 @@ fn check_workload(workload: &Workload, family: Family) -> anyhow::Result<()> {
     if matches!(workload.shape, LoadShape::Open { .. }) && workload.batch.is_some_and(|b| b > 1) {
         return Err(at("batch", "batches apply to closed-loop runs only; an open loop times each operation".into()));
     }
-    family.check(workload).map_err(|(field, message)| at(&field, message))
+    family.check(workload).map_err(|error| at(&error.field, error.message))
 }
 
 /// `--strategy`: a filter applied to each family. A name no family knows is an error.
@@ -286,6 +286,18 @@ mod tests {
             a.params = vec![("vnodez".into(), toml::Value::Integer(3))];
         });
         assert!(message(bad_param).contains("vnodez"));
+    }
+
+    #[test]
+    fn an_unknown_parameter_names_the_params_table_in_every_family() {
+        for (family, name) in [("hashing", "vnodez"), ("locks", "ttll"), ("balancing", "retriez")] {
+            let bad = args(|a| {
+                a.family = Some(family.into());
+                a.params = vec![(name.into(), toml::Value::Integer(3))];
+            });
+            let message = format!("{:#}", plan(&bad).unwrap_err());
+            assert!(message.contains("field `params`: unknown parameter"), "{family}: {message}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! nothing (kept for inspection otherwise). Each operation is one transaction, timed by the
 //! driver; a run whose checkers find a violation fails the session with exit code 1.
 
-use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
+use super::{FieldError, StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
 use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
@@ -34,10 +34,10 @@ pub fn strategies() -> Vec<StrategyInfo> {
 }
 
 /// Checks `[params]`.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     CommitParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        CommitError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        CommitError::InvalidParam { param, message } => FieldError::param(&param, message),
+        other => FieldError::new("params", other.to_string()),
     })
 }
 

@@ -11,7 +11,7 @@
 //! nothing (kept for inspection otherwise). A run whose checkers find a violation fails the
 //! session with exit code 1.
 
-use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
+use super::{FieldError, StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
 use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
@@ -32,10 +32,10 @@ pub fn strategies() -> Vec<StrategyInfo> {
 }
 
 /// Checks `[params]`.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     ConsensusParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        ConsensusError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        ConsensusError::InvalidParam { param, message } => FieldError::param(&param, message),
+        other => FieldError::new("params", other.to_string()),
     })
 }
 

@@ -14,7 +14,7 @@
 //! memory as they go to the interval log, are then cut at the migrations into throughput and
 //! p99 before, during and after them.
 
-use super::{StrategyInfo, measure, measure_observing, timing_for};
+use super::{FieldError, RuntimeError, StrategyInfo, measure, measure_observing, timing_for};
 use crate::driver::clock::RealClock;
 use crate::output::Session;
 use crate::recorder::FlushedInterval;
@@ -63,25 +63,23 @@ pub fn strategies() -> Vec<StrategyInfo> {
 
 /// Checks `[params]` and the key and node counts (and, for the networked version, the value
 /// size and the mix).
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params)).map_err(param_error)?;
     params.node_set(workload.nodes).map_err(param_error)?;
     NetParams::from_table(&workload.params).map_err(param_error)?;
     if u64::from(workload.nodes) > MAX_NODES {
         let message = format!("the hashing family places at most {MAX_NODES} nodes, got {}", workload.nodes);
-        return Err(("nodes".into(), message));
+        return Err(FieldError::new("nodes", message));
     }
     if workload.keys > u64::from(u32::MAX) {
-        return Err((
-            "keys".into(),
-            format!("the hashing family measures at most {} keys, got {}", u32::MAX, workload.keys),
-        ));
+        let message = format!("the hashing family measures at most {} keys, got {}", u32::MAX, workload.keys);
+        return Err(FieldError::new("keys", message));
     }
     if workload.mode.includes(Mode::Net) { check_net(workload) } else { Ok(()) }
 }
 
-fn check_net(workload: &Workload) -> Result<(), (String, String)> {
-    let net = |field: &str, message: String| Err((field.to_string(), format!("networked hashing: {message}")));
+fn check_net(workload: &Workload) -> Result<(), FieldError> {
+    let net = |field: &str, message: String| Err(FieldError::new(field, format!("networked hashing: {message}")));
     if workload.keys > MAX_NET_KEYS {
         return net("keys", format!("loads at most {MAX_NET_KEYS} keys, got {}", workload.keys));
     }
@@ -98,10 +96,10 @@ fn check_net(workload: &Workload) -> Result<(), (String, String)> {
     Ok(())
 }
 
-fn param_error(error: HashingError) -> (String, String) {
+fn param_error(error: HashingError) -> FieldError {
     match error {
-        HashingError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        HashingError::InvalidParam { param, message } => FieldError::param(param, message),
+        other => FieldError::new("params", other.to_string()),
     }
 }
 
@@ -217,7 +215,7 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
         ));
         let offline = match Offline::new() {
             Ok(offline) => offline,
-            Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+            Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
         };
         let loaded = offline.block_on(system.load()).map_or(0, |(loaded, _)| loaded);
         if loaded == 0 {
@@ -280,13 +278,8 @@ fn finish<P: Placement>(
 struct Offline(tokio::runtime::Runtime);
 
 impl Offline {
-    fn new() -> Result<Self, String> {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map(Offline)
-            .map_err(|e| format!("cannot start a runtime: {e}"))
+    fn new() -> Result<Self, RuntimeError> {
+        Ok(Offline(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?))
     }
 
     fn block_on<T>(&self, future: impl Future<Output = T>) -> Option<T> {

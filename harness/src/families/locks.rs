@@ -14,7 +14,7 @@
 //! hidden, in [`crate::serve::lock_client`]), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
 //! heartbeats and etcd keep-alives included — and `kill-holder` kills a real process.
 
-use super::{StrategyInfo, measure};
+use super::{FieldError, RuntimeError, StrategyInfo, measure};
 use crate::output::Session;
 use crate::recorder::Timing;
 use crate::run::{GivenServers, RunRecord, RunSpec, RunStatus};
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use targets::locks::params::{MAX_LOCKS, ParamError};
 use targets::locks::process::{ChildCommand, ProcessService};
 use targets::locks::system::{LockSystem, RestartHook};
-use targets::locks::{BuildService, LockParams, LockService, ServiceVisitor, Strategy, run_namespace};
+use targets::locks::{BuildService, LockError, LockParams, LockService, ServiceVisitor, Strategy, run_namespace};
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -44,23 +44,16 @@ pub fn strategies() -> Vec<StrategyInfo> {
 }
 
 /// Checks `[params]`, the number of lock names and the timing.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
-    LockParams::from_table(&workload.params).map_err(param_error)?;
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
+    LockParams::from_table(&workload.params).map_err(|e: ParamError| FieldError::param(&e.param, e.message))?;
     if workload.keys > MAX_LOCKS {
-        return Err((
-            "keys".into(),
-            format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys),
-        ));
+        let message = format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys);
+        return Err(FieldError::new("keys", message));
     }
     if workload.batch.is_some_and(|b| b > 1) {
-        return Err(("batch".into(), "lock cycles are timed one by one; remove `batch`".into()));
+        return Err(FieldError::new("batch", "lock cycles are timed one by one; remove `batch`"));
     }
     Ok(())
-}
-
-fn param_error(error: ParamError) -> (String, String) {
-    let field = if error.param == "params" { "params".to_string() } else { format!("params.{}", error.param) };
-    (field, error.message)
 }
 
 /// Runs one lock strategy.
@@ -76,7 +69,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
     let mut servers = match Servers::prepare(strategy, &spec.servers, &params) {
         Ok(servers) => servers,
-        Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+        Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
     };
     let namespace = run_namespace();
     let child = params.client_process.then(|| child_command(spec, &servers.urls, &namespace));
@@ -86,6 +79,26 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let record = strategy.visit(visitor);
     drop(servers);
     record
+}
+
+/// Why the servers of a run are not there to use.
+#[derive(Debug, thiserror::Error)]
+enum ServersError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error("redlock needs at least 3 masters; --redis gave {0}")]
+    TooFewMasters(usize),
+}
+
+/// Why removing a run's keys or nodes failed.
+#[derive(Debug, thiserror::Error)]
+enum CleanupError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("took longer than {0:?}")]
+    Timeout(Duration),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 /// The servers of one run: started here (their guards stop them when this is dropped) or given.
@@ -103,7 +116,7 @@ impl Servers {
     }
 
     /// Checks the given servers of `strategy`, or starts its own.
-    fn prepare(strategy: Strategy, given: &GivenServers, params: &LockParams) -> Result<Self, String> {
+    fn prepare(strategy: Strategy, given: &GivenServers, params: &LockParams) -> Result<Self, ServersError> {
         match strategy {
             Strategy::Redis | Strategy::Redlock => Self::redis(strategy, &given.redis, params),
             Strategy::ZooKeeper if !given.zookeeper.is_empty() => {
@@ -111,7 +124,7 @@ impl Servers {
                 Ok(Self::given(given.zookeeper.clone()))
             }
             Strategy::ZooKeeper => {
-                let server = ZooKeeperServer::start().map_err(|e| e.to_string())?;
+                let server = ZooKeeperServer::start()?;
                 let urls = vec![server.addr().to_string()];
                 Ok(Servers { _zookeeper: Some(server), ..Self::given(urls) })
             }
@@ -120,12 +133,12 @@ impl Servers {
         }
     }
 
-    fn redis(strategy: Strategy, given: &[String], params: &LockParams) -> Result<Self, String> {
+    fn redis(strategy: Strategy, given: &[String], params: &LockParams) -> Result<Self, ServersError> {
         let redlock = strategy == Strategy::Redlock;
         let masters = if redlock { params.masters } else { 1 };
         if given.is_empty() {
             let persistence = if params.redis_fsync_always { Persistence::AppendFsyncAlways } else { Persistence::Off };
-            let managed = servers::redis::start_many(masters, persistence).map_err(|e| e.to_string())?;
+            let managed = servers::redis::start_many(masters, persistence)?;
             let urls = managed.iter().map(RedisServer::url).collect();
             return Ok(Servers {
                 restart: Some(restart_hook(managed, params.redis_fsync_always)),
@@ -134,18 +147,18 @@ impl Servers {
         }
         let used: Vec<String> = if redlock { given.to_vec() } else { given[..1].to_vec() };
         if redlock && used.len() < 3 {
-            return Err(format!("redlock needs at least 3 masters; --redis gave {}", used.len()));
+            return Err(ServersError::TooFewMasters(used.len()));
         }
         check_all("redis", &used, servers::redis::ping)?;
         Ok(Self::given(used))
     }
 
-    fn etcd(given: &[String], params: &LockParams) -> Result<Self, String> {
+    fn etcd(given: &[String], params: &LockParams) -> Result<Self, ServersError> {
         if !given.is_empty() {
             check_all("etcd", given, servers::etcd::ping)?;
             return Ok(Self::given(given.to_vec()));
         }
-        let cluster = EtcdCluster::start(params.etcd_members).map_err(|e| e.to_string())?;
+        let cluster = EtcdCluster::start(params.etcd_members)?;
         let urls = cluster.urls();
         Ok(Servers { _etcd: Some(cluster), ..Self::given(urls) })
     }
@@ -210,16 +223,13 @@ impl<'a> Measure<'_, 'a> {
 }
 
 /// Removes the run's keys or nodes, in a runtime of its own (the driver's is gone).
-fn cleanup<S: LockService>(service: &S) -> Result<u64, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+fn cleanup<S: LockService>(service: &S) -> Result<u64, CleanupError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RuntimeError)?;
     let limit = if crate::interrupt::interrupted() { INTERRUPTED_CLEANUP_TIMEOUT } else { CLEANUP_TIMEOUT };
     runtime.block_on(async {
         match tokio::time::timeout(limit, service.cleanup()).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("took longer than {limit:?}")),
+            Ok(result) => Ok(result?),
+            Err(_) => Err(CleanupError::Timeout(limit)),
         }
     })
 }
@@ -229,7 +239,7 @@ fn check_all(
     kind: &'static str,
     addrs: &[String],
     ping: fn(std::net::SocketAddr) -> Result<(), String>,
-) -> Result<(), String> {
+) -> Result<(), ServerError> {
     for addr in addrs {
         let socket = servers::socket_addr(addr).map_err(|detail| unreachable(kind, addr, detail))?;
         ping(socket).map_err(|detail| unreachable(kind, addr, detail))?;
@@ -237,8 +247,8 @@ fn check_all(
     Ok(())
 }
 
-fn unreachable(kind: &'static str, addr: &str, detail: String) -> String {
-    ServerError::Unreachable { kind, addr: addr.to_string(), detail }.to_string()
+fn unreachable(kind: &'static str, addr: &str, detail: String) -> ServerError {
+    ServerError::Unreachable { kind, addr: addr.to_string(), detail }
 }
 
 /// A hook that restarts managed Redis server `node`; it owns the servers, which stop when the

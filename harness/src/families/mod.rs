@@ -24,6 +24,34 @@ use targets::target::System;
 use workloads::Workload;
 use workloads::scenario::Mode;
 
+/// A scenario field a family refuses: which field (`nodes`, `params.ttl`) and why. The plan
+/// turns it into bad input that names the scenario too.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+
+    /// A parameter refused: field `params.<param>`, or `params` when the table as a whole is
+    /// (an unknown name).
+    pub fn param(param: &str, message: impl Into<String>) -> Self {
+        let field = if param == "params" { "params".to_string() } else { format!("params.{param}") };
+        FieldError::new(field, message)
+    }
+}
+
+/// A runtime of its own that the harness could not start (for work outside the driver's
+/// run: loading keys, cleaning up).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start a runtime: {0}")]
+pub struct RuntimeError(#[from] std::io::Error);
+
 /// A strategy as listed by `stratbench list`.
 #[derive(Clone, Copy, Debug)]
 pub struct StrategyInfo {
@@ -53,8 +81,8 @@ impl Family {
         self.strategies().into_iter().find(|s| s.name == name)
     }
 
-    /// Checks the family's parameters in `workload`; the error is (field, message).
-    pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
+    /// Checks the family's parameters in `workload`.
+    pub fn check(self, workload: &Workload) -> Result<(), FieldError> {
         match self {
             Family::Hashing => hashing::check(workload),
             Family::Locks => locks::check(workload),

@@ -18,7 +18,7 @@
 //! here ([`load_engine`]) and kept out of what the proxy and the backends are given
 //! ([`target_params`]). In-process rows are always the driver's and ignore it.
 
-use super::{StrategyInfo, measure, measure_on, record, timing_for};
+use super::{FieldError, StrategyInfo, measure, measure_on, record, timing_for};
 use crate::driver::LoadEngine;
 use crate::driver::clock::VirtualClock;
 use crate::driver::goose_load::{HttpLoad, drive_http};
@@ -59,29 +59,27 @@ pub fn strategies() -> Vec<StrategyInfo> {
 pub const LOAD_ENGINE_PARAM: &str = "load_engine";
 
 /// Checks `[params]` against the backend count, and the load engine against the loop.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     if workload.nodes > MAX_BACKENDS {
-        return Err(("nodes".into(), format!("the balancing family runs at most {MAX_BACKENDS} backends")));
+        return Err(FieldError::new("nodes", format!("the balancing family runs at most {MAX_BACKENDS} backends")));
     }
-    let field = || format!("params.{LOAD_ENGINE_PARAM}");
-    let engine = load_engine(workload).map_err(|message| (field(), message))?;
+    let engine = load_engine(workload)?;
     if engine == LoadEngine::Goose && matches!(workload.shape, LoadShape::Open { .. }) {
         let message = "goose runs a closed loop of users: give `concurrency` without `rate`, or leave the load \
                        engine to the driver (`load_engine = \"driver\"`), which runs open loops";
-        return Err((field(), message.into()));
+        return Err(FieldError::param(LOAD_ENGINE_PARAM, message));
     }
     balancing_params(workload).and_then(|p| p.backends(workload.nodes)).map_err(param_error)?;
     Ok(())
 }
 
 /// The load engine of networked rows: `params.load_engine`, the driver by default.
-pub fn load_engine(workload: &Workload) -> Result<LoadEngine, String> {
+pub fn load_engine(workload: &Workload) -> Result<LoadEngine, FieldError> {
     let Some(value) = workload.params.get(LOAD_ENGINE_PARAM) else { return Ok(LoadEngine::Driver) };
     let known = || LoadEngine::ALL.map(LoadEngine::as_str).join(", ");
-    value
-        .as_str()
-        .and_then(LoadEngine::from_name)
-        .ok_or_else(|| format!("unknown load engine {value} (known: {})", known()))
+    value.as_str().and_then(LoadEngine::from_name).ok_or_else(|| {
+        FieldError::param(LOAD_ENGINE_PARAM, format!("unknown load engine {value} (known: {})", known()))
+    })
 }
 
 /// The scenario's parameters that belong to the balancers and the backends: all but
@@ -95,11 +93,10 @@ pub fn balancing_params(workload: &Workload) -> Result<BalancingParams, Balancin
     BalancingParams::from_table(&target_params(workload))
 }
 
-fn param_error(error: BalancingError) -> (String, String) {
+fn param_error(error: BalancingError) -> FieldError {
     match error {
-        BalancingError::InvalidParam { param: "params", message } => ("params".into(), message),
-        BalancingError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        BalancingError::InvalidParam { param, message } => FieldError::param(param, message),
+        other => FieldError::new("params", other.to_string()),
     }
 }
 
