@@ -67,7 +67,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         return RunRecord::failed(spec, RunStatus::Unsupported, message);
     }
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
-    let mut servers = match Servers::prepare(strategy, &spec.servers, &params) {
+    let mut servers = match LockServers::prepare(strategy, &spec.servers, &params) {
         Ok(servers) => servers,
         Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
     };
@@ -102,7 +102,7 @@ enum CleanupError {
 }
 
 /// The servers of one run: started here (their guards stop them when this is dropped) or given.
-struct Servers {
+struct LockServers {
     urls: Vec<String>,
     /// Restarts a managed Redis server; owns the Redis guards.
     restart: Option<RestartHook>,
@@ -110,9 +110,9 @@ struct Servers {
     _etcd: Option<EtcdCluster>,
 }
 
-impl Servers {
+impl LockServers {
     fn given(urls: Vec<String>) -> Self {
-        Servers { urls, restart: None, _zookeeper: None, _etcd: None }
+        LockServers { urls, restart: None, _zookeeper: None, _etcd: None }
     }
 
     /// Checks the given servers of `strategy`, or starts its own.
@@ -126,7 +126,7 @@ impl Servers {
             Strategy::ZooKeeper => {
                 let server = ZooKeeperServer::start()?;
                 let urls = vec![server.addr().to_string()];
-                Ok(Servers { _zookeeper: Some(server), ..Self::given(urls) })
+                Ok(LockServers { _zookeeper: Some(server), ..Self::given(urls) })
             }
             Strategy::Etcd => Self::etcd(&given.etcd, params),
             Strategy::Lease => Ok(Self::given(Vec::new())),
@@ -140,7 +140,7 @@ impl Servers {
             let persistence = if params.redis_fsync_always { Persistence::AppendFsyncAlways } else { Persistence::Off };
             let managed = servers::redis::start_many(masters, persistence)?;
             let urls = managed.iter().map(RedisServer::url).collect();
-            return Ok(Servers {
+            return Ok(LockServers {
                 restart: Some(restart_hook(managed, params.redis_fsync_always)),
                 ..Self::given(urls)
             });
@@ -160,7 +160,7 @@ impl Servers {
         }
         let cluster = EtcdCluster::start(params.etcd_members)?;
         let urls = cluster.urls();
-        Ok(Servers { _etcd: Some(cluster), ..Self::given(urls) })
+        Ok(LockServers { _etcd: Some(cluster), ..Self::given(urls) })
     }
 }
 

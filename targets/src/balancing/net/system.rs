@@ -174,7 +174,7 @@ impl BackendCommand {
 }
 
 /// The processes of one row.
-struct Servers {
+struct RowProcesses {
     backends: Vec<Backend>,
     front: SocketAddr,
     /// The proxy or nginx process (none for `engine:direct`), held to be stopped on drop.
@@ -187,8 +187,8 @@ struct Servers {
     layer_counted: bool,
 }
 
-impl Servers {
-    fn start(row: NetRow<'_>) -> Result<Servers, StartError> {
+impl RowProcesses {
+    fn start(row: NetRow<'_>) -> Result<RowProcesses, StartError> {
         let (workload, dir, exe) = (row.workload, row.dir, row.exe);
         std::fs::create_dir_all(dir).map_err(|source| StartError::Dir { path: dir.display().to_string(), source })?;
         let params = BalancingParams::from_table(row.params)?;
@@ -207,7 +207,7 @@ impl Servers {
         let addresses: Vec<SocketAddr> = backends.iter().map(|b| b.address).collect();
         if row.strategy == DIRECT {
             let front = addresses[0];
-            return Ok(Servers {
+            return Ok(RowProcesses {
                 front,
                 backends,
                 _front_process: None,
@@ -224,7 +224,7 @@ impl Servers {
         let front = Front { row, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
         let (address, process, layer) = front.start()?;
         let layer_counted = Method::from_row(row.strategy).is_none() && params.failure.enabled();
-        Ok(Servers {
+        Ok(RowProcesses {
             backends,
             front: address,
             _front_process: Some(process),
@@ -292,7 +292,7 @@ pub struct NetSystem {
     front: SocketAddr,
     /// Each backend's weight (index = backend id).
     weights: Vec<f64>,
-    servers: Mutex<Servers>,
+    servers: Mutex<RowProcesses>,
     /// Faults applied, on the wall clock (since the Unix epoch), as the attempt logs are.
     marks: Mutex<Vec<FaultMark>>,
     failures: FailureSource,
@@ -301,7 +301,7 @@ pub struct NetSystem {
 impl NetSystem {
     /// Starts the backends and the front of `row`.
     pub fn start(row: NetRow<'_>) -> Result<NetSystem, StartError> {
-        let servers = Servers::start(row)?;
+        let servers = RowProcesses::start(row)?;
         let front = servers.front;
         let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
         let failures = FailureSource {
