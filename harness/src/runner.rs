@@ -3,6 +3,9 @@
 //! longer until its p99's 95% interval is within ± the target of p99, or the next run would
 //! pass the maximum duration; only the last attempt is recorded (the earlier ones' intervals
 //! and interval logs are overwritten), and its message says how the precision was reached.
+//!
+//! The session both commands run in ([`open_session`]) and each run's progress bar are here
+//! too: `run` and `sweep` share them, and neither imports the other.
 
 use crate::analysis::quantile_ci;
 use crate::cli::{DEFAULT_MAX_DURATION, RunArgs};

@@ -1,9 +1,12 @@
 //! The families of strategies, and how each one's system under test is built and driven.
 //!
-//! This is the one place that knows every family: its name, its strategies and their modes,
-//! the checks on its parameters, and the function that runs one of its strategies. A family
-//! module builds its [`System`](targets::target::System) (with static dispatch on the
-//! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
+//! This is the one place that dispatches on the family: its strategies and their modes (from
+//! the family's registry in `targets`), the checks on its parameters (a [`FieldError`] names
+//! the field refused), and the function that runs one of its strategies. A family module
+//! builds its [`System`](targets::target::System) (with static dispatch on the strategy type)
+//! and hands it to [`measure`], which runs the driver and collects the record. The family's
+//! identity, [`Family`], is in [`run`](mod@crate::run), below this module, with the spec and the record
+//! it fills.
 
 pub mod balancing;
 pub mod commit;
@@ -62,7 +65,7 @@ pub struct StrategyInfo {
 }
 
 /// What each family does: the one place that dispatches on the family (its identity, name
-/// and description, is [`Family`]'s in [`crate::run`]).
+/// and description, is [`Family`]'s in [`run`](mod@crate::run)).
 impl Family {
     /// The family's strategies.
     pub fn strategies(self) -> Vec<StrategyInfo> {
