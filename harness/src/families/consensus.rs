@@ -22,9 +22,9 @@ use targets::consensus::net::{NetConfig, NetReplicas};
 use targets::consensus::params::ConsensusParams;
 use targets::consensus::strategy::Strategy;
 use targets::consensus::system::ConsensusSystem;
-use targets::consensus::{ConsensusError, PaxosMode};
+use targets::consensus::{ConsensusError, Mode};
 use workloads::Workload;
-use workloads::scenario::Mode;
+use workloads::scenario::Mode as RunMode;
 
 /// The family's strategies.
 pub fn strategies() -> Vec<StrategyInfo> {
@@ -45,9 +45,9 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let dir = session.dir().join("data").join(&spec.run_id);
     let timing = timing_for(&spec.workload, 1);
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
-    let measured = match (strategy.paxos_mode(), spec.mode) {
+    let measured = match (strategy.protocol(), spec.mode) {
         (None, _) => run_etcd(spec, params, session, progress),
-        (Some(mode), Mode::Net) => net_config(&dir, mode, spec.workload.seed)
+        (Some(mode), RunMode::Net) => net_config(&dir, mode, spec.workload.seed)
             .and_then(|config| NetReplicas::start(params, config).map_err(Into::into))
             .map(|replicas| {
                 measure(Arc::new(ConsensusSystem::new(replicas, &spec.workload)), spec, timing, None, session, progress)
@@ -74,6 +74,6 @@ fn run_etcd<'a>(
     Ok(measure(Arc::new(engine), spec, timing_for(&spec.workload, 1), None, session, progress))
 }
 
-fn net_config(dir: &Path, mode: PaxosMode, seed: u64) -> anyhow::Result<NetConfig> {
+fn net_config(dir: &Path, mode: Mode, seed: u64) -> anyhow::Result<NetConfig> {
     Ok(NetConfig { exe: stratbench_exe()?, dir: dir.to_path_buf(), mode, seed })
 }

@@ -6,7 +6,7 @@
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::{Replica, ReplicaConfig, ReplicaCounters};
 use super::system::{Backend, Finished, settle};
-use super::{ConsensusError, Msg, PaxosMode, ReplicaStats};
+use super::{ConsensusError, Mode, Msg, ReplicaStats};
 use crate::transport::cluster::{self as generic, ClusterThread, LogKind, ask_all};
 use crate::transport::faults::FaultConfig;
 use crate::transport::inproc::{InprocEndpoint, Network};
@@ -44,7 +44,7 @@ impl generic::Role for ReplicaRole {
 }
 
 /// Replica `id`'s settings for a run.
-pub fn replica_config(params: &ConsensusParams, mode: PaxosMode, id: NodeId, seed: u64) -> ReplicaConfig {
+pub fn replica_config(params: &ConsensusParams, mode: Mode, id: NodeId, seed: u64) -> ReplicaConfig {
     ReplicaConfig {
         id,
         replicas: params.replicas,
@@ -77,7 +77,7 @@ impl Replicas {
     /// Starts every replica on `handle`; elections and message faults draw from `seed`.
     pub fn start(
         params: ConsensusParams,
-        mode: PaxosMode,
+        mode: Mode,
         logs: &LogKind,
         seed: u64,
         handle: &Handle,
@@ -145,7 +145,7 @@ pub struct InprocReplicas {
 
 impl InprocReplicas {
     /// Starts the replicas on a new thread.
-    pub fn start(params: ConsensusParams, mode: PaxosMode, logs: &LogKind, seed: u64) -> Result<Self, ConsensusError> {
+    pub fn start(params: ConsensusParams, mode: Mode, logs: &LogKind, seed: u64) -> Result<Self, ConsensusError> {
         let thread = ClusterThread::start("replicas")?;
         let replicas = Replicas::start(params, mode, logs, seed, thread.handle())?;
         Ok(InprocReplicas { replicas, thread })

@@ -4,7 +4,7 @@
 //! over TCP, through the shared [`transport`](crate::transport).
 //!
 //! Two strategies share the replica:
-//! - **`multi-paxos`** ([`PaxosMode::MultiPaxos`]): a stable leader runs phase 1 (prepare/promise)
+//! - **`multi-paxos`** ([`Mode::MultiPaxos`]): a stable leader runs phase 1 (prepare/promise)
 //!   once, for every slot from its first unknown one on, then only phase 2 (accept/accepted)
 //!   per slot. Client requests that arrive in one runtime turn go into one slot (batching),
 //!   and up to `window` slots are in flight at once (pipelining). Heartbeats carry the commit
@@ -14,7 +14,7 @@
 //!   with `lease_reads` the leader answers them itself while it holds a lease: followers
 //!   refuse to promise to anyone else until an election timeout after they last heard from
 //!   it, and it counts its lease from when it sent the heartbeat a majority answered.
-//! - **`paxos`** ([`PaxosMode::Paxos`]): every command is its own single-decree Paxos instance:
+//! - **`paxos`** ([`Mode::Paxos`]): every command is its own single-decree Paxos instance:
 //!   the leader (kept only as the distinguished proposer, for liveness) runs both phases for
 //!   each slot — a prepare/promise round trip and a forced promise record at every acceptor,
 //!   then accept/accepted — with one command per slot. A leader change recovers open slots
@@ -68,7 +68,7 @@ impl std::fmt::Display for Ballot {
 
 /// Which protocol the replicas run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PaxosMode {
+pub enum Mode {
     /// Phase 1 once per leader, phase 2 per slot, batched and pipelined.
     MultiPaxos,
     /// Both phases for every command, one command per slot.

@@ -14,7 +14,7 @@ use super::cluster::{ReplicaRole, replica_config};
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::ReplicaConfig;
 use super::system::{Backend, Finished, settle};
-use super::{ConsensusError, CounterValues, Msg, PaxosMode, ReplicaStats};
+use super::{ConsensusError, CounterValues, Mode, Msg, ReplicaStats};
 use crate::transport::cluster::ask_all;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions, ProcessGroup, START_TIMEOUT, log_path};
@@ -48,7 +48,7 @@ pub struct NetConfig {
     pub exe: PathBuf,
     /// Data directories go under it, one per replica.
     pub dir: PathBuf,
-    pub mode: PaxosMode,
+    pub mode: Mode,
     pub seed: u64,
 }
 
@@ -64,10 +64,10 @@ pub struct NetReplicas {
 }
 
 /// The name of a mode on `serve replica`'s command line.
-pub fn mode_name(mode: PaxosMode) -> &'static str {
+pub fn mode_name(mode: Mode) -> &'static str {
     match mode {
-        PaxosMode::MultiPaxos => "multi-paxos",
-        PaxosMode::Paxos => "paxos",
+        Mode::MultiPaxos => "multi-paxos",
+        Mode::Paxos => "paxos",
     }
 }
 

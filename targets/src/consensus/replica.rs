@@ -26,8 +26,8 @@
 
 use super::state::{StateMachine, digest};
 use super::{
-    Ballot, CmdResult, Command, CounterValues, Entry, KvOp, Msg, PaxosMode, Record, ReplicaStats, RoleKind, Scope,
-    Slot, Snapshot, Value,
+    Ballot, CmdResult, Command, CounterValues, Entry, KvOp, Mode, Msg, Record, ReplicaStats, RoleKind, Scope, Slot,
+    Snapshot, Value,
 };
 use crate::transport::NodeId;
 use crate::transport::node::{Node, Output};
@@ -52,7 +52,7 @@ pub struct ReplicaConfig {
     pub id: NodeId,
     /// Replicas have ids `0..replicas`.
     pub replicas: u32,
-    pub mode: PaxosMode,
+    pub mode: Mode,
     pub heartbeat_every: Duration,
     /// A follower that hears nothing from a leader for this long (plus a random part of as
     /// much again) runs for leader.
@@ -712,12 +712,12 @@ impl Replica {
                 return;
             }
             let take = match self.config.mode {
-                PaxosMode::MultiPaxos => self.queue.len().min(self.config.max_batch),
-                PaxosMode::Paxos => 1,
+                Mode::MultiPaxos => self.queue.len().min(self.config.max_batch),
+                Mode::Paxos => 1,
             };
             let slot = leader.next_slot;
             let batch = Value::Batch(self.queue.drain(..take).collect());
-            self.propose_at(now, slot, batch, self.config.mode == PaxosMode::Paxos, out);
+            self.propose_at(now, slot, batch, self.config.mode == Mode::Paxos, out);
         }
     }
 
