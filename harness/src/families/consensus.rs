@@ -45,7 +45,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let dir = session.dir().join("data").join(&spec.run_id);
     let timing = timing_for(&spec.workload, 1);
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
-    let measured = match (strategy.protocol(), spec.mode) {
+    let measured = match (strategy.paxos_mode(), spec.mode) {
         (None, _) => run_etcd(spec, params, session, progress),
         (Some(mode), RunMode::Net) => net_config(&dir, mode, spec.workload.seed)
             .and_then(|config| NetReplicas::start(params, config).map_err(Into::into))

@@ -3,7 +3,7 @@
 //! the same replica), so the table has no types: the harness looks a name up here and matches
 //! on the enum where it builds the system.
 
-use super::Mode as Protocol;
+use super::Mode as PaxosMode;
 use workloads::scenario::Mode;
 
 crate::registry::strategy_registry! {
@@ -21,11 +21,11 @@ impl Strategy {
         }
     }
 
-    /// Our replicas' protocol; `None` for the engine row.
-    pub fn protocol(self) -> Option<Protocol> {
+    /// Our replicas' mode; `None` for the engine row.
+    pub fn paxos_mode(self) -> Option<PaxosMode> {
         match self {
-            Strategy::MultiPaxos => Some(Protocol::MultiPaxos),
-            Strategy::Paxos => Some(Protocol::Paxos),
+            Strategy::MultiPaxos => Some(PaxosMode::MultiPaxos),
+            Strategy::Paxos => Some(PaxosMode::Paxos),
             Strategy::EngineEtcd => None,
         }
     }
@@ -36,12 +36,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_consensus_strategy_is_found_by_its_name_and_only_etcd_lacks_our_protocol() {
+    fn every_consensus_strategy_is_found_by_its_name_and_only_etcd_has_no_paxos_mode() {
         for strategy in Strategy::ALL {
             assert_eq!(Strategy::from_name(strategy.name()), Some(*strategy));
-            assert_eq!(strategy.protocol().is_none(), *strategy == Strategy::EngineEtcd);
+            assert_eq!(strategy.paxos_mode().is_none(), *strategy == Strategy::EngineEtcd);
         }
-        assert_eq!(Strategy::Paxos.protocol(), Some(Protocol::Paxos));
+        assert_eq!(Strategy::Paxos.paxos_mode(), Some(PaxosMode::Paxos));
         assert_eq!(Strategy::EngineEtcd.modes(), [Mode::Net]);
     }
 }

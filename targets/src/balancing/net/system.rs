@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use workloads::{Event, EventAction, Workload};
+use workloads::{Event, EventAction};
 
 /// The row that loads backend 0 with no proxy in between.
 pub const DIRECT: &str = "engine:direct";
@@ -67,7 +67,7 @@ pub enum StartError {
 pub struct NetRow<'a> {
     /// The row's strategy: ours, an `engine:nginx:*` method or [`DIRECT`].
     pub strategy: &'a str,
-    pub workload: &'a Workload,
+    pub workload: &'a workloads::Workload,
     /// The balancers' and backends' parameters: the scenario's, less the harness's own.
     pub params: &'a BTreeMap<String, toml::Value>,
     /// The `stratbench` executable, started as each backend and proxy.
