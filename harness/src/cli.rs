@@ -380,16 +380,6 @@ pub struct RunArgs {
     pub max_duration: Option<HumanDuration>,
 }
 
-impl RunArgs {
-    /// The precision asked, if any.
-    pub fn precision(&self) -> Option<crate::runner::Precision> {
-        self.precision.map(|target_fraction| crate::runner::Precision {
-            target_fraction,
-            max_duration: self.max_duration.map_or(DEFAULT_MAX_DURATION, |d| d.0),
-        })
-    }
-}
-
 /// Flags of `stratbench sweep`: those of `run`, and the objective and the rates to search
 /// (each overrides the scenario's `[scenario.sweep]` table).
 #[derive(Debug, Args)]

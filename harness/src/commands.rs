@@ -2,41 +2,15 @@
 //! `merge` and `report`, and `serve` (in [`crate::serve`]).
 
 use crate::cli::{Cli, Command, KeyFormat, LocateArgs, RunArgs};
-use crate::error::{EXIT_FAILED, EXIT_INTERRUPTED, bad_input};
-use crate::families::Family;
-use crate::output::format::OutputFormat;
-use crate::output::rows::RunStatus;
-use crate::output::{Session, default_dir, host::HostInfo, table};
+use crate::error::{Outcome, bad_input};
+use crate::output::outdir::print_results_dir;
+use crate::output::{default_dir, table};
 use crate::plan::{self, RunPlan};
-use crate::runner::run_and_record;
-use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal as _;
-use std::process::ExitCode;
+use crate::run::{Family, RunRecord, RunStatus};
+use crate::runner::{Precision, open_session, progress_bar, run_and_record};
 use targets::hashing::{HashingParams, Placement, Strategy, StrategyVisitor, key_hash};
 use workloads::keys::DistributionName;
 use workloads::scenario::{self, ScenarioFile};
-
-/// How a session ended, when it did not fail outright.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Ok,
-    /// A check failed (a safety violation, a regression).
-    ChecksFailed,
-    /// Ctrl-C stopped the session; what was measured is written.
-    Interrupted,
-}
-
-impl Outcome {
-    /// The process exit code.
-    pub fn exit_code(self) -> ExitCode {
-        match self {
-            Outcome::Ok => ExitCode::SUCCESS,
-            Outcome::ChecksFailed => ExitCode::from(EXIT_FAILED),
-            Outcome::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
-        }
-    }
-}
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
@@ -50,10 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
             print!("{}", locate(&args)?);
             Ok(Outcome::Ok)
         }
-        Command::LockClient(args) => {
-            crate::families::locks::serve_client(&args)?;
-            Ok(Outcome::Ok)
-        }
+        Command::LockClient(args) => crate::serve::lock_client::serve(&args),
         Command::Serve(args) => crate::serve::serve(&args),
         Command::Supervise(args) => {
             let user = args.uid.zip(args.gid);
@@ -72,47 +43,6 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Prints where the results are: on stdout after a table, on stderr when stdout carries data
-/// for a script (CSV, JSON).
-pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
-    match format {
-        OutputFormat::Table | OutputFormat::Markdown => println!("results: {}", dir.display()),
-        OutputFormat::Csv | OutputFormat::Json => eprintln!("results: {}", dir.display()),
-    }
-}
-
-/// The session of `run` or `sweep` in `dir`: the metrics address bound (bad input before
-/// anything starts), `dir` refused or cleared (`--force`), child processes supervised, stale
-/// scratch directories removed, the first run's start time and the live metrics set.
-pub fn open_session(args: &RunArgs, dir: &std::path::Path) -> anyhow::Result<Session> {
-    let metrics_listener = args.metrics_listen.map(bind_metrics).transpose()?;
-    crate::output::outdir::prepare(dir, args.force)?;
-    targets::process::use_supervisor(std::env::current_exe().context("cannot find the stratbench executable")?);
-    let stale = targets::process::remove_stale_dirs();
-    if stale > 0 {
-        tracing::info!("removed {stale} scratch directories left by stratbench runs that are gone");
-    }
-    let mut host = HostInfo::collect();
-    host.driver_id = args.driver_id.clone();
-    let mut session = Session::create(dir, host)?;
-    if let Some(at) = args.start_at {
-        session.start_next_run_at(at);
-    }
-    if let Some(listener) = metrics_listener {
-        let live = std::sync::Arc::new(crate::output::live::LiveMetrics::default());
-        let address = crate::output::live::serve(listener, std::sync::Arc::clone(&live))?;
-        session.publish_to(live);
-        tracing::info!("live metrics at http://{address}/metrics");
-    }
-    Ok(session)
-}
-
-/// Binds `--metrics-listen` before anything starts: an address in use is bad input (exit 2).
-fn bind_metrics(address: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
-    std::net::TcpListener::bind(address)
-        .map_err(|e| crate::error::bad_input(format!("--metrics-listen {address}: cannot listen there: {e}")))
-}
-
 /// `stratbench run`: plans, runs every run in order, writes each one's rows as it ends.
 fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
     let RunPlan { runs, label, out_dir } = plan::plan(args)?;
@@ -127,7 +57,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
         }
         session.check_writable(spec)?;
         let progress = progress_bar(spec, runs.len());
-        let checks = run_and_record(spec, args.precision(), &mut session, &progress, |record| {
+        let checks = run_and_record(spec, Precision::of(args), &mut session, &progress, |record| {
             log_record(record);
             (record.status, safety_check_failed(&record.family))
         })?;
@@ -145,7 +75,7 @@ fn run_command(args: &RunArgs) -> anyhow::Result<Outcome> {
 }
 
 /// Warns about a run that failed or found safety violations.
-pub fn log_record(record: &crate::output::rows::RunRecord<'_>) {
+pub fn log_record(record: &RunRecord<'_>) {
     let spec = record.spec;
     if matches!(record.status, RunStatus::Error | RunStatus::Unsupported) {
         tracing::warn!("{}: {}: {}", spec.run_id, record.status.as_str(), record.message.as_deref().unwrap_or(""));
@@ -163,29 +93,6 @@ pub fn log_record(record: &crate::output::rows::RunRecord<'_>) {
 /// Whether a run broke a safety promise: violations where the strategy promises none.
 pub fn safety_check_failed(family: &targets::target::FamilyMetrics) -> bool {
     family.safety_promised && family.violations.is_some_and(|v| v > 0)
-}
-
-/// A progress bar over a run's planned length, drawn only when stdout is a terminal.
-pub fn progress_bar(spec: &plan::RunSpec, total: usize) -> ProgressBar {
-    let length = spec.workload.length;
-    let bar = ProgressBar::new((length.warmup + length.duration).as_millis() as u64);
-    if std::io::stdout().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-    } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {elapsed} {msg}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style.progress_chars("=> "));
-    bar.set_prefix(format!(
-        "[{}/{}] {} {} {}",
-        spec.index + 1,
-        total,
-        spec.workload.scenario,
-        spec.strategy,
-        spec.mode.as_str()
-    ));
-    bar
 }
 
 /// `stratbench list`.

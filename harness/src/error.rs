@@ -1,4 +1,7 @@
-//! Exit codes and the error that means "bad input".
+//! Exit codes, how a session ended ([`Outcome`]), and the error that means "bad input".
+//!
+//! They live at the bottom of the harness, below every command, so that a command can return
+//! its outcome without importing the dispatcher that calls it.
 //!
 //! Bad input — an unreadable scenario, an unknown strategy, a bad flag value — is wrapped in
 //! [`BadInput`] wherever it is detected; `main` finds it anywhere in the error chain and
@@ -31,4 +34,25 @@ pub fn is_bad_input(error: &anyhow::Error) -> bool {
 /// The exit code for an error that ended the session.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     ExitCode::from(if is_bad_input(error) { EXIT_BAD_INPUT } else { EXIT_FAILED })
+}
+
+/// How a session ended, when it did not fail outright.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// A check failed (a safety violation, a regression).
+    ChecksFailed,
+    /// Ctrl-C stopped the session; what was measured is written.
+    Interrupted,
+}
+
+impl Outcome {
+    /// The process exit code.
+    pub fn exit_code(self) -> ExitCode {
+        match self {
+            Outcome::Ok => ExitCode::SUCCESS,
+            Outcome::ChecksFailed => ExitCode::from(EXIT_FAILED),
+            Outcome::Interrupted => ExitCode::from(EXIT_INTERRUPTED),
+        }
+    }
 }

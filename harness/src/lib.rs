@@ -1,7 +1,7 @@
 //! The `stratbench` harness: command line, run plan, driver, recorder and reports.
 //!
 //! The flow of `stratbench run` is: [`cli`] parses flags; [`plan`] loads scenario files and
-//! presets, lays the flags over them and expands them into one [`plan::RunSpec`] per
+//! presets, lays the flags over them and expands them into one [`run::RunSpec`] per
 //! (scenario, strategy, mode, repetition), rejecting bad input with exit code 2; [`families`]
 //! builds each strategy's system under test and hands it to the [`driver`], which runs the
 //! schedule, takes every timestamp and records latencies into HdrHistograms through the
@@ -24,9 +24,11 @@ pub mod output;
 pub mod plan;
 pub mod recorder;
 pub mod report;
+pub mod run;
 pub mod rundir;
 pub mod runner;
 pub mod serve;
 pub mod sweep;
 
-pub use commands::{Outcome, run};
+pub use commands::run;
+pub use error::Outcome;

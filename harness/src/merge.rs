@@ -22,12 +22,13 @@
 //! out would report a share of the load as all of it.
 
 use crate::cli::MergeArgs;
-use crate::commands::{Outcome, print_results_dir};
+use crate::error::Outcome;
 use crate::error::bad_input;
 use crate::output::format::{OutputFormat, csv_of, json_of, text_table};
+use crate::output::outdir::print_results_dir;
 use crate::output::rows::{HISTOGRAM_COLUMNS, RunKey, SummaryRow, TimeseriesRow, cells_of};
 use crate::output::{hlog_header, write_hlog_interval};
-use crate::recorder::{ErrorCounts, FlushedInterval, Histograms, Phase, Slot, Timing};
+use crate::recorder::{ErrorCounts, FlushedInterval, Histograms, Phase, Slot, Timing, times};
 use crate::rundir::{self, CsvTable, IDENTITY_COLUMNS, IntervalLog};
 use anyhow::Context as _;
 use hdrhistogram::serialization::V2DeflateSerializer;
@@ -396,10 +397,6 @@ fn add_part(run: &mut MergedRun, part: &Part<'_>, offset: u64, measure_start: Du
 
 fn slot_of(since_origin: Duration, interval: Duration) -> u64 {
     (since_origin.as_secs_f64() / interval.as_secs_f64()).round() as u64
-}
-
-fn times(interval: Duration, count: u64) -> Duration {
-    Duration::from_secs_f64(interval.as_secs_f64() * count as f64)
 }
 
 fn sum(parts: &[Part<'_>], column: &str) -> Option<f64> {

@@ -5,7 +5,7 @@
 
 use crate::cli::RunArgs;
 use crate::error::bad_input;
-use crate::families::Family;
+use crate::run::{Family, GivenServers, RunSpec};
 use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 use workloads::scenario::{self, Mode, ScenarioFile, WorkloadSpec};
@@ -14,50 +14,21 @@ use workloads::{LoadShape, Workload};
 /// The preset run by `stratbench run` with no scenario and no family.
 pub const DEFAULT_PRESET: &str = "quick";
 
-/// One run: a scenario's workload against one strategy in one mode.
-#[derive(Clone, Debug)]
-pub struct RunSpec {
-    /// Position in the plan, from 0.
-    pub index: usize,
-    /// Unique within the session; names the run's interval log.
-    pub run_id: String,
-    pub family: Family,
-    pub strategy: String,
-    /// `Inproc` or `Net` (never `All`).
-    pub mode: Mode,
-    pub workload: Workload,
-    /// Repetition number, from 1.
-    pub repeat: u32,
-    /// Running servers given on the command line, used instead of starting servers.
-    pub servers: GivenServers,
-}
-
-/// Addresses of running servers (`--redis`, `--zookeeper`, `--etcd`); empty lists mean the
-/// harness starts its own.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct GivenServers {
-    pub redis: Vec<String>,
-    pub zookeeper: Vec<String>,
-    pub etcd: Vec<String>,
-}
-
-impl GivenServers {
-    /// The addresses given, each checked to be a `host:port` (as a URL or plain): a malformed
-    /// one is bad input, found before anything starts.
-    fn from_args(args: &RunArgs) -> anyhow::Result<Self> {
-        let clean = |flag: &str, list: &[String]| {
-            let given: Vec<String> = list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
-            for address in &given {
-                targets::servers::socket_addr(address).map_err(|e| bad_input(format!("{flag}: {e}")))?;
-            }
-            Ok::<_, anyhow::Error>(given)
-        };
-        Ok(GivenServers {
-            redis: clean("--redis", &args.redis)?,
-            zookeeper: clean("--zookeeper", &args.zookeeper)?,
-            etcd: clean("--etcd", &args.etcd)?,
-        })
-    }
+/// The addresses of running servers given on the command line, each checked to be a `host:port` (as a URL or plain): a malformed
+/// one is bad input, found before anything starts.
+fn given_servers(args: &RunArgs) -> anyhow::Result<GivenServers> {
+    let clean = |flag: &str, list: &[String]| {
+        let given: Vec<String> = list.iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()).collect();
+        for address in &given {
+            targets::servers::socket_addr(address).map_err(|e| bad_input(format!("{flag}: {e}")))?;
+        }
+        Ok::<_, anyhow::Error>(given)
+    };
+    Ok(GivenServers {
+        redis: clean("--redis", &args.redis)?,
+        zookeeper: clean("--zookeeper", &args.zookeeper)?,
+        etcd: clean("--etcd", &args.etcd)?,
+    })
 }
 
 /// Every run of a session, in order.
@@ -74,7 +45,7 @@ pub fn plan(args: &RunArgs) -> anyhow::Result<RunPlan> {
     let overrides = overrides(args);
     let workloads = load_workloads(args, &overrides)?;
     let strategy_filter = StrategyFilter::new(&args.strategies)?;
-    let servers = GivenServers::from_args(args)?;
+    let servers = given_servers(args)?;
     let mut runs = Vec::new();
     for workload in workloads {
         let workload = if args.quick { workload.quick() } else { workload };
@@ -191,7 +162,7 @@ fn check_workload(workload: &Workload, family: Family) -> anyhow::Result<()> {
     if matches!(workload.shape, LoadShape::Open { .. }) && workload.batch.is_some_and(|b| b > 1) {
         return Err(at("batch", "batches apply to closed-loop runs only; an open loop times each operation".into()));
     }
-    family.check(workload).map_err(|(field, message)| at(&field, message))
+    family.check(workload).map_err(|error| at(&error.field, error.message))
 }
 
 /// `--strategy`: a filter applied to each family. A name no family knows is an error.
@@ -315,6 +286,18 @@ mod tests {
             a.params = vec![("vnodez".into(), toml::Value::Integer(3))];
         });
         assert!(message(bad_param).contains("vnodez"));
+    }
+
+    #[test]
+    fn an_unknown_parameter_names_the_params_table_in_every_family() {
+        for (family, name) in [("hashing", "vnodez"), ("locks", "ttll"), ("balancing", "retriez")] {
+            let bad = args(|a| {
+                a.family = Some(family.into());
+                a.params = vec![(name.into(), toml::Value::Integer(3))];
+            });
+            let message = format!("{:#}", plan(&bad).unwrap_err());
+            assert!(message.contains("field `params`: unknown parameter"), "{family}: {message}");
+        }
     }
 
     #[test]

@@ -3,13 +3,19 @@
 //! longer until its p99's 95% interval is within ± the target of p99, or the next run would
 //! pass the maximum duration; only the last attempt is recorded (the earlier ones' intervals
 //! and interval logs are overwritten), and its message says how the precision was reached.
+//!
+//! The session both commands run in ([`open_session`]) and each run's progress bar are here
+//! too: `run` and `sweep` share them, and neither imports the other.
 
 use crate::analysis::quantile_ci;
+use crate::cli::{DEFAULT_MAX_DURATION, RunArgs};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::output::host::HostInfo;
 use crate::recorder::Timing;
-use indicatif::ProgressBar;
+use crate::run::{RunRecord, RunSpec, RunStatus};
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 /// The percentile whose interval `--precision` targets.
@@ -27,6 +33,16 @@ const GROWTH_MAX: f64 = 8.0;
 pub struct Precision {
     pub target_fraction: f64,
     pub max_duration: Duration,
+}
+
+impl Precision {
+    /// The precision `args` ask for, if any.
+    pub fn of(args: &RunArgs) -> Option<Precision> {
+        args.precision.map(|target_fraction| Precision {
+            target_fraction,
+            max_duration: args.max_duration.map_or(DEFAULT_MAX_DURATION, |d| d.0),
+        })
+    }
 }
 
 /// The half-width of the p99 interval of `record`, relative to p99 (the wider side); `None`
@@ -73,6 +89,61 @@ pub fn run_and_record<T>(
         attempt.workload.length.duration = next.expect("not the last attempt");
     }
     unreachable!("the last attempt returns")
+}
+
+/// The session of `run` or `sweep` in `dir`: the metrics address bound (bad input before
+/// anything starts), `dir` refused or cleared (`--force`), child processes supervised, stale
+/// scratch directories removed, the first run's start time and the live metrics set.
+pub fn open_session(args: &RunArgs, dir: &std::path::Path) -> anyhow::Result<Session> {
+    let metrics_listener = args.metrics_listen.map(bind_metrics).transpose()?;
+    crate::output::outdir::prepare(dir, args.force)?;
+    targets::process::use_supervisor(std::env::current_exe().context("cannot find the stratbench executable")?);
+    let stale = targets::process::remove_stale_dirs();
+    if stale > 0 {
+        tracing::info!("removed {stale} scratch directories left by stratbench runs that are gone");
+    }
+    let mut host = HostInfo::collect();
+    host.driver_id = args.driver_id.clone();
+    let mut session = Session::create(dir, host)?;
+    if let Some(at) = args.start_at {
+        session.start_next_run_at(at);
+    }
+    if let Some(listener) = metrics_listener {
+        let live = std::sync::Arc::new(crate::output::live::LiveMetrics::default());
+        let address = crate::output::live::serve(listener, std::sync::Arc::clone(&live))?;
+        session.publish_to(live);
+        tracing::info!("live metrics at http://{address}/metrics");
+    }
+    Ok(session)
+}
+
+/// Binds `--metrics-listen` before anything starts: an address in use is bad input (exit 2).
+fn bind_metrics(address: std::net::SocketAddr) -> anyhow::Result<std::net::TcpListener> {
+    std::net::TcpListener::bind(address)
+        .map_err(|e| crate::error::bad_input(format!("--metrics-listen {address}: cannot listen there: {e}")))
+}
+
+/// A progress bar over a run's planned length, drawn only when stdout is a terminal.
+pub fn progress_bar(spec: &RunSpec, total: usize) -> ProgressBar {
+    let length = spec.workload.length;
+    let bar = ProgressBar::new((length.warmup + length.duration).as_millis() as u64);
+    if std::io::stdout().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{prefix} [{bar:30}] {elapsed} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style.progress_chars("=> "));
+    bar.set_prefix(format!(
+        "[{}/{}] {} {} {}",
+        spec.index + 1,
+        total,
+        spec.workload.scenario,
+        spec.strategy,
+        spec.mode.as_str()
+    ));
+    bar
 }
 
 /// Runs `spec` once. A run that failed because Ctrl-C stopped its servers under it was

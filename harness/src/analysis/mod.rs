@@ -4,14 +4,17 @@
 //!   statistics, read off an HdrHistogram (the method Le Boudec's *Performance Evaluation*
 //!   and Lancet, USENIX ATC '19, use for tail latencies), and the sample size below which a
 //!   percentile cannot be bounded at all.
+//! - [`rank_test`]: medians and the Mann–Whitney rank test on the repetitions of a run, by
+//!   which `compare` calls a regression.
 //! - [`trend`]: the Mann–Kendall trend test with Sen's slope, to say whether a run's
 //!   per-interval figures drifted (the system still warming, leaking or throttling).
 //! - [`mean_interval`]: the mean of repetitions with its Student t-interval.
 //!
-//! Nothing here does I/O or knows a family; the output layer fills columns from it and
-//! `sweep` judges objectives with it.
+//! Nothing here does I/O or knows a family; the output layer fills columns from it, `sweep`
+//! judges objectives and `compare` regressions with it.
 
 pub mod quantile_ci;
+pub mod rank_test;
 pub mod trend;
 
 use statrs::distribution::{ContinuousCDF as _, StudentsT};

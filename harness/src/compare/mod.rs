@@ -19,10 +19,10 @@
 pub mod input;
 pub mod metrics;
 pub mod render;
-pub mod stats;
 
+use crate::analysis::rank_test;
 use crate::cli::CompareArgs;
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::rundir::{CsvTable, IDENTITY_COLUMNS};
 use metrics::{Better, Kind, METRICS, Metric, Threshold, Thresholds};
 use serde::Serialize;
@@ -184,7 +184,7 @@ impl<'a> Side<'a> {
                 resolutions.push(metrics::resolution(column, cell) + metrics::resolution(column, &reference_cell));
             }
         }
-        Ok((values, stats::median(&resolutions).unwrap_or(0.0)))
+        Ok((values, rank_test::median(&resolutions).unwrap_or(0.0)))
     }
 
     /// The 95% intervals of `metric` over the ok repetitions of a run that have one.
@@ -210,7 +210,7 @@ impl<'a> Side<'a> {
         }
         let all: Vec<f64> = rows.iter().filter_map(|r| self.table.num(r, column)).collect();
         let cell = rows.first().map_or_else(String::new, |r| self.table.get(r, column).to_string());
-        stats::median(&all).map(|m| (m, cell)).ok_or_else(|| format!("no `{strategy}` row to divide by"))
+        rank_test::median(&all).map(|m| (m, cell)).ok_or_else(|| format!("no `{strategy}` row to divide by"))
     }
 }
 
@@ -353,7 +353,7 @@ fn compare_run(
 /// that the recording's resolution alone can cause (a 2 ns cost recorded as 3 ns is +50%):
 /// no smaller change counts, whatever the threshold.
 pub fn judge(metric: &Metric, threshold: Threshold, baseline: &[f64], current: &[f64], resolution: f64) -> Line {
-    let (bm, cm) = (stats::median(baseline), stats::median(current));
+    let (bm, cm) = (rank_test::median(baseline), rank_test::median(current));
     let mut line = Line {
         run: String::new(),
         metric: metric.name.to_string(),
@@ -406,7 +406,7 @@ fn judge_exact(line: &mut Line, better: Better, tolerance: f64, bm: f64, cm: f64
 /// from every baseline one (the whole spread moved), or the rank test finds the shift
 /// significant.
 fn judge_timing(line: &mut Line, better: Better, limit: f64, resolution: f64, baseline: &[f64], current: &[f64]) {
-    let (bm, cm) = (stats::median(baseline).unwrap_or(0.0), stats::median(current).unwrap_or(0.0));
+    let (bm, cm) = (rank_test::median(baseline).unwrap_or(0.0), rank_test::median(current).unwrap_or(0.0));
     let change = relative_change(bm, cm).unwrap_or(0.0);
     let worse = if better == Better::Lower { change } else { -change };
     line.rank_tested = baseline.len() >= 2 && current.len() >= 2;
@@ -429,7 +429,7 @@ fn judge_timing(line: &mut Line, better: Better, limit: f64, resolution: f64, ba
         line.note = "one repetition on a side: medians only, not noise-checked (use --repeat 3 or more)".into();
         return;
     }
-    let p = stats::p_value_greater(&b, &c).unwrap_or(1.0);
+    let p = rank_test::p_value_greater(&b, &c).unwrap_or(1.0);
     line.p_value = Some(p);
     let min_current = c.iter().copied().fold(f64::INFINITY, f64::min);
     let max_baseline = b.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -13,16 +13,16 @@
 //! nothing (kept for inspection otherwise). Each operation is one transaction, timed by the
 //! driver; a run whose checkers find a violation fails the session with exit code 1.
 
-use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
+use super::{FieldError, StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::path::Path;
 use targets::commit::cluster::{InprocCluster, LogKind};
 use targets::commit::net::{NetCluster, NetConfig};
 use targets::commit::params::CommitParams;
 use targets::commit::postgres::PostgresSystem;
+use targets::commit::strategy::Strategy;
 use targets::commit::system::CommitSystem;
 use targets::protocol::ProtocolError;
 use workloads::Workload;
@@ -30,35 +30,14 @@ use workloads::scenario::Mode;
 
 /// The family's strategies: which log, and where they run.
 pub fn strategies() -> Vec<StrategyInfo> {
-    vec![
-        StrategyInfo {
-            name: "2pc",
-            about: "two-phase commit, presumed abort, logs in memory (the protocol's own cost)",
-            modes: &[Mode::Inproc],
-        },
-        StrategyInfo {
-            name: "2pc-file",
-            about: "two-phase commit with a log file per node, written without fsync",
-            modes: &[Mode::Inproc, Mode::Net],
-        },
-        StrategyInfo {
-            name: "2pc-fsync",
-            about: "two-phase commit with a log file per node, fsynced at every forced write",
-            modes: &[Mode::Inproc, Mode::Net],
-        },
-        StrategyInfo {
-            name: "engine:postgres-2pc",
-            about: "PostgreSQL prepared transactions across P databases of a local server (the real-engine row)",
-            modes: &[Mode::Net],
-        },
-    ]
+    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: s.modes() }).collect()
 }
 
 /// Checks `[params]`.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     CommitParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        ProtocolError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        ProtocolError::InvalidParam { param, message } => FieldError::param(&param, message),
+        other => FieldError::new("params", other.to_string()),
     })
 }
 
@@ -67,9 +46,10 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let params = CommitParams::from_table(&spec.workload.params).expect("the plan checked the parameters");
     let dir = session.dir().join("data").join(&spec.run_id);
     let timing = timing_for(&spec.workload, 1);
-    let fsync = spec.strategy == "2pc-fsync";
-    let record = match (spec.mode, spec.strategy.as_str()) {
-        (_, "engine:postgres-2pc") => match PostgresSystem::start(params, &spec.workload) {
+    let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
+    let fsync = strategy == Strategy::TwoPcFsync;
+    let record = match (spec.mode, strategy) {
+        (_, Strategy::EnginePostgres) => match PostgresSystem::start(params, &spec.workload) {
             Ok(system) => measure(std::sync::Arc::new(system), spec, timing, None, session, progress),
             Err(error) => RunRecord::failed(spec, RunStatus::Error, error.to_string()),
         },
@@ -88,7 +68,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         },
         (_, strategy) => {
             let logs = match strategy {
-                "2pc" => LogKind::Memory,
+                Strategy::TwoPc => LogKind::Memory,
                 _ => LogKind::File { dir: dir.clone(), fsync },
             };
             match InprocCluster::start(params, &logs, spec.workload.seed) {

@@ -11,10 +11,9 @@
 //! nothing (kept for inspection otherwise). A run whose checkers find a violation fails the
 //! session with exit code 1.
 
-use super::{StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
+use super::{FieldError, StrategyInfo, measure, remove_run_data, stratbench_exe, timing_for};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::Arc;
@@ -22,6 +21,7 @@ use targets::consensus::Mode;
 use targets::consensus::cluster::{InprocReplicas, log_kind};
 use targets::consensus::net::{NetConfig, NetReplicas};
 use targets::consensus::params::ConsensusParams;
+use targets::consensus::strategy::Strategy;
 use targets::consensus::system::ConsensusSystem;
 use targets::protocol::ProtocolError;
 use workloads::Workload;
@@ -29,30 +29,14 @@ use workloads::scenario::Mode as RunMode;
 
 /// The family's strategies.
 pub fn strategies() -> Vec<StrategyInfo> {
-    vec![
-        StrategyInfo {
-            name: "multi-paxos",
-            about: "Multi-Paxos: stable leader, phase 1 once, batched and pipelined phase 2",
-            modes: &[RunMode::Inproc, RunMode::Net],
-        },
-        StrategyInfo {
-            name: "paxos",
-            about: "single-decree Paxos per command: both phases for every command",
-            modes: &[RunMode::Inproc, RunMode::Net],
-        },
-        StrategyInfo {
-            name: "engine:etcd",
-            about: "etcd (Raft) members on loopback, driven by the same workload (put/get)",
-            modes: &[RunMode::Net],
-        },
-    ]
+    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: s.modes() }).collect()
 }
 
 /// Checks `[params]`.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     ConsensusParams::from_table(&workload.params).map(|_| ()).map_err(|error| match error {
-        ProtocolError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        ProtocolError::InvalidParam { param, message } => FieldError::param(&param, message),
+        other => FieldError::new("params", other.to_string()),
     })
 }
 
@@ -61,15 +45,15 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let params = ConsensusParams::from_table(&spec.workload.params).expect("the plan checked the parameters");
     let dir = session.dir().join("data").join(&spec.run_id);
     let timing = timing_for(&spec.workload, 1);
-    let mode = if spec.strategy == "paxos" { Mode::Paxos } else { Mode::MultiPaxos };
-    let measured = match (spec.strategy.as_str(), spec.mode) {
-        ("engine:etcd", _) => run_etcd(spec, params, session, progress),
-        (_, RunMode::Net) => net_config(&dir, mode, spec.workload.seed)
+    let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
+    let measured = match (strategy.paxos_mode(), spec.mode) {
+        (None, _) => run_etcd(spec, params, session, progress),
+        (Some(mode), RunMode::Net) => net_config(&dir, mode, spec.workload.seed)
             .and_then(|config| NetReplicas::start(params, config).map_err(Into::into))
             .map(|replicas| {
                 measure(Arc::new(ConsensusSystem::new(replicas, &spec.workload)), spec, timing, None, session, progress)
             }),
-        (_, _) => InprocReplicas::start(params, mode, &log_kind(&params, &dir), spec.workload.seed)
+        (Some(mode), _) => InprocReplicas::start(params, mode, &log_kind(&params, &dir), spec.workload.seed)
             .map_err(Into::into)
             .map(|replicas| {
                 measure(Arc::new(ConsensusSystem::new(replicas, &spec.workload)), spec, timing, None, session, progress)

@@ -10,14 +10,16 @@
 //! every key is loaded; `read` is `GET`, `update` is `SET`, each operation timed alone (or
 //! pipelined `batch` at a time). Resize events migrate the keys that move while traffic goes
 //! on, and the servers' count of keys moved is set against the in-process prediction; after
-//! the run a verification pass reads every key back. The run's interval log is then cut at the
-//! migrations into throughput and p99 before, during and after them.
+//! the run a verification pass reads every key back. The run's measured intervals, kept in
+//! memory as they go to the interval log, are then cut at the migrations into throughput and
+//! p99 before, during and after them.
 
-use super::{StrategyInfo, measure, timing_for};
+use super::{FieldError, RuntimeError, StrategyInfo, measure, measure_observing, timing_for};
+use crate::driver::clock::RealClock;
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
-use crate::rundir::{IntervalLog, add};
+use crate::recorder::FlushedInterval;
+use crate::run::{RunRecord, RunSpec, RunStatus};
+use crate::rundir::add;
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
@@ -61,25 +63,23 @@ pub fn strategies() -> Vec<StrategyInfo> {
 
 /// Checks `[params]` and the key and node counts (and, for the networked version, the value
 /// size and the mix).
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params)).map_err(param_error)?;
     params.node_set(workload.nodes).map_err(param_error)?;
     NetParams::from_table(&workload.params).map_err(param_error)?;
     if u64::from(workload.nodes) > MAX_NODES {
         let message = format!("the hashing family places at most {MAX_NODES} nodes, got {}", workload.nodes);
-        return Err(("nodes".into(), message));
+        return Err(FieldError::new("nodes", message));
     }
     if workload.keys > u64::from(u32::MAX) {
-        return Err((
-            "keys".into(),
-            format!("the hashing family measures at most {} keys, got {}", u32::MAX, workload.keys),
-        ));
+        let message = format!("the hashing family measures at most {} keys, got {}", u32::MAX, workload.keys);
+        return Err(FieldError::new("keys", message));
     }
     if workload.mode.includes(Mode::Net) { check_net(workload) } else { Ok(()) }
 }
 
-fn check_net(workload: &Workload) -> Result<(), (String, String)> {
-    let net = |field: &str, message: String| Err((field.to_string(), format!("networked hashing: {message}")));
+fn check_net(workload: &Workload) -> Result<(), FieldError> {
+    let net = |field: &str, message: String| Err(FieldError::new(field, format!("networked hashing: {message}")));
     if workload.keys > MAX_NET_KEYS {
         return net("keys", format!("loads at most {MAX_NET_KEYS} keys, got {}", workload.keys));
     }
@@ -96,10 +96,10 @@ fn check_net(workload: &Workload) -> Result<(), (String, String)> {
     Ok(())
 }
 
-fn param_error(error: HashingError) -> (String, String) {
+fn param_error(error: HashingError) -> FieldError {
     match error {
-        HashingError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        HashingError::InvalidParam { param, message } => FieldError::param(param, message),
+        other => FieldError::new("params", other.to_string()),
     }
 }
 
@@ -215,7 +215,7 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
         ));
         let offline = match Offline::new() {
             Ok(offline) => offline,
-            Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+            Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
         };
         let loaded = offline.block_on(system.load()).map_or(0, |(loaded, _)| loaded);
         if loaded == 0 {
@@ -223,21 +223,39 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
             return RunRecord::failed(spec, RunStatus::Error, format!("no key could be loaded: {notes}"));
         }
         let timing = timing_for(workload, 1);
-        let mut record = measure(Arc::clone(&system), spec, timing, Some(build_time), session, progress);
-        finish(&mut record, &system, &offline, session);
+        let mut measured = Vec::new();
+        let mut keep = |interval: &FlushedInterval| {
+            if interval.slot.phase.is_measured() {
+                measured.push(MeasuredInterval::of(interval));
+            }
+        };
+        let mut record = measure_observing::<RealClock, _>(
+            Arc::clone(&system),
+            spec,
+            timing,
+            Some(build_time),
+            session,
+            progress,
+            &mut keep,
+        );
+        finish(&mut record, &system, &offline, &measured);
         record
     }
 }
 
 /// After the run: the verification pass, the phases cut at the migrations, the removal of the
 /// run's keys from servers given by address.
-fn finish<P: Placement>(record: &mut RunRecord<'_>, system: &NetSystem<P>, offline: &Offline, session: &Session) {
+fn finish<P: Placement>(
+    record: &mut RunRecord<'_>,
+    system: &NetSystem<P>,
+    offline: &Offline,
+    measured: &[MeasuredInterval],
+) {
     let verification = offline.block_on(system.verify());
     let cleanup = if system.managed() { None } else { offline.block_on(system.cleanup()) };
     let phases = record.drive.as_ref().and_then(|drive| {
         let windows = migration_windows(&drive.events);
-        let log = IntervalLog::read(&session.dir().join("hlog").join(format!("{}.hlog", record.spec.run_id)));
-        log.ok().and_then(|log| phases(&log, &windows, record.spec.workload.length.duration))
+        phases(measured, &windows, record.spec.workload.length.duration)
     });
     let mut notes = Vec::new();
     match &verification {
@@ -257,13 +275,8 @@ fn finish<P: Placement>(record: &mut RunRecord<'_>, system: &NetSystem<P>, offli
 struct Offline(tokio::runtime::Runtime);
 
 impl Offline {
-    fn new() -> Result<Self, String> {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map(Offline)
-            .map_err(|e| format!("cannot start a runtime: {e}"))
+    fn new() -> Result<Self, RuntimeError> {
+        Ok(Offline(tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?))
     }
 
     fn block_on<T>(&self, future: impl Future<Output = T>) -> Option<T> {
@@ -281,17 +294,40 @@ fn migration_windows(events: &[crate::driver::controller::FiredEvent]) -> Vec<(D
         .collect()
 }
 
+/// One interval of the measured phase (and the drain), as the run's interval log holds it:
+/// kept in memory as the run goes, for [`phases`].
+struct MeasuredInterval {
+    /// From the start of the measured phase.
+    start: Duration,
+    length: Duration,
+    response: hdrhistogram::Histogram<u64>,
+}
+
+impl MeasuredInterval {
+    fn of(interval: &FlushedInterval) -> Self {
+        MeasuredInterval {
+            start: Duration::from_secs_f64(interval.start_offset_s.max(0.0)),
+            length: interval.length,
+            response: interval.histograms.response.clone(),
+        }
+    }
+}
+
 /// Throughput and p99 over the measured intervals before the first migration, overlapping
 /// any, and after the last (up to the end of the measured phase, `measured`: the drain is no
 /// phase of the workload); `None` without migrations. Histogram counts are operations (a
 /// batch is recorded once per operation in it), so they divide by seconds into a rate.
-fn phases(log: &IntervalLog, windows: &[(Duration, Duration)], measured: Duration) -> Option<PhaseFigures> {
+fn phases(
+    intervals: &[MeasuredInterval],
+    windows: &[(Duration, Duration)],
+    measured: Duration,
+) -> Option<PhaseFigures> {
     let first = windows.iter().map(|w| w.0).min()?;
     let last = windows.iter().map(|w| w.1).max()?;
-    let origin = log.intervals.first()?.start_epoch;
+    let origin = intervals.first()?.start;
     let mut parts = [Part::default(), Part::default(), Part::default()];
-    for interval in &log.intervals {
-        let start = interval.start_epoch.saturating_sub(origin);
+    for interval in intervals {
+        let start = interval.start.saturating_sub(origin);
         let end = start + interval.length;
         if start >= measured {
             continue;
@@ -305,7 +341,7 @@ fn phases(log: &IntervalLog, windows: &[(Duration, Duration)], measured: Duratio
         } else {
             continue;
         };
-        parts[part].add(&interval.histograms.response, interval.length);
+        parts[part].add(&interval.response, interval.length);
     }
     let [before, during, after] = parts.map(Part::stats);
     Some(PhaseFigures { before, during, after })
@@ -337,30 +373,22 @@ impl Part {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rundir::LoggedInterval;
 
-    fn interval(start_ms: u64, values: &[u64]) -> LoggedInterval {
-        let mut histograms = crate::recorder::Histograms::default();
-        values.iter().for_each(|v| histograms.response.record(*v).unwrap());
-        LoggedInterval {
-            start_epoch: Duration::from_secs(1_000) + Duration::from_millis(start_ms),
-            length: Duration::from_millis(100),
-            histograms,
-        }
+    fn interval(start_ms: u64, values: &[u64]) -> MeasuredInterval {
+        let mut response = crate::recorder::new_histogram();
+        values.iter().for_each(|v| response.record(*v).unwrap());
+        MeasuredInterval { start: Duration::from_millis(start_ms), length: Duration::from_millis(100), response }
     }
 
     #[test]
     fn intervals_split_at_the_migrations() {
-        let log = IntervalLog {
-            comments: Vec::new(),
-            intervals: vec![
-                interval(0, &[10, 10]),
-                interval(100, &[10, 12]),
-                interval(200, &[50, 900]),
-                interval(300, &[60]),
-                interval(400, &[11]),
-            ],
-        };
+        let log = [
+            interval(0, &[10, 10]),
+            interval(100, &[10, 12]),
+            interval(200, &[50, 900]),
+            interval(300, &[60]),
+            interval(400, &[11]),
+        ];
         let windows = [(Duration::from_millis(250), Duration::from_millis(320))];
         let figures = phases(&log, &windows, Duration::from_millis(500)).unwrap();
         let (before, during, after) = (figures.before.unwrap(), figures.during.unwrap(), figures.after.unwrap());

@@ -11,29 +11,21 @@
 //! number still present is reported.
 //!
 //! With `client_process = true`, each client runs in its own process (`stratbench lock-client`,
-//! hidden), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
+//! hidden, in [`crate::serve::lock_client`]), so a `pause-holder` fault stops a whole client with SIGSTOP — its ZooKeeper
 //! heartbeats and etcd keep-alives included — and `kill-holder` kills a real process.
 
-use super::{StrategyInfo, measure};
-use crate::cli::LockClientArgs;
-use crate::error::bad_input;
+use super::{FieldError, RuntimeError, StrategyInfo, measure};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::{GivenServers, RunSpec};
 use crate::recorder::Timing;
+use crate::run::{GivenServers, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use targets::locks::columns::LocksLeft;
-use targets::locks::etcd::EtcdService;
-use targets::locks::lease::LeaseService;
 use targets::locks::params::{MAX_LOCKS, ParamError};
 use targets::locks::process::{ChildCommand, ProcessService};
-use targets::locks::redis::RedisService;
-use targets::locks::redlock::RedlockService;
 use targets::locks::system::{LockSystem, RestartHook};
-use targets::locks::zookeeper::ZooKeeperService;
-use targets::locks::{LockParams, LockService, run_namespace};
+use targets::locks::{BuildService, LockError, LockParams, LockService, ServiceVisitor, Strategy, run_namespace};
 use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
@@ -47,51 +39,22 @@ const CLEANUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// stopped the servers already.
 const INTERRUPTED_CLEANUP_TIMEOUT: Duration = Duration::from_millis(300);
 
-/// The strategies and their versions.
+/// The strategies and their versions: `lease` in-process, the others networked.
 pub fn strategies() -> Vec<StrategyInfo> {
-    vec![
-        StrategyInfo {
-            name: "lease",
-            about: "in-process lock table with TTL leases and fencing tokens (reference)",
-            modes: &[Mode::Inproc],
-        },
-        StrategyInfo {
-            name: "redis",
-            about: "one redis-server: SET NX PX + INCR token in Lua; Lua compare-and-delete release",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo {
-            name: "redlock",
-            about: "Redlock over 3 or 5 redis-server masters (quorum, validity time, random retry)",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo {
-            name: "zookeeper",
-            about: "ZooKeeper lock recipe (Curator-compatible ephemeral sequential znodes)",
-            modes: &[Mode::Net],
-        },
-        StrategyInfo { name: "etcd", about: "etcd lock service on a kept-alive lease", modes: &[Mode::Net] },
-    ]
+    Strategy::ALL.iter().map(|s| StrategyInfo { name: s.name(), about: s.about(), modes: s.modes() }).collect()
 }
 
 /// Checks `[params]`, the number of lock names and the timing.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
-    LockParams::from_table(&workload.params).map_err(param_error)?;
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
+    LockParams::from_table(&workload.params).map_err(|e: ParamError| FieldError::param(&e.param, e.message))?;
     if workload.keys > MAX_LOCKS {
-        return Err((
-            "keys".into(),
-            format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys),
-        ));
+        let message = format!("the locks family uses at most {MAX_LOCKS} lock names, got {}", workload.keys);
+        return Err(FieldError::new("keys", message));
     }
     if workload.batch.is_some_and(|b| b > 1) {
-        return Err(("batch".into(), "lock cycles are timed one by one; remove `batch`".into()));
+        return Err(FieldError::new("batch", "lock cycles are timed one by one; remove `batch`"));
     }
     Ok(())
-}
-
-fn param_error(error: ParamError) -> (String, String) {
-    let field = if error.param == "params" { "params".to_string() } else { format!("params.{}", error.param) };
-    (field, error.message)
 }
 
 /// Runs one lock strategy.
@@ -104,48 +67,43 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         let message = "`client_process` applies to the networked strategies; `lease` is in-process".to_string();
         return RunRecord::failed(spec, RunStatus::Unsupported, message);
     }
-    let mut servers = match Servers::prepare(&spec.strategy, &spec.servers, &params) {
+    let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
+    let mut servers = match LockServers::prepare(strategy, &spec.servers, &params) {
         Ok(servers) => servers,
-        Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+        Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
     };
     let namespace = run_namespace();
     let child = params.client_process.then(|| child_command(spec, &servers.urls, &namespace));
-    let visitor = Measure { spec, session, progress, restart: servers.restart.take(), child, params: params.clone() };
-    let record = with_service(&spec.strategy, &servers.urls, &namespace, &params, visitor);
+    let restart = servers.restart.take();
+    let visitor =
+        Measure { spec, session, progress, restart, child, params, urls: &servers.urls, namespace: &namespace };
+    let record = strategy.visit(visitor);
     drop(servers);
     record
 }
 
-/// Does something with a strategy's service, whatever its type (static dispatch).
-trait ServiceVisitor {
-    type Output;
-    fn visit<S: LockService>(self, service: S) -> Self::Output;
-    /// The strategy is not in this build.
-    fn unavailable(self, message: String) -> Self::Output;
+/// Why the servers of a run are not there to use.
+#[derive(Debug, thiserror::Error)]
+enum ServersError {
+    #[error(transparent)]
+    Server(#[from] ServerError),
+    #[error("redlock needs at least 3 masters; --redis gave {0}")]
+    TooFewMasters(usize),
 }
 
-/// Builds `strategy`'s service on the servers at `urls` (none for `lease`; one for `redis`;
-/// every master for `redlock`; the ensemble for `zookeeper`; the members for `etcd`).
-fn with_service<V: ServiceVisitor>(
-    strategy: &str,
-    urls: &[String],
-    namespace: &str,
-    params: &LockParams,
-    visitor: V,
-) -> V::Output {
-    let first = || urls.first().cloned().unwrap_or_default();
-    match strategy {
-        "lease" => visitor.visit(LeaseService::new(params.ttl)),
-        "redis" => visitor.visit(RedisService::new(&first(), namespace, params.ttl, params.retry_delay)),
-        "redlock" => visitor.visit(RedlockService::new(urls.to_vec(), namespace, params.ttl, params.retry_delay)),
-        "zookeeper" => visitor.visit(ZooKeeperService::new(&urls.join(","), namespace, params.session_timeout)),
-        "etcd" => visitor.visit(EtcdService::new(urls.to_vec(), namespace, params.etcd_ttl_s())),
-        other => visitor.unavailable(format!("unknown lock strategy `{other}`")),
-    }
+/// Why removing a run's keys or nodes failed.
+#[derive(Debug, thiserror::Error)]
+enum CleanupError {
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    #[error("took longer than {0:?}")]
+    Timeout(Duration),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 /// The servers of one run: started here (their guards stop them when this is dropped) or given.
-struct Servers {
+struct LockServers {
     urls: Vec<String>,
     /// Restarts a managed Redis server; owns the Redis guards.
     restart: Option<RestartHook>,
@@ -153,56 +111,57 @@ struct Servers {
     _etcd: Option<EtcdCluster>,
 }
 
-impl Servers {
+impl LockServers {
     fn given(urls: Vec<String>) -> Self {
-        Servers { urls, restart: None, _zookeeper: None, _etcd: None }
+        LockServers { urls, restart: None, _zookeeper: None, _etcd: None }
     }
 
     /// Checks the given servers of `strategy`, or starts its own.
-    fn prepare(strategy: &str, given: &GivenServers, params: &LockParams) -> Result<Self, String> {
+    fn prepare(strategy: Strategy, given: &GivenServers, params: &LockParams) -> Result<Self, ServersError> {
         match strategy {
-            "redis" | "redlock" => Self::redis(strategy, &given.redis, params),
-            "zookeeper" if !given.zookeeper.is_empty() => {
+            Strategy::Redis | Strategy::Redlock => Self::redis(strategy, &given.redis, params),
+            Strategy::ZooKeeper if !given.zookeeper.is_empty() => {
                 check_all("zookeeper", &given.zookeeper, servers::zookeeper::ping)?;
                 Ok(Self::given(given.zookeeper.clone()))
             }
-            "zookeeper" => {
-                let server = ZooKeeperServer::start().map_err(|e| e.to_string())?;
+            Strategy::ZooKeeper => {
+                let server = ZooKeeperServer::start()?;
                 let urls = vec![server.addr().to_string()];
-                Ok(Servers { _zookeeper: Some(server), ..Self::given(urls) })
+                Ok(LockServers { _zookeeper: Some(server), ..Self::given(urls) })
             }
-            "etcd" => Self::etcd(&given.etcd, params),
-            _ => Ok(Self::given(Vec::new())),
+            Strategy::Etcd => Self::etcd(&given.etcd, params),
+            Strategy::Lease => Ok(Self::given(Vec::new())),
         }
     }
 
-    fn redis(strategy: &str, given: &[String], params: &LockParams) -> Result<Self, String> {
-        let masters = if strategy == "redlock" { params.masters } else { 1 };
+    fn redis(strategy: Strategy, given: &[String], params: &LockParams) -> Result<Self, ServersError> {
+        let redlock = strategy == Strategy::Redlock;
+        let masters = if redlock { params.masters } else { 1 };
         if given.is_empty() {
             let persistence = if params.redis_fsync_always { Persistence::AppendFsyncAlways } else { Persistence::Off };
-            let managed = servers::redis::start_many(masters, persistence).map_err(|e| e.to_string())?;
+            let managed = servers::redis::start_many(masters, persistence)?;
             let urls = managed.iter().map(RedisServer::url).collect();
-            return Ok(Servers {
+            return Ok(LockServers {
                 restart: Some(restart_hook(managed, params.redis_fsync_always)),
                 ..Self::given(urls)
             });
         }
-        let used: Vec<String> = if strategy == "redlock" { given.to_vec() } else { given[..1].to_vec() };
-        if strategy == "redlock" && used.len() < 3 {
-            return Err(format!("redlock needs at least 3 masters; --redis gave {}", used.len()));
+        let used: Vec<String> = if redlock { given.to_vec() } else { given[..1].to_vec() };
+        if redlock && used.len() < 3 {
+            return Err(ServersError::TooFewMasters(used.len()));
         }
         check_all("redis", &used, servers::redis::ping)?;
         Ok(Self::given(used))
     }
 
-    fn etcd(given: &[String], params: &LockParams) -> Result<Self, String> {
+    fn etcd(given: &[String], params: &LockParams) -> Result<Self, ServersError> {
         if !given.is_empty() {
             check_all("etcd", given, servers::etcd::ping)?;
             return Ok(Self::given(given.to_vec()));
         }
-        let cluster = EtcdCluster::start(params.etcd_members).map_err(|e| e.to_string())?;
+        let cluster = EtcdCluster::start(params.etcd_members)?;
         let urls = cluster.urls();
-        Ok(Servers { _etcd: Some(cluster), ..Self::given(urls) })
+        Ok(LockServers { _etcd: Some(cluster), ..Self::given(urls) })
     }
 }
 
@@ -226,20 +185,20 @@ struct Measure<'s, 'a> {
     progress: &'s ProgressBar,
     restart: Option<RestartHook>,
     child: Option<ChildCommand>,
+    /// The servers the service is built on, and the run's namespace on them.
+    urls: &'s [String],
+    namespace: &'s str,
 }
 
 impl<'a> ServiceVisitor for Measure<'_, 'a> {
     type Output = RunRecord<'a>;
 
-    fn visit<S: LockService>(mut self, service: S) -> RunRecord<'a> {
+    fn visit<S: BuildService>(mut self, _strategy: Strategy) -> RunRecord<'a> {
+        let service = S::build(self.urls, self.namespace, &self.params);
         match self.child.take() {
             Some(child) => self.measure(ProcessService::new(service, child)),
             None => self.measure(service),
         }
-    }
-
-    fn unavailable(self, message: String) -> RunRecord<'a> {
-        RunRecord::failed(self.spec, RunStatus::Error, message)
     }
 }
 
@@ -260,46 +219,14 @@ impl<'a> Measure<'_, 'a> {
     }
 }
 
-/// `stratbench lock-client`: one client of a strategy, answering requests on stdin (see
-/// `targets::locks::process`).
-pub fn serve_client(args: &LockClientArgs) -> anyhow::Result<()> {
-    let table = args.params.iter().cloned().collect();
-    let params = LockParams::from_table(&table).map_err(|e| bad_input(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let serve = Serve { worker: args.worker, runtime: &runtime };
-    with_service(&args.strategy, &args.servers, &args.namespace, &params, serve).map_err(|e| anyhow::anyhow!(e))
-}
-
-struct Serve<'r> {
-    worker: u32,
-    runtime: &'r tokio::runtime::Runtime,
-}
-
-impl ServiceVisitor for Serve<'_> {
-    type Output = Result<(), String>;
-
-    fn visit<S: LockService>(self, service: S) -> Result<(), String> {
-        let input = tokio::io::BufReader::new(tokio::io::stdin());
-        let serve = targets::locks::process::serve(service, self.worker, input, tokio::io::stdout());
-        self.runtime.block_on(serve).map_err(|e| e.to_string())
-    }
-
-    fn unavailable(self, message: String) -> Result<(), String> {
-        Err(message)
-    }
-}
-
 /// Removes the run's keys or nodes, in a runtime of its own (the driver's is gone).
-fn cleanup<S: LockService>(service: &S) -> Result<u64, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start a runtime: {e}"))?;
+fn cleanup<S: LockService>(service: &S) -> Result<u64, CleanupError> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RuntimeError)?;
     let limit = if crate::interrupt::interrupted() { INTERRUPTED_CLEANUP_TIMEOUT } else { CLEANUP_TIMEOUT };
     runtime.block_on(async {
         match tokio::time::timeout(limit, service.cleanup()).await {
-            Ok(result) => result.map_err(|e| e.to_string()),
-            Err(_) => Err(format!("took longer than {limit:?}")),
+            Ok(result) => Ok(result?),
+            Err(_) => Err(CleanupError::Timeout(limit)),
         }
     })
 }
@@ -309,7 +236,7 @@ fn check_all(
     kind: &'static str,
     addrs: &[String],
     ping: fn(std::net::SocketAddr) -> Result<(), String>,
-) -> Result<(), String> {
+) -> Result<(), ServerError> {
     for addr in addrs {
         let socket = servers::socket_addr(addr).map_err(|detail| unreachable(kind, addr, detail))?;
         ping(socket).map_err(|detail| unreachable(kind, addr, detail))?;
@@ -317,8 +244,8 @@ fn check_all(
     Ok(())
 }
 
-fn unreachable(kind: &'static str, addr: &str, detail: String) -> String {
-    ServerError::Unreachable { kind, addr: addr.to_string(), detail }.to_string()
+fn unreachable(kind: &'static str, addr: &str, detail: String) -> ServerError {
+    ServerError::Unreachable { kind, addr: addr.to_string(), detail }
 }
 
 /// A hook that restarts managed Redis server `node`; it owns the servers, which stop when the

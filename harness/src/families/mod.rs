@@ -1,9 +1,12 @@
 //! The families of strategies, and how each one's system under test is built and driven.
 //!
-//! This is the one place that knows every family: its name, its strategies and their modes,
-//! the checks on its parameters, and the function that runs one of its strategies. A family
-//! module builds its [`System`](targets::target::System) (with static dispatch on the
-//! strategy type) and hands it to [`measure`], which runs the driver and collects the record.
+//! This is the one place that dispatches on the family: its strategies and their modes (from
+//! the family's registry in `targets`), the checks on its parameters (a [`FieldError`] names
+//! the field refused), and the function that runs one of its strategies. A family module
+//! builds its [`System`](targets::target::System) (with static dispatch on the strategy type)
+//! and hands it to [`measure`], which runs the driver and collects the record. The family's
+//! identity, [`Family`], is in [`run`](mod@crate::run), below this module, with the spec and the record
+//! it fills.
 
 pub mod balancing;
 pub mod commit;
@@ -12,18 +15,45 @@ pub mod hashing;
 pub mod locks;
 pub mod noop;
 
-use crate::driver;
 use crate::driver::clock::{Clock, RealClock};
+use crate::driver::{self, IntervalSink};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
-use crate::recorder::Timing;
+use crate::recorder::{FlushedInterval, Timing};
+use crate::run::{Family, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::time::Duration;
 use targets::target::System;
 use workloads::Workload;
 use workloads::scenario::Mode;
+
+/// A scenario field a family refuses: which field (`nodes`, `params.ttl`) and why. The plan
+/// turns it into bad input that names the scenario too.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError { field: field.into(), message: message.into() }
+    }
+
+    /// A parameter refused: field `params.<param>`, or `params` when the table as a whole is
+    /// (an unknown name).
+    pub fn param(param: &str, message: impl Into<String>) -> Self {
+        let field = if param == "params" { "params".to_string() } else { format!("params.{param}") };
+        FieldError::new(field, message)
+    }
+}
+
+/// A runtime of its own that the harness could not start (for work outside the driver's
+/// run: loading keys, cleaning up).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start a runtime: {0}")]
+pub struct RuntimeError(#[from] std::io::Error);
 
 /// A strategy as listed by `stratbench list`.
 #[derive(Clone, Copy, Debug)]
@@ -34,66 +64,9 @@ pub struct StrategyInfo {
     pub modes: &'static [Mode],
 }
 
-/// A family of strategies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Family {
-    Hashing,
-    Locks,
-    Commit,
-    Consensus,
-    Balancing,
-    Noop,
-}
-
+/// What each family does: the one place that dispatches on the family (its identity, name
+/// and description, is [`Family`]'s in [`run`](mod@crate::run)).
 impl Family {
-    /// Every family.
-    pub const ALL: [Family; 6] =
-        [Family::Hashing, Family::Balancing, Family::Locks, Family::Commit, Family::Consensus, Family::Noop];
-
-    /// The family's name in files and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Hashing => "hashing",
-            Family::Locks => "locks",
-            Family::Commit => "commit",
-            Family::Consensus => "consensus",
-            Family::Balancing => "balancing",
-            Family::Noop => "noop",
-        }
-    }
-
-    /// One line on what the family measures.
-    pub fn about(self) -> &'static str {
-        match self {
-            Family::Hashing => {
-                "partitioning: which node owns a key; lookup cost, balance, key movement on resize; sharding over Redis \
-                 with live migration"
-            }
-            Family::Locks => {
-                "distributed locks: acquire latency, cycles/s, hand-off, fairness; safety under pauses and crashes"
-            }
-            Family::Commit => {
-                "two-phase commit (presumed abort): commit latency and rate, aborts by cause, atomicity under faults"
-            }
-            Family::Consensus => {
-                "replicated key-value store (Multi-Paxos, Paxos, etcd): commits/s, latency, failover; agreement and \
-                 linearizability"
-            }
-            Family::Balancing => "load balancing: which backend serves a request; latency, spread, reaction to faults",
-            Family::Noop => "a target that does nothing: the driver's own ceiling",
-        }
-    }
-
-    /// Looks a family up by name.
-    pub fn from_name(name: &str) -> Option<Family> {
-        Self::ALL.into_iter().find(|f| f.name() == name)
-    }
-
-    /// Every family name, for messages.
-    pub fn names() -> String {
-        Self::ALL.iter().map(|f| f.name()).collect::<Vec<_>>().join(", ")
-    }
-
     /// The family's strategies.
     pub fn strategies(self) -> Vec<StrategyInfo> {
         match self {
@@ -111,8 +84,8 @@ impl Family {
         self.strategies().into_iter().find(|s| s.name == name)
     }
 
-    /// Checks the family's parameters in `workload`; the error is (field, message).
-    pub fn check(self, workload: &Workload) -> Result<(), (String, String)> {
+    /// Checks the family's parameters in `workload`.
+    pub fn check(self, workload: &Workload) -> Result<(), FieldError> {
         match self {
             Family::Hashing => hashing::check(workload),
             Family::Locks => locks::check(workload),
@@ -160,11 +133,43 @@ pub fn measure_on<'a, C: Clock, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
+    measure_observing::<C, S>(system, spec, timing, build_time, session, progress, &mut |_| {})
+}
+
+/// [`measure_on`], showing `observe` every interval on its way to the session (a family that
+/// needs the run's histograms after it reads them here, not back from the files).
+pub fn measure_observing<'a, C: Clock, S: System>(
+    system: Arc<S>,
+    spec: &'a RunSpec,
+    timing: Timing,
+    build_time: Option<Duration>,
+    session: &mut Session,
+    progress: &ProgressBar,
+    observe: &mut (dyn FnMut(&FlushedInterval) + Send),
+) -> RunRecord<'a> {
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
+        let mut sink = Observed { sink: &mut sink, observe };
         driver::drive_with::<C, S>(Arc::clone(&system), &spec.workload, timing, start_at, &mut sink, progress)
     });
     record(spec, timing, build_time, drive, system.metrics())
+}
+
+/// A sink that shows each interval to `observe` before passing it on.
+struct Observed<'s> {
+    sink: &'s mut dyn IntervalSink,
+    observe: &'s mut (dyn FnMut(&FlushedInterval) + Send),
+}
+
+impl IntervalSink for Observed<'_> {
+    fn begin(&mut self, measure_start: std::time::SystemTime) -> anyhow::Result<()> {
+        self.sink.begin(measure_start)
+    }
+
+    fn interval(&mut self, interval: &FlushedInterval) -> anyhow::Result<()> {
+        (self.observe)(interval);
+        self.sink.interval(interval)
+    }
 }
 
 /// The record of a run that the driver (or another load generator) measured.

@@ -2,10 +2,9 @@
 //! ceiling — the cost of drawing an operation, reading the clock twice and recording a
 //! latency. Timed per operation unless the scenario sets `batch`.
 
-use super::{StrategyInfo, measure, timing_for};
+use super::{FieldError, StrategyInfo, measure, timing_for};
 use crate::output::Session;
-use crate::output::rows::RunRecord;
-use crate::plan::RunSpec;
+use crate::run::{RunRecord, RunSpec};
 use indicatif::ProgressBar;
 use targets::noop::NoopSystem;
 use workloads::Workload;
@@ -21,9 +20,9 @@ pub fn strategies() -> Vec<StrategyInfo> {
 }
 
 /// The family has no parameters.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     match workload.params.keys().next() {
-        Some(name) => Err(("params".into(), format!("the noop family takes no parameters, got `{name}`"))),
+        Some(name) => Err(FieldError::new("params", format!("the noop family takes no parameters, got `{name}`"))),
         None => Ok(()),
     }
 }

@@ -23,13 +23,13 @@ pub mod table;
 pub mod verdict;
 
 use crate::driver::IntervalSink;
-use crate::plan::RunSpec;
 use crate::recorder::{FlushedInterval, Histograms, Timing};
+use crate::run::{RunRecord, RunSpec};
 use anyhow::Context as _;
 use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogWriterBuilder, Tag};
 use host::HostInfo;
-use rows::{EventRow, NodeRow, RunKey, RunRecord, SummaryRow, TimeseriesRow};
+use rows::{EventRow, NodeRow, RunKey, SummaryRow, TimeseriesRow};
 use serde::Serialize;
 use std::fs::File;
 use std::io::{BufWriter, Write as _};

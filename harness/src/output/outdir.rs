@@ -2,8 +2,9 @@
 //! (exit 2), so that a second run never truncates the first one's summary and leaves its
 //! `.hlog` files beside its own; `--force` clears what the previous run wrote first. A directory
 //! holding anything stratbench does not write is refused even with `--force`: it may be the
-//! user's.
+//! user's. Once a command has written its files, [`print_results_dir`] says where they are.
 
+use super::format::OutputFormat;
 use crate::error::bad_input;
 use anyhow::Context as _;
 use std::path::Path;
@@ -65,6 +66,15 @@ fn refuse_if_locked(dir: &Path) -> anyhow::Result<()> {
             "--out {}: another stratbench run is writing there; give another directory",
             dir.display()
         ))),
+    }
+}
+
+/// Prints where the results are: on stdout after a table, on stderr when stdout carries data
+/// for a script (CSV, JSON).
+pub fn print_results_dir(dir: &std::path::Path, format: OutputFormat) {
+    match format {
+        OutputFormat::Table | OutputFormat::Markdown => println!("results: {}", dir.display()),
+        OutputFormat::Csv | OutputFormat::Json => eprintln!("results: {}", dir.display()),
     }
 }
 

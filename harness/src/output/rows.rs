@@ -12,71 +12,14 @@ use crate::analysis::quantile_ci::{self, Unbounded};
 use crate::analysis::trend;
 use crate::driver::DriveReport;
 use crate::driver::controller::FiredEvent;
-use crate::plan::RunSpec;
 use crate::recorder::{FlushedInterval, Histograms, Timing};
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
 use targets::columns::{Measured, round3, round6};
 use targets::target::{EventStatus, FamilyMetrics, ResizeReport};
 use workloads::LoadShape;
-
-/// How a run ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RunStatus {
-    Ok,
-    /// The target could not be built or reached; `message` says why.
-    Error,
-    /// The strategy cannot run this scenario (for example weights it does not support).
-    Unsupported,
-    /// Ctrl-C stopped it; the figures cover what was measured until then.
-    Interrupted,
-    /// The run did not keep its schedule: operations were left unfinished at the drain limit,
-    /// or an open loop started under 95% of the operations due. The figures are those of a
-    /// target pushed past what it carries (the tail a lower bound); `message` says which.
-    Overloaded,
-}
-
-impl RunStatus {
-    /// The name used in CSV rows and tables.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Ok => "ok",
-            RunStatus::Error => "error",
-            RunStatus::Unsupported => "unsupported",
-            RunStatus::Interrupted => "interrupted",
-            RunStatus::Overloaded => "overloaded",
-        }
-    }
-}
-
-/// Everything known about one finished run.
-#[derive(Debug)]
-pub struct RunRecord<'a> {
-    pub spec: &'a RunSpec,
-    pub status: RunStatus,
-    pub message: Option<String>,
-    pub timing: Timing,
-    pub build_time: Option<Duration>,
-    pub drive: Option<DriveReport>,
-    pub family: FamilyMetrics,
-}
-
-impl<'a> RunRecord<'a> {
-    /// A run that ended before the driver started.
-    pub fn failed(spec: &'a RunSpec, status: RunStatus, message: String) -> Self {
-        RunRecord {
-            spec,
-            status,
-            message: Some(message),
-            timing: Timing::PerOp,
-            build_time: None,
-            drive: None,
-            family: FamilyMetrics::default(),
-        }
-    }
-}
 
 /// Percentiles of a histogram in the unit of its columns (µs for latencies, ns for the cost
 /// per operation of batches: [`Timing::column_value`]).

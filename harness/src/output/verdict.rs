@@ -11,7 +11,7 @@
 //! runs of one scenario measure different things).
 
 use super::rows::SummaryRow;
-use crate::compare::stats::median;
+use crate::analysis::rank_test::median;
 use std::collections::BTreeMap;
 
 /// The metric a scenario is ranked on.

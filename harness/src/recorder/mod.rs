@@ -50,5 +50,5 @@ mod worker;
 pub use aggregator::{Aggregator, FlushedInterval, NodeInterval, Totals, add_counts};
 pub use errors::ErrorCounts;
 pub use histograms::{HISTOGRAM_SIGFIG, Histograms, Timing, add_into, new_histogram, record_value};
-pub use timeline::{Phase, Slot, Timeline};
+pub use timeline::{Phase, Slot, Timeline, times};
 pub use worker::{OpTimes, PaddedCounter, Report, WorkerRecorder};

@@ -153,6 +153,14 @@ mod tests {
     }
 
     #[test]
+    fn times_is_exact_to_the_nanosecond_where_floats_round_and_saturates() {
+        // 1.000000001 s × 1e9 in f64 seconds comes out 119 ns long.
+        let interval = Duration::from_nanos(1_000_000_001);
+        assert_eq!(times(interval, 1_000_000_000), Duration::from_nanos(1_000_000_001_000_000_000));
+        assert_eq!(times(Duration::from_secs(1), u64::MAX), Duration::from_nanos(u64::MAX));
+    }
+
+    #[test]
     fn slots_split_warmup_measure_and_drain() {
         let t = timeline();
         assert_eq!(t.slot(t.run_start), Slot { phase: Phase::Warmup, index: 0 });

@@ -15,7 +15,7 @@
 pub mod plots;
 
 use crate::cli::ReportArgs;
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::recorder::Timing;
 use crate::rundir::{self, CsvTable, IntervalLog};
 use anyhow::Context as _;

@@ -4,7 +4,7 @@
 //! shared transport (`targets::transport`), replicas included.
 
 use crate::cli::{CoordinatorArgs, NodeArgs, ParticipantArgs};
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use targets::commit::net::{self, CRASH_EXIT_CODE, ServeOptions};

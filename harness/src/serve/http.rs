@@ -2,7 +2,7 @@
 //! with a balancing strategy, each serving until Ctrl-C, SIGTERM or the end of its stdin.
 
 use crate::cli::{BackendArgs, ProxyArgs, ServeCommon};
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::error::bad_input;
 use anyhow::Context as _;
 use std::future::Future;

@@ -8,14 +8,17 @@
 //!
 //! Roles: `participant` and `coordinator` ([`commit`], two-phase commit); `backend` and
 //! `proxy` ([`http`], load balancing); `replica` ([`replica`], consensus). A family adds its roles to
-//! [`crate::cli::ServeRole`] and one arm to [`serve`].
+//! [`crate::cli::ServeRole`] and one arm to [`serve`]. The locks family's client process is a
+//! role too, under its own hidden command (`stratbench lock-client`, unchanged on the CLI;
+//! [`lock_client`]): it answers on stdin rather than listening.
 
 pub mod commit;
 pub mod http;
+pub mod lock_client;
 pub mod replica;
 
 use crate::cli::{ServeArgs, ServeRole};
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::error::bad_input;
 use std::io::Read as _;
 use std::net::SocketAddr;

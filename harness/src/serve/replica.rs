@@ -3,7 +3,7 @@
 
 use super::commit::{announce, node_outcome};
 use crate::cli::{NodeArgs, ProtocolArg, ReplicaArgs};
-use crate::commands::Outcome;
+use crate::error::Outcome;
 use crate::error::bad_input;
 use targets::consensus::Mode;
 use targets::consensus::replica::{MAX_REPLICAS, ReplicaConfig};

@@ -18,15 +18,17 @@ pub mod search;
 
 use crate::analysis::quantile_ci;
 use crate::cli::SweepArgs;
-use crate::commands::{Outcome, print_results_dir, progress_bar};
+use crate::error::Outcome;
 use crate::error::bad_input;
 use crate::interrupt::interrupted;
 use crate::output::format::{OutputFormat, csv_of, json_of, text_table};
-use crate::output::rows::{RunRecord, RunStatus, SummaryRow};
+use crate::output::outdir::print_results_dir;
+use crate::output::rows::SummaryRow;
 use crate::output::table::{human_duration, human_rate};
 use crate::output::{CsvFile, Session, default_dir};
-use crate::plan::{self, RunPlan, RunSpec};
-use crate::runner::{Precision, run_and_record};
+use crate::plan::{self, RunPlan};
+use crate::run::{RunRecord, RunSpec, RunStatus};
+use crate::runner::{Precision, open_session, progress_bar, run_and_record};
 use search::{Bracket, Stage, Step, Verdict};
 use serde::Serialize;
 use workloads::sweep::{Objective, Sweep, SweepSpec};
@@ -45,7 +47,7 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<Outcome> {
     };
     let targets = targets(&runs, &flags)?;
     let dir = out_dir.unwrap_or_else(|| default_dir(&format!("sweep-{label}")));
-    let mut session = crate::commands::open_session(&args.run, &dir)?;
+    let mut session = open_session(&args.run, &dir)?;
     let mut steps = StepsFile { file: CsvFile::create::<SweepRow>(&dir.join("sweep.csv"))?, rows: Vec::new() };
     let mut lines = Vec::new();
     let mut outcome = Outcome::Ok;
@@ -54,7 +56,7 @@ pub fn command(args: &SweepArgs) -> anyhow::Result<Outcome> {
             outcome = Outcome::Interrupted;
             break;
         }
-        let line = sweep_one(spec, sweep, args.run.precision(), &mut session, &mut steps)?;
+        let line = sweep_one(spec, sweep, Precision::of(&args.run), &mut session, &mut steps)?;
         if line.stopped.as_deref() == Some(INTERRUPTED) {
             outcome = Outcome::Interrupted;
         }

@@ -37,6 +37,7 @@ pub mod net;
 pub mod params;
 pub mod participant;
 pub mod postgres;
+pub mod strategy;
 pub mod system;
 pub mod workload;
 

@@ -44,6 +44,7 @@ pub mod net;
 pub mod params;
 pub mod replica;
 pub mod state;
+pub mod strategy;
 pub mod system;
 
 use crate::protocol::Family;

@@ -15,6 +15,7 @@
 //!   the lock key's create revision (etcd-client, patched in vendor/etcd-client with
 //!   its generated code committed, so that the build needs no `protoc`).
 //!
+//! [`strategy`] is their registry: each one's name, description and how its service is built.
 //! [`process`] runs any networked strategy's clients in separate processes, so that a pause
 //! stops a whole client (SIGSTOP), heartbeats included.
 //!
@@ -43,6 +44,7 @@ pub mod params;
 pub mod process;
 pub mod redis;
 pub mod redlock;
+pub mod strategy;
 pub mod system;
 pub mod zookeeper;
 
@@ -50,6 +52,7 @@ use std::future::Future;
 use std::time::Duration;
 
 pub use params::LockParams;
+pub use strategy::{BuildService, ServiceVisitor, Strategy};
 
 /// Why a lock operation failed. [`LockError::kind`] is the label failures are counted under.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

@@ -5,36 +5,39 @@
 //!   takes a fraction of the time, and a seed gives the same rows every time. Each operation
 //!   is timed alone; the driver counts which backend served it (from the worker), so the rows
 //!   carry each backend's share of requests, per run and per interval.
-//! - `net` ([`net`]): backend processes (`stratbench serve backend`) behind our proxy
+//! - `net` ([`NetSystem`]): backend processes (`stratbench serve backend`) behind our proxy
 //!   (`stratbench serve proxy`, the same selectors), behind nginx (`engine:nginx:*`), or
 //!   with no proxy at all (`engine:direct`, the baseline of the proxy's overhead), loaded by
 //!   the driver's own loops through an HTTP worker per slot (closed or open loop, like every
 //!   other family), or by goose's simulated users (`load_engine = "goose"`, closed loop only).
+//!   The system starts and stops the processes and applies the faults; this module runs the
+//!   load and writes the row. Children's stderr and nginx's config and logs are kept under
+//!   `RUN_DIR/net/<run_id>/`, with goose's own report ([`GOOSE_REPORT`]).
 //!
 //! `load_engine` is the one parameter that is the harness's, not the balancers': it is read
 //! here ([`load_engine`]) and kept out of what the proxy and the backends are given
 //! ([`target_params`]). In-process rows are always the driver's and ignore it.
 
-pub mod net;
-
-use super::{StrategyInfo, measure_on, timing_for};
+use super::{FieldError, StrategyInfo, measure, measure_on, record, timing_for};
 use crate::driver::LoadEngine;
 use crate::driver::clock::VirtualClock;
+use crate::driver::goose_load::{HttpLoad, drive_http};
 use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
+use crate::recorder::Timing;
+use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use targets::balancing::net::nginx;
+use targets::balancing::net::system::{DIRECT, NetRow, NetSystem};
 use targets::balancing::sim::SimSystem;
 use targets::balancing::{BalancingError, BalancingParams, Selector, SelectorVisitor, Strategy};
+use targets::target::System as _;
 use workloads::scenario::Mode;
 use workloads::{LoadShape, Workload};
 
 /// The most backends a scenario may have (each is a process in the networked version).
 pub const MAX_BACKENDS: u32 = 10_000;
-/// The row that loads backend 0 with no proxy in between.
-pub const DIRECT: &str = "engine:direct";
 
 const BOTH: &[Mode] = &[Mode::Inproc, Mode::Net];
 const NET: &[Mode] = &[Mode::Net];
@@ -56,29 +59,27 @@ pub fn strategies() -> Vec<StrategyInfo> {
 pub const LOAD_ENGINE_PARAM: &str = "load_engine";
 
 /// Checks `[params]` against the backend count, and the load engine against the loop.
-pub fn check(workload: &Workload) -> Result<(), (String, String)> {
+pub fn check(workload: &Workload) -> Result<(), FieldError> {
     if workload.nodes > MAX_BACKENDS {
-        return Err(("nodes".into(), format!("the balancing family runs at most {MAX_BACKENDS} backends")));
+        return Err(FieldError::new("nodes", format!("the balancing family runs at most {MAX_BACKENDS} backends")));
     }
-    let field = || format!("params.{LOAD_ENGINE_PARAM}");
-    let engine = load_engine(workload).map_err(|message| (field(), message))?;
+    let engine = load_engine(workload)?;
     if engine == LoadEngine::Goose && matches!(workload.shape, LoadShape::Open { .. }) {
         let message = "goose runs a closed loop of users: give `concurrency` without `rate`, or leave the load \
                        engine to the driver (`load_engine = \"driver\"`), which runs open loops";
-        return Err((field(), message.into()));
+        return Err(FieldError::param(LOAD_ENGINE_PARAM, message));
     }
     balancing_params(workload).and_then(|p| p.backends(workload.nodes)).map_err(param_error)?;
     Ok(())
 }
 
 /// The load engine of networked rows: `params.load_engine`, the driver by default.
-pub fn load_engine(workload: &Workload) -> Result<LoadEngine, String> {
+pub fn load_engine(workload: &Workload) -> Result<LoadEngine, FieldError> {
     let Some(value) = workload.params.get(LOAD_ENGINE_PARAM) else { return Ok(LoadEngine::Driver) };
     let known = || LoadEngine::ALL.map(LoadEngine::as_str).join(", ");
-    value
-        .as_str()
-        .and_then(LoadEngine::from_name)
-        .ok_or_else(|| format!("unknown load engine {value} (known: {})", known()))
+    value.as_str().and_then(LoadEngine::from_name).ok_or_else(|| {
+        FieldError::param(LOAD_ENGINE_PARAM, format!("unknown load engine {value} (known: {})", known()))
+    })
 }
 
 /// The scenario's parameters that belong to the balancers and the backends: all but
@@ -92,18 +93,17 @@ pub fn balancing_params(workload: &Workload) -> Result<BalancingParams, Balancin
     BalancingParams::from_table(&target_params(workload))
 }
 
-fn param_error(error: BalancingError) -> (String, String) {
+fn param_error(error: BalancingError) -> FieldError {
     match error {
-        BalancingError::InvalidParam { param: "params", message } => ("params".into(), message),
-        BalancingError::InvalidParam { param, message } => (format!("params.{param}"), message),
-        other => ("params".into(), other.to_string()),
+        BalancingError::InvalidParam { param, message } => FieldError::param(param, message),
+        other => FieldError::new("params", other.to_string()),
     }
 }
 
 /// Runs one strategy in one mode.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
     if spec.mode == Mode::Net {
-        return net::run(spec, session, progress);
+        return run_net(spec, session, progress);
     }
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
     strategy.visit(InprocRun { spec, session, progress })
@@ -125,17 +125,48 @@ impl<'a> SelectorVisitor for InprocRun<'_, 'a> {
         match built {
             Ok(system) => {
                 let timing = timing_for(workload, 1);
-                measure_on::<VirtualClock, _>(
-                    std::sync::Arc::new(system),
-                    self.spec,
-                    timing,
-                    None,
-                    self.session,
-                    self.progress,
-                )
+                measure_on::<VirtualClock, _>(Arc::new(system), self.spec, timing, None, self.session, self.progress)
             }
             Err(BalancingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
             Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),
         }
     }
+}
+
+/// Goose's own report, beside the row's figures.
+pub const GOOSE_REPORT: &str = "goose-own-report.html";
+
+/// Runs one networked row: the system under test
+/// ([`NetSystem`]) starts and stops the processes and applies the faults; this runs the load
+/// and writes the row.
+fn run_net<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
+    let engine = load_engine(&spec.workload).expect("the plan checked the load engine");
+    let dir = session.dir().join("net").join(&spec.run_id);
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            let message = format!("cannot find the stratbench executable: {error}");
+            return RunRecord::failed(spec, RunStatus::Error, message);
+        }
+    };
+    let params = target_params(&spec.workload);
+    let row = NetRow { strategy: &spec.strategy, workload: &spec.workload, params: &params, exe: &exe, dir: &dir };
+    let system = match NetSystem::start(row) {
+        Ok(system) => Arc::new(system),
+        Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+    };
+    let mut record = match engine {
+        LoadEngine::Driver => measure(Arc::clone(&system), spec, Timing::PerOp, None, session, progress),
+        LoadEngine::Goose => {
+            let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
+                let target = format!("http://{}", system.front());
+                let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join(GOOSE_REPORT) };
+                drive_http(Arc::clone(&system), load, &mut sink, progress)
+            });
+            record(spec, Timing::PerOp, None, drive, system.metrics())
+        }
+    };
+    // Stops every process (which ends their attempt logs) before the row is written.
+    record.family = std::mem::take(&mut record.family).with_columns(NetSystem::finish(system));
+    record
 }

@@ -9,6 +9,8 @@
 //! - [`nginx`]: nginx as a reference proxy, with the equivalent upstream methods;
 //! - [`client`]: the driver's HTTP worker, a keep-alive connection per worker that sends
 //!   `GET /k/<key>` and reads which backend answered;
+//! - [`system`]: the [`System`](crate::target::System) of a networked row, which starts the
+//!   backends and the front, applies faults to them and reads the failure figures;
 //!
 //! Their processes are [`crate::process::ChildProcess`]es, started by the harness; a backend or
 //! proxy prints [`LISTENING`] and its address once bound.
@@ -19,6 +21,7 @@ pub mod backend;
 pub mod client;
 pub mod nginx;
 pub mod proxy;
+pub mod system;
 
 /// The response header that names the backend that served a request (its index).
 pub const BACKEND_HEADER: &str = "x-backend";

@@ -1,5 +1,6 @@
-//! The statistics of `compare`, pure maths: medians and the Mann–Whitney rank test on the
-//! repetitions of a run.
+//! Medians and the Mann–Whitney rank test on the repetitions of a run, pure maths: `compare`
+//! judges regressions with them and the table's verdict ranks strategies by the median. They
+//! sit here, below both, so that the output layer does not import `compare`.
 //!
 //! A timing that moved by more than its threshold is only called a regression when the
 //! repetitions say so; the rank test asks how likely it is that the current repetitions rank

@@ -1,98 +1,84 @@
-//! The networked version of the balancing family: for each run, the harness starts the
+//! The networked version of the balancing family as a [`System`]: for each run, it starts the
 //! backends (`stratbench serve backend`, one process each), the front (our proxy, nginx, or
-//! nothing for `engine:direct`), all on loopback with ephemeral ports, loads the front,
-//! applies the scenario's faults to the real processes, and stops everything when the run
-//! ends — on every path, since every process is held by a guard that stops it on drop.
-//!
-//! The load: by default the driver's own loops ([`measure`]), each worker — a closed-loop
-//! worker, or a slot of the open loop's pool — an [`HttpWorker`] with its keep-alive
-//! connection to the front, so `rate` runs the same open loop, with the same columns, as every
-//! other family; with `load_engine = "goose"`, goose's simulated users (closed loop,
-//! [`drive_http`]), whose own HTML report is kept as `goose-own-report.html`.
+//! nothing for `engine:direct`), all on loopback with ephemeral ports, applies the scenario's
+//! faults to the real processes, and stops everything when the run ends — on every path,
+//! since every process is held by a guard that stops it on drop. The harness loads the front
+//! (its driver's loops through an [`HttpWorker`] per slot, or goose's users) and writes the row.
 //!
 //! Faults: `kill-node` kills the backend process (SIGKILL, as a crash); `slow-node` and
 //! `restore-node` go through the backend's control path (`/__control/slow/<factor>`), and
 //! `restore-node` on a killed backend starts it again on the same port; `fail-node` and
 //! `flap-node` also go through the control path. Children's stderr and nginx's config and
-//! logs are kept under `RUN_DIR/net/<run_id>/`, with goose's report.
+//! logs are kept in the run's directory.
 //!
 //! Failure figures: in a run with events, our proxy and nginx both write `attempts.log` (one
 //! line per request, nginx's access-log format: the backends tried, statuses, times); the
-//! harness notes each fault's wall-clock time as it applies it, and after the run, once every
-//! process has stopped, reads the two together ([`targets::balancing::failure::attempts`]) for
-//! retries, drain and return times, whichever engine made the load. The row's
-//! `failure_layer` says what failure handling the front had.
+//! system notes each fault's wall-clock time as it applies it, and after the run, once every
+//! process has stopped ([`NetSystem::finish`]), reads the two together
+//! ([`crate::balancing::failure::attempts`]) for retries, drain and return times, whichever
+//! engine made the load. The row's `failure_layer` says what failure handling the front had.
+//!
+//! It lives here, beside the servers it starts, rather than in the harness: it is a target
+//! like the other families' systems, and the harness only picks the load engine and the files.
 
-use super::{DIRECT, balancing_params, load_engine, target_params};
-use crate::driver::LoadEngine;
-use crate::driver::goose_load::{HttpLoad, drive_http};
-use crate::families::{measure, record};
-use crate::output::Session;
-use crate::output::rows::{RunRecord, RunStatus};
-use crate::plan::RunSpec;
-use crate::recorder::Timing;
-use anyhow::Context as _;
-use indicatif::ProgressBar;
+use super::LAYER_COUNTS_PATH;
+use super::client::HttpWorker;
+use super::nginx::{self, FailureConfig, Method, NginxSetup};
+use crate::balancing::failure::LayerCounts;
+use crate::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
+use crate::balancing::{BackendSpec, BalancingError, BalancingParams};
+use crate::process::{ChildProcess, ProcessError, READY_TIMEOUT};
+use crate::target::{EventReport, EventStatus, FamilyMetrics, System};
+use crate::transport::TransportError;
+use crate::transport::process::spawn_node;
+use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use targets::balancing::failure::LayerCounts;
-use targets::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
-use targets::balancing::net::LAYER_COUNTS_PATH;
-use targets::balancing::net::client::HttpWorker;
-use targets::balancing::net::nginx::{self, FailureConfig, Method, NginxSetup};
-use targets::balancing::{BackendSpec, BalancingParams};
-use targets::process::ChildProcess;
-use targets::process::READY_TIMEOUT;
-use targets::target::{EventReport, EventStatus, FamilyMetrics, System};
-use targets::transport::process::spawn_node;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use workloads::events::BalancingAction;
 use workloads::{Event, EventAction};
 
+/// The row that loads backend 0 with no proxy in between.
+pub const DIRECT: &str = "engine:direct";
+
+/// Why the servers of a row could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create {path}: {source}")]
+    Dir { path: String, source: std::io::Error },
+    #[error("cannot resolve the attempt log's path: {0}")]
+    AttemptLog(std::io::Error),
+    #[error("the attempt log's path is not UTF-8")]
+    AttemptLogNotUtf8,
+    #[error("nginx is not installed (apt-get install nginx, or scripts/setup.sh)")]
+    NginxMissing,
+    #[error(transparent)]
+    Params(#[from] BalancingError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error(transparent)]
+    Node(#[from] TransportError),
+}
+
+/// What one networked row runs.
+#[derive(Clone, Copy, Debug)]
+pub struct NetRow<'a> {
+    /// The row's strategy: ours, an `engine:nginx:*` method or [`DIRECT`].
+    pub strategy: &'a str,
+    pub workload: &'a workloads::Workload,
+    /// The balancers' and backends' parameters: the scenario's, less the harness's own.
+    pub params: &'a BTreeMap<String, toml::Value>,
+    /// The `stratbench` executable, started as each backend and proxy.
+    pub exe: &'a Path,
+    /// Where the children's logs, nginx's files and the attempt log go.
+    pub dir: &'a Path,
+}
+
 /// How long a control request to a backend may take.
 const CONTROL_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Goose's own report, beside the row's figures.
-pub const GOOSE_REPORT: &str = "goose-own-report.html";
-
-/// Runs one networked row.
-pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
-    let engine = load_engine(&spec.workload).expect("the plan checked the load engine");
-    let dir = session.dir().join("net").join(&spec.run_id);
-    let servers = match Servers::start(spec, &dir) {
-        Ok(servers) => servers,
-        Err(error) => return RunRecord::failed(spec, RunStatus::Error, format!("{error:#}")),
-    };
-    let front = servers.front;
-    let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
-    let failures = FailureSource {
-        addresses: servers.backends.iter().map(|b| b.address).collect(),
-        log: servers.attempt_log.clone(),
-        layer: servers.layer.clone(),
-        counted: servers.layer_counted,
-    };
-    let system = Arc::new(NetSystem { front, weights, servers: Mutex::new(servers), marks: Mutex::default() });
-    let mut record = match engine {
-        LoadEngine::Driver => measure(Arc::clone(&system), spec, Timing::PerOp, None, session, progress),
-        LoadEngine::Goose => {
-            let drive = session.interval_sink(spec, Timing::PerOp).and_then(|mut sink| {
-                let target = format!("http://{front}");
-                let load = HttpLoad { target, workload: &spec.workload, report_file: dir.join(GOOSE_REPORT) };
-                drive_http(Arc::clone(&system), load, &mut sink, progress)
-            });
-            record(spec, Timing::PerOp, None, drive, system.metrics())
-        }
-    };
-    let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let counts = failures.counted.then(|| layer_counts(front));
-    // Stops every process (which ends their attempt logs) before the row is written.
-    drop(system);
-    record.family = std::mem::take(&mut record.family).with_columns(failures.measure(&marks, counts.flatten()));
-    record
-}
 
 /// Our proxy's failure-layer counts, asked on [`LAYER_COUNTS_PATH`] once the load is over;
 /// `None` (empty cells, with a warning) if it does not answer them.
@@ -116,6 +102,7 @@ fn layer_counts(front: SocketAddr) -> Option<LayerCounts> {
 }
 
 /// Where a row's failure figures come from.
+#[derive(Clone)]
 struct FailureSource {
     addresses: Vec<SocketAddr>,
     /// The front's attempt log (runs with events, through a proxy or nginx).
@@ -175,7 +162,7 @@ struct BackendCommand {
 }
 
 impl BackendCommand {
-    fn spawn(&self, listen: &str) -> anyhow::Result<(ChildProcess, SocketAddr)> {
+    fn spawn(&self, listen: &str) -> Result<(ChildProcess, SocketAddr), StartError> {
         let mut args: Vec<String> =
             ["serve", "backend", "--exit-on-stdin-close", "--listen", listen].into_iter().map(String::from).collect();
         args.extend(["--id".into(), self.id.to_string(), "--latency".into(), self.spec.latency.to_string()]);
@@ -188,7 +175,7 @@ impl BackendCommand {
 }
 
 /// The processes of one row.
-struct Servers {
+struct RowProcesses {
     backends: Vec<Backend>,
     front: SocketAddr,
     /// The proxy or nginx process (none for `engine:direct`), held to be stopped on drop.
@@ -201,16 +188,15 @@ struct Servers {
     layer_counted: bool,
 }
 
-impl Servers {
-    fn start(spec: &RunSpec, dir: &Path) -> anyhow::Result<Servers> {
-        let workload = &spec.workload;
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let exe = std::env::current_exe().context("cannot find the stratbench executable")?;
-        let params = balancing_params(workload)?;
+impl RowProcesses {
+    fn start(row: NetRow<'_>) -> Result<RowProcesses, StartError> {
+        let (workload, dir, exe) = (row.workload, row.dir, row.exe);
+        std::fs::create_dir_all(dir).map_err(|source| StartError::Dir { path: dir.display().to_string(), source })?;
+        let params = BalancingParams::from_table(row.params)?;
         let mut backends = Vec::new();
         for (id, backend) in params.backends(workload.nodes)?.into_iter().enumerate() {
             let command = BackendCommand {
-                exe: exe.clone(),
+                exe: exe.to_path_buf(),
                 log: dir.join(format!("backend-{id}.log")),
                 id: id as u32,
                 spec: backend,
@@ -220,9 +206,9 @@ impl Servers {
             backends.push(Backend { spec: backend, address, process: Some(process), command });
         }
         let addresses: Vec<SocketAddr> = backends.iter().map(|b| b.address).collect();
-        if spec.strategy == DIRECT {
+        if row.strategy == DIRECT {
             let front = addresses[0];
-            return Ok(Servers {
+            return Ok(RowProcesses {
                 front,
                 backends,
                 _front_process: None,
@@ -234,13 +220,12 @@ impl Servers {
         let attempt_log = if workload.events.is_empty() {
             None
         } else {
-            Some(std::path::absolute(dir.join("attempts.log")).context("cannot resolve the attempt log's path")?)
+            Some(std::path::absolute(dir.join("attempts.log")).map_err(StartError::AttemptLog)?)
         };
-        let front =
-            Front { spec, dir, exe: &exe, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
+        let front = Front { row, backends: &addresses, params: &params, attempt_log: attempt_log.clone() };
         let (address, process, layer) = front.start()?;
-        let layer_counted = Method::from_row(&spec.strategy).is_none() && params.failure.enabled();
-        Ok(Servers {
+        let layer_counted = Method::from_row(row.strategy).is_none() && params.failure.enabled();
+        Ok(RowProcesses {
             backends,
             front: address,
             _front_process: Some(process),
@@ -253,9 +238,7 @@ impl Servers {
 
 /// How to start the front of a row: our proxy or nginx.
 struct Front<'a> {
-    spec: &'a RunSpec,
-    dir: &'a Path,
-    exe: &'a Path,
+    row: NetRow<'a>,
     backends: &'a [SocketAddr],
     params: &'a BalancingParams,
     attempt_log: Option<PathBuf>,
@@ -263,12 +246,12 @@ struct Front<'a> {
 
 impl Front<'_> {
     /// Starts it: its address, its process and a description of its failure handling.
-    fn start(self) -> anyhow::Result<(SocketAddr, ChildProcess, String)> {
-        let (spec, dir, backends) = (self.spec, self.dir, self.backends);
-        let workload = &spec.workload;
-        if let Some(method) = Method::from_row(&spec.strategy) {
+    fn start(self) -> Result<(SocketAddr, ChildProcess, String), StartError> {
+        let (row, dir, backends) = (self.row, self.row.dir, self.backends);
+        let workload = row.workload;
+        if let Some(method) = Method::from_row(row.strategy) {
             if !nginx::installed() {
-                anyhow::bail!("nginx is not installed (apt-get install nginx, or scripts/setup.sh)");
+                return Err(StartError::NginxMissing);
             }
             let weights: Vec<f64> = self.params.backends(workload.nodes)?.iter().map(|b| b.weight).collect();
             let failure = FailureConfig::of(&self.params.failure);
@@ -286,36 +269,66 @@ impl Front<'_> {
         }
         let list: Vec<String> = backends.iter().map(SocketAddr::to_string).collect();
         let mut args: Vec<String> =
-            ["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", &spec.strategy]
+            ["serve", "proxy", "--exit-on-stdin-close", "--listen", "127.0.0.1:0", "--strategy", row.strategy]
                 .into_iter()
                 .map(String::from)
                 .collect();
         args.extend(["--backends".into(), list.join(","), "--seed".into(), workload.seed.to_string()]);
-        for (name, value) in &target_params(workload) {
+        for (name, value) in row.params {
             args.extend(["--param".into(), format!("{name}={value}")]);
         }
         if let Some(path) = &self.attempt_log {
-            let path = path.to_str().context("the attempt log's path is not UTF-8")?;
+            let path = path.to_str().ok_or(StartError::AttemptLogNotUtf8)?;
             args.extend(["--attempt-log".into(), path.to_string()]);
         }
-        let (process, address) = spawn_node("proxy", self.exe, &args, &dir.join("proxy.log"), READY_TIMEOUT)?;
+        let (process, address) = spawn_node("proxy", row.exe, &args, &dir.join("proxy.log"), READY_TIMEOUT)?;
         Ok((address, process, self.params.failure.describe()))
     }
 }
 
 /// The running servers, as the driver's workers and the events controller see them.
-struct NetSystem {
+pub struct NetSystem {
     /// Where the load goes: the proxy, nginx, or backend 0 (`engine:direct`). A backend
     /// started again after a kill listens on the same port.
     front: SocketAddr,
     /// Each backend's weight (index = backend id).
     weights: Vec<f64>,
-    servers: Mutex<Servers>,
+    servers: Mutex<RowProcesses>,
     /// Faults applied, on the wall clock (since the Unix epoch), as the attempt logs are.
     marks: Mutex<Vec<FaultMark>>,
+    failures: FailureSource,
 }
 
 impl NetSystem {
+    /// Starts the backends and the front of `row`.
+    pub fn start(row: NetRow<'_>) -> Result<NetSystem, StartError> {
+        let servers = RowProcesses::start(row)?;
+        let front = servers.front;
+        let weights = servers.backends.iter().map(|b| b.spec.weight).collect();
+        let failures = FailureSource {
+            addresses: servers.backends.iter().map(|b| b.address).collect(),
+            log: servers.attempt_log.clone(),
+            layer: servers.layer.clone(),
+            counted: servers.layer_counted,
+        };
+        Ok(NetSystem { front, weights, servers: Mutex::new(servers), marks: Mutex::default(), failures })
+    }
+
+    /// Where the load goes.
+    pub fn front(&self) -> SocketAddr {
+        self.front
+    }
+
+    /// Stops every process (which ends their attempt logs) once the load is over, and reads
+    /// the row's failure figures: `None` without a front.
+    pub fn finish(system: Arc<NetSystem>) -> Option<FailureMetrics> {
+        let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let counts = system.failures.counted.then(|| layer_counts(system.front));
+        let failures = system.failures.clone();
+        drop(system);
+        failures.measure(&marks, counts.flatten())
+    }
+
     async fn apply(&self, action: EventAction) -> Result<(), String> {
         let EventAction::Balancing(action) = action else {
             return Err(format!(
