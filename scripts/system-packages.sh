@@ -4,7 +4,8 @@
 # etcd-server, etcd-client (etcdctl), and
 # chromium (the report test renders report.html in it), nginx (the balancing family's
 # comparison rows run it beside our proxy), and postgresql (the two-phase-commit family's
-# `engine:postgres-2pc` row; Debian keeps its binaries in /usr/lib/postgresql/*/bin).
+# `engine:postgres-2pc` row; Debian keeps its binaries in /usr/lib/postgresql/*/bin), and
+# python3 (scripts/module-cycles.py, the import-cycle check test.sh runs).
 # Runs `apt-get update` only if something must be installed. Sourced by setup.sh and test.sh.
 install_missing_system_packages() {
   local need=()
@@ -15,6 +16,7 @@ install_missing_system_packages() {
   command -v etcdctl >/dev/null || need+=(etcd-client)
   command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need+=(chromium)
   command -v nginx >/dev/null || need+=(nginx)
+  command -v python3 >/dev/null || need+=(python3)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
   if [ ${#need[@]} -eq 0 ]; then
     return 0

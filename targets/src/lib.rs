@@ -40,6 +40,7 @@ pub mod process;
 pub mod protocol;
 mod registry;
 pub mod servers;
+pub mod sync;
 pub mod target;
 pub mod timer;
 pub mod transport;

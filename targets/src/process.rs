@@ -31,6 +31,7 @@
 //! when the ports were taken in between (a server that binds a port itself, as `stratbench
 //! serve` does with port 0, needs neither).
 
+use crate::sync::Recover as _;
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 use std::collections::HashSet;
@@ -85,11 +86,6 @@ static DIRS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 /// Ports handed out by [`free_port`] in this process.
 static PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The registries hold plain data that a panic cannot leave half-written.
-    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Runs every later program under `exe supervise`, so that it dies with this process even when
 /// this process is SIGKILLed. The harness calls it first thing; libraries and tests that do not
 /// run children under a supervisor still get process groups, the registry and stop on drop.
@@ -110,7 +106,7 @@ pub fn cancelled() -> bool {
 /// Kills every live child's process group and its supervisor (SIGKILL), and removes every
 /// scratch directory. For the one path that skips destructors: a second Ctrl-C.
 pub fn stop_all() {
-    let live = std::mem::take(&mut *lock(&LIVE));
+    let live = std::mem::take(&mut *LIVE.locked());
     for (_, group, supervisor) in &live {
         let _ = killpg(Pid::from_raw(*group), Signal::SIGCONT);
         let _ = killpg(Pid::from_raw(*group), Signal::SIGKILL);
@@ -124,14 +120,14 @@ pub fn stop_all() {
     while live.iter().any(|(_, group, _)| killpg(Pid::from_raw(*group), None).is_ok()) && Instant::now() < deadline {
         std::thread::sleep(POLL_EVERY);
     }
-    for dir in std::mem::take(&mut *lock(&DIRS)) {
+    for dir in std::mem::take(&mut *DIRS.locked()) {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
 
 /// Process groups of the live children (for tests that check nothing is left).
 pub fn live_groups() -> Vec<i32> {
-    lock(&LIVE).iter().map(|(_, group, _)| *group).collect()
+    LIVE.locked().iter().map(|(_, group, _)| *group).collect()
 }
 
 /// What to start: a program, its arguments and how it is wired.
@@ -280,7 +276,7 @@ impl ChildProcess {
         let group = if supervised { supervised_program(&mut child, spec)? } else { child.id() as i32 };
         let registration = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let supervisor = supervised.then_some(child.id() as i32);
-        lock(&LIVE).push((registration, group, supervisor));
+        LIVE.locked().push((registration, group, supervisor));
         tracing::debug!("started {} (group {group})", spec.name);
         Ok(ChildProcess {
             name: spec.name.clone(),
@@ -451,7 +447,7 @@ impl ChildProcess {
             let _ = child.kill();
         }
         self.status = child.wait().ok();
-        lock(&LIVE).retain(|(id, _, _)| *id != self.registration);
+        LIVE.locked().retain(|(id, _, _)| *id != self.registration);
         tracing::debug!("stopped {} (group {})", self.name, self.group);
     }
 
@@ -575,7 +571,7 @@ impl ScratchDir {
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         if let Some(dir) = self.dir.take() {
-            lock(&DIRS).retain(|d| d != dir.path());
+            DIRS.locked().retain(|d| d != dir.path());
         }
     }
 }
@@ -590,7 +586,7 @@ pub fn scratch_dir(name: &str) -> Result<ScratchDir, ProcessError> {
             name: name.into(),
             detail: format!("cannot create a temporary directory: {e}"),
         })?;
-    lock(&DIRS).push(dir.path().to_path_buf());
+    DIRS.locked().push(dir.path().to_path_buf());
     Ok(ScratchDir { dir: Some(dir) })
 }
 
@@ -621,7 +617,7 @@ pub fn create_log(path: &Path) -> std::io::Result<std::fs::File> {
 pub fn free_port() -> std::io::Result<u16> {
     for _ in 0..64 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        if lock(&PORTS).get_or_insert_with(HashSet::new).insert(port) {
+        if PORTS.locked().get_or_insert_with(HashSet::new).insert(port) {
             return Ok(port);
         }
     }

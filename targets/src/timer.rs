@@ -27,6 +27,7 @@
 //! instead of 34–40%); the row's `driver_cpu_percent` shows it. The thread is started on first use and serves the whole
 //! process; with no deadline pending it waits on the condition variable, using no CPU.
 
+use crate::sync::Recover as _;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
@@ -109,7 +110,7 @@ impl Timer {
     }
 
     fn register(&self, deadline: Instant, shared: Arc<Shared>) {
-        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut queue = self.queue.locked();
         queue.sequence += 1;
         let sequence = queue.sequence;
         let earliest = queue.heap.peek().is_none_or(|Reverse(first)| deadline < first.deadline);
@@ -124,7 +125,7 @@ impl Timer {
     fn serve(&self) {
         // Best effort: without it the kernel may add its default 50 µs of slack to each nap.
         let _ = nix::sys::prctl::set_timerslack(1_000);
-        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut queue = self.queue.locked();
         loop {
             let Some(deadline) = queue.heap.peek().map(|Reverse(first)| first.deadline) else {
                 queue = self.changed.wait(queue).unwrap_or_else(|p| p.into_inner());
@@ -140,12 +141,12 @@ impl Timer {
             while Instant::now() < deadline {
                 std::thread::yield_now();
             }
-            queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue = self.queue.locked();
             let now = Instant::now();
             while queue.heap.peek().is_some_and(|Reverse(first)| first.deadline <= now) {
                 let Reverse(entry) = queue.heap.pop().expect("peeked");
                 entry.shared.fired.store(true, Ordering::Release);
-                entry.shared.waker.lock().unwrap_or_else(|p| p.into_inner()).wake_by_ref();
+                entry.shared.waker.locked().wake_by_ref();
             }
         }
     }
@@ -179,7 +180,7 @@ impl Future for PreciseSleep {
         }
         match &self.shared {
             Some(shared) => {
-                let mut waker = shared.waker.lock().unwrap_or_else(|p| p.into_inner());
+                let mut waker = shared.waker.locked();
                 if !waker.will_wake(cx.waker()) {
                     *waker = cx.waker().clone();
                 }

@@ -14,7 +14,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
 use std::time::Duration;
-use targets::consensus::Mode;
+use targets::consensus::PaxosMode;
 use targets::consensus::check;
 use targets::consensus::client::{ClientConfig, ConsensusWorker, Failover};
 use targets::consensus::cluster::Replicas;
@@ -63,8 +63,8 @@ fn params(seed: u64) -> ConsensusParams {
     }
 }
 
-fn mode(seed: u64) -> Mode {
-    if seed.is_multiple_of(3) { Mode::Paxos } else { Mode::MultiPaxos }
+fn mode(seed: u64) -> PaxosMode {
+    if seed.is_multiple_of(3) { PaxosMode::Paxos } else { PaxosMode::MultiPaxos }
 }
 
 /// One fault of a run's schedule.

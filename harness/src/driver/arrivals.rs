@@ -14,8 +14,9 @@
 //! hour of backlog at millions a second is accounted for in milliseconds.
 
 use crate::recorder::{Timeline, WorkerRecorder, new_histogram};
-use std::sync::{Mutex, PoisonError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use targets::sync::Recover as _;
 use workloads::{ArrivalSchedule, Arrivals as ArrivalKind};
 
 /// The run's schedule and what has been handed out of it.
@@ -67,7 +68,7 @@ impl Arrivals {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        self.state.locked()
     }
 
     /// The next arrival's intended start; `None` once the measured phase's schedule (or its

@@ -44,6 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::balancing::net::client::{Answer, REQUEST_TIMEOUT, classify};
+use targets::sync::Recover as _;
 use targets::target::{OpError, Sample, System};
 use workloads::{LoadShape, Workload};
 
@@ -92,7 +93,7 @@ impl Context {
     fn new_user(&self) -> Option<UserSlot> {
         let workers = self.counters.len() as u32;
         let index = self.next_user.fetch_add(1, Ordering::Relaxed);
-        let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner()).clone()?;
+        let sender = self.sender.locked().clone()?;
         if index >= workers {
             return None;
         }
@@ -100,7 +101,7 @@ impl Context {
         let recorder = WorkerRecorder::new(index, self.start_clock(), Timing::PerOp, None, counter, sender);
         let source = OpSource::new(&self.workload, index, workers);
         let slot = UserSlot(Arc::new(Mutex::new(Some(UserState { recorder, source }))));
-        self.users.lock().unwrap_or_else(|p| p.into_inner()).push(slot.clone());
+        self.users.locked().push(slot.clone());
         Some(slot)
     }
 
@@ -109,7 +110,7 @@ impl Context {
         let (timeline, _) = *self.timeline.get_or_init(|| {
             let (warmup, duration, interval) = self.length;
             let started = (Timeline::new(Instant::now(), warmup, duration, interval), SystemTime::now());
-            if let Some(sender) = self.started.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            if let Some(sender) = self.started.locked().take() {
                 let _ = sender.send(started);
             }
             started
@@ -119,13 +120,13 @@ impl Context {
 
     /// Finishes every user's recorder and hangs up, so the aggregator can end.
     fn finish(&self) {
-        self.started.lock().unwrap_or_else(|p| p.into_inner()).take();
-        for slot in self.users.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
-            if let Some(state) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        self.started.locked().take();
+        for slot in self.users.locked().drain(..) {
+            if let Some(state) = slot.0.locked().take() {
                 state.recorder.finish();
             }
         }
-        self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.sender.locked().take();
     }
 }
 
@@ -174,13 +175,13 @@ fn scenario(context: Arc<Context>) -> Scenario {
 impl UserSlot {
     /// The next request's path, or `None` once the measured phase is over.
     fn next_path(&self) -> Option<String> {
-        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.0.locked();
         let state = state.as_mut()?;
         state.recorder.should_continue(Instant::now()).then(|| format!("/k/{}", state.source.next_op().key))
     }
 
     fn record(&self, start: Instant, end: Instant, answer: Answer) {
-        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = self.0.locked();
         if let Some(state) = state.as_mut() {
             state.recorder.record(OpTimes::unscheduled(start, None, end), 1, answer.failure);
             if let Some(node) = answer.backend {

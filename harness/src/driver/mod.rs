@@ -36,6 +36,7 @@ use sampler::ResourceUsage;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime};
+use targets::sync::Recover as _;
 use targets::target::{Sample, System};
 use workloads::{LoadShape, Workload};
 
@@ -224,11 +225,11 @@ struct Samples(std::sync::Mutex<std::collections::BTreeMap<Slot, Sample>>);
 
 impl Samples {
     fn put(&self, slot: Slot, sample: Sample) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(slot, sample);
+        self.0.locked().insert(slot, sample);
     }
 
     fn take(&self, slot: Slot) -> Option<Sample> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&slot)
+        self.0.locked().remove(&slot)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::run::{RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::path::Path;
 use std::sync::Arc;
-use targets::consensus::Mode;
+use targets::consensus::PaxosMode;
 use targets::consensus::cluster::{InprocReplicas, log_kind};
 use targets::consensus::net::{NetConfig, NetReplicas};
 use targets::consensus::params::ConsensusParams;
@@ -25,7 +25,7 @@ use targets::consensus::strategy::Strategy;
 use targets::consensus::system::ConsensusSystem;
 use targets::protocol::ProtocolError;
 use workloads::Workload;
-use workloads::scenario::Mode as RunMode;
+use workloads::scenario::Mode;
 
 /// The family's strategies.
 pub fn strategies() -> Vec<StrategyInfo> {
@@ -48,7 +48,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
     let measured = match (strategy.paxos_mode(), spec.mode) {
         (None, _) => run_etcd(spec, params, session, progress),
-        (Some(mode), RunMode::Net) => net_config(&dir, mode, spec.workload.seed)
+        (Some(mode), Mode::Net) => net_config(&dir, mode, spec.workload.seed)
             .and_then(|config| NetReplicas::start(params, config).map_err(Into::into))
             .map(|replicas| {
                 measure(Arc::new(ConsensusSystem::new(replicas, &spec.workload)), spec, timing, None, session, progress)
@@ -75,6 +75,6 @@ fn run_etcd<'a>(
     Ok(measure(Arc::new(engine), spec, timing_for(&spec.workload, 1), None, session, progress))
 }
 
-fn net_config(dir: &Path, mode: Mode, seed: u64) -> anyhow::Result<NetConfig> {
+fn net_config(dir: &Path, mode: PaxosMode, seed: u64) -> anyhow::Result<NetConfig> {
     Ok(NetConfig { exe: stratbench_exe()?, dir: dir.to_path_buf(), mode, seed })
 }

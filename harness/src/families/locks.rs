@@ -30,6 +30,7 @@ use targets::servers::etcd::EtcdCluster;
 use targets::servers::redis::{Persistence, RedisServer};
 use targets::servers::zookeeper::ZooKeeperServer;
 use targets::servers::{self, ServerError};
+use targets::sync::Recover as _;
 use workloads::Workload;
 use workloads::scenario::Mode;
 
@@ -254,7 +255,7 @@ fn restart_hook(servers: Vec<RedisServer>, persistent: bool) -> RestartHook {
     let servers = Mutex::new(servers);
     let state = if persistent { "with its append-only file" } else { "empty (persistence off)" };
     Box::new(move |node| {
-        let mut servers = servers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut servers = servers.locked();
         let count = servers.len();
         let server = servers
             .get_mut(node as usize)

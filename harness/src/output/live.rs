@@ -19,6 +19,7 @@ use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
+use targets::sync::Recover as _;
 
 /// The Prometheus text exposition format's content type.
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -39,7 +40,7 @@ struct State {
 
 fn lock(metrics: &LiveMetrics) -> std::sync::MutexGuard<'_, State> {
     // Plain numbers that a panic cannot leave half-written.
-    metrics.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    metrics.state.locked()
 }
 
 impl LiveMetrics {

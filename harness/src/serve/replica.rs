@@ -5,7 +5,7 @@ use super::commit::{announce, node_outcome};
 use crate::cli::{NodeArgs, ProtocolArg, ReplicaArgs};
 use crate::error::Outcome;
 use crate::error::bad_input;
-use targets::consensus::Mode;
+use targets::consensus::PaxosMode;
 use targets::consensus::replica::{MAX_REPLICAS, ReplicaConfig};
 use targets::transport::group::NodeOptions;
 
@@ -48,8 +48,8 @@ fn replica_config(args: &ReplicaArgs) -> anyhow::Result<ReplicaConfig> {
         id: args.node.id,
         replicas: args.replicas,
         mode: match args.protocol {
-            ProtocolArg::MultiPaxos => Mode::MultiPaxos,
-            ProtocolArg::Paxos => Mode::Paxos,
+            ProtocolArg::MultiPaxos => PaxosMode::MultiPaxos,
+            ProtocolArg::Paxos => PaxosMode::Paxos,
         },
         heartbeat_every: args.heartbeat.0,
         election_timeout: args.election_timeout.0,

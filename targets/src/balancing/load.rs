@@ -15,6 +15,7 @@
 //! Time is passed in by the caller (`now`), so the same code runs under the simulation's
 //! virtual clock and in the proxy's real time.
 
+use crate::sync::Recover as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -129,13 +130,13 @@ impl Loads {
     #[inline]
     pub fn ewma_cost(&self, index: usize, now: Instant) -> f64 {
         let backend = &self.backends[index];
-        let estimate = backend.ewma.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).estimate_ns(now);
+        let estimate = backend.ewma.locked().estimate_ns(now);
         estimate * f64::from(backend.outstanding.load(Ordering::Relaxed) + 1)
     }
 
     /// Records a round trip to backend `index` that ended at `now`.
     pub fn observe(&self, index: usize, rtt: Duration, now: Instant) {
-        self.backends[index].ewma.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).observe(rtt, now);
+        self.backends[index].ewma.locked().observe(rtt, now);
     }
 
     /// A request to backend `index` starts at `now`; it is outstanding until the returned

@@ -24,6 +24,7 @@ use super::failure::attempts::AttemptLog;
 use super::failure::{FailureKind, FailureLayer, FailureMetrics, Next};
 use super::{BackendSpec, Balancer, BalancingError, BalancingParams, Selector};
 use crate::hashing::workload_key_hash;
+use crate::sync::Recover as _;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, System, Worker};
 use rand::Rng as _;
 use std::sync::Arc;
@@ -77,7 +78,7 @@ impl SimBackend {
 
     /// Whether a flapping backend is in a failing phase at `now`.
     fn flapping_down(&self, now: Instant) -> bool {
-        let flap = *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let flap = *self.flap.locked();
         flap.is_some_and(|(start, period)| {
             (now.saturating_duration_since(start).as_nanos() / period.as_nanos().max(1)).is_multiple_of(2)
         })
@@ -117,13 +118,11 @@ impl SimBackend {
                 self.slowdown_milli.store(1000, Ordering::Relaxed);
                 self.killed.store(false, Ordering::Relaxed);
                 self.fail_ppm.store(0, Ordering::Relaxed);
-                *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                *self.flap.locked() = None;
             }
             BalancingAction::KillNode { .. } => self.killed.store(true, Ordering::Relaxed),
             BalancingAction::FailNode { error_ppm, .. } => self.fail_ppm.store(u64::from(error_ppm), Ordering::Relaxed),
-            BalancingAction::FlapNode { period, .. } => {
-                *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((now(), period))
-            }
+            BalancingAction::FlapNode { period, .. } => *self.flap.locked() = Some((now(), period)),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! weights are shared by every caller, behind a short lock.
 
 use super::{BalancingError, BalancingParams, Pick, Selector};
+use crate::sync::Recover as _;
 use std::sync::Mutex;
 
 /// Smooth weighted round robin.
@@ -26,7 +27,7 @@ impl Selector for WeightedRoundRobin {
 
     #[inline]
     fn pick(&self, _pick: &mut Pick<'_>) -> usize {
-        let mut current = self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut current = self.current.locked();
         let mut best = 0;
         for index in 0..current.len() {
             current[index] += self.weights[index];

@@ -14,7 +14,7 @@
 //! Each broken rule is one violation; the first few are described.
 
 use super::{Access, CoordinatorRecord, ParticipantRecord, TxnId};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Descriptions kept for a report (the count is always complete).
@@ -23,8 +23,8 @@ const MAX_DESCRIBED: usize = 5;
 /// Every node's log, decoded.
 #[derive(Clone, Debug, Default)]
 pub struct Logs {
-    pub coordinators: Vec<(NodeId, Vec<CoordinatorRecord>)>,
-    pub participants: Vec<(NodeId, Vec<ParticipantRecord>)>,
+    pub coordinators: Vec<(PeerId, Vec<CoordinatorRecord>)>,
+    pub participants: Vec<(PeerId, Vec<ParticipantRecord>)>,
 }
 
 /// What a client was told about a transaction that writes.
@@ -94,9 +94,9 @@ fn replay(records: &[ParticipantRecord]) -> ParticipantView {
 }
 
 /// Runs every checker. `live_balances`: each participant's balance sum as it reported it.
-pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTreeMap<NodeId, i64>>) -> CheckReport {
+pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTreeMap<PeerId, i64>>) -> CheckReport {
     let mut report = CheckReport::default();
-    let mut decided: HashMap<TxnId, Vec<NodeId>> = HashMap::new();
+    let mut decided: HashMap<TxnId, Vec<PeerId>> = HashMap::new();
     for (_, records) in &logs.coordinators {
         for record in records {
             if let CoordinatorRecord::Commit { txn, participants } = record {
@@ -105,7 +105,7 @@ pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTre
         }
     }
     report.committed = decided.len() as u64;
-    let views: BTreeMap<NodeId, ParticipantView> = logs.participants.iter().map(|(id, r)| (*id, replay(r))).collect();
+    let views: BTreeMap<PeerId, ParticipantView> = logs.participants.iter().map(|(id, r)| (*id, replay(r))).collect();
     check_decisions(&decided, &views, &mut report);
     for (id, view) in &views {
         for txn in &view.committed {
@@ -134,8 +134,8 @@ pub fn check(logs: &Logs, clients: &[ClientOutcome], live_balances: Option<&BTre
 }
 
 fn check_decisions(
-    decided: &HashMap<TxnId, Vec<NodeId>>,
-    views: &BTreeMap<NodeId, ParticipantView>,
+    decided: &HashMap<TxnId, Vec<PeerId>>,
+    views: &BTreeMap<PeerId, ParticipantView>,
     report: &mut CheckReport,
 ) {
     let mut sorted: Vec<_> = decided.iter().collect();
@@ -157,8 +157,8 @@ fn check_decisions(
 
 fn check_clients(
     clients: &[ClientOutcome],
-    decided: &HashMap<TxnId, Vec<NodeId>>,
-    views: &BTreeMap<NodeId, ParticipantView>,
+    decided: &HashMap<TxnId, Vec<PeerId>>,
+    views: &BTreeMap<PeerId, ParticipantView>,
     report: &mut CheckReport,
 ) {
     for outcome in clients {

@@ -21,7 +21,7 @@ use crate::transport::faults::FaultConfig;
 use crate::transport::inproc::InprocEndpoint;
 use crate::transport::log::Log;
 use crate::transport::runtime::{self, Stopped};
-use crate::transport::{Endpoint, NodeId, NodeRecords};
+use crate::transport::{Endpoint, NodeRecords, PeerId};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -43,7 +43,7 @@ impl generic::Role for Role {
     type Counters = ProtocolCounters;
     type Error = ProtocolError;
 
-    fn id(&self) -> NodeId {
+    fn id(&self) -> PeerId {
         match self {
             Role::Coordinator(c) => c.id,
             Role::Participant(p) => p.id,
@@ -121,7 +121,7 @@ impl Nodes<Commit> {
     /// node is brought back).
     pub async fn crash(
         &self,
-        id: NodeId,
+        id: PeerId,
         point: CrashPoint,
         restart_after: Option<Duration>,
     ) -> Result<(), ProtocolError> {
@@ -135,7 +135,7 @@ impl Nodes<Commit> {
 
     /// Every node's counters as kept by its slot (across incarnations), with `pending` from
     /// `last_poll`.
-    pub fn totals(&self, last_poll: &BTreeMap<NodeId, NodeStats>) -> BTreeMap<NodeId, NodeStats> {
+    pub fn totals(&self, last_poll: &BTreeMap<PeerId, NodeStats>) -> BTreeMap<PeerId, NodeStats> {
         self.cluster()
             .slots()
             .iter()
@@ -199,11 +199,11 @@ pub async fn settle(cluster: &Cluster) -> Result<Finished, ProtocolError> {
 }
 
 impl CommitBackend for InprocCluster {
-    fn client(&self, worker: u32, _coordinator: NodeId) -> InprocEndpoint<Msg> {
+    fn client(&self, worker: u32, _coordinator: PeerId) -> InprocEndpoint<Msg> {
         self.nodes().client(worker)
     }
 
-    async fn crash(&self, id: NodeId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+    async fn crash(&self, id: PeerId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         self.nodes().crash(id, point, restart_after).await
     }
 }

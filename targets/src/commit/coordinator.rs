@@ -9,7 +9,7 @@
 use super::{
     AbortCause, CoordinatorRecord, CrashPoint, Msg, NodeStats, ProtocolCounters, TxnId, TxnOutcome, Vote, txn_id,
 };
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::node::{Node, Output};
 use crate::transport::runtime::{DEFAULT_TICK, NodeCounters};
 use std::collections::BTreeMap;
@@ -20,7 +20,7 @@ use std::time::Duration;
 /// A coordinator's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct CoordinatorConfig {
-    pub id: NodeId,
+    pub id: PeerId,
     /// A transaction whose votes are not all in after this long aborts (cause `timeout`).
     pub vote_timeout: Duration,
     /// A commit decision is resent to participants that have not acknowledged after this long.
@@ -32,19 +32,19 @@ type Out = Output<Msg, CoordinatorRecord>;
 /// A transaction waiting for votes.
 #[derive(Debug)]
 struct Deciding {
-    client: NodeId,
+    client: PeerId,
     req: u64,
     started: Duration,
     /// Participants that have not voted yet.
-    waiting: Vec<NodeId>,
+    waiting: Vec<PeerId>,
     /// Participants that voted yes.
-    yes: Vec<NodeId>,
+    yes: Vec<PeerId>,
 }
 
 /// A committed transaction waiting for acknowledgements.
 #[derive(Debug)]
 struct Committing {
-    waiting: Vec<NodeId>,
+    waiting: Vec<PeerId>,
     last_sent: Duration,
 }
 
@@ -96,9 +96,9 @@ impl Coordinator {
     fn begin(
         &mut self,
         now: Duration,
-        client: NodeId,
+        client: PeerId,
         req: u64,
-        parts: Vec<(NodeId, Vec<super::KeyOp>)>,
+        parts: Vec<(PeerId, Vec<super::KeyOp>)>,
         out: &mut Out,
     ) {
         self.next_seq += 1;
@@ -114,7 +114,7 @@ impl Coordinator {
         self.deciding.insert(txn, Deciding { client, req, started: now, waiting, yes: Vec::new() });
     }
 
-    fn vote(&mut self, now: Duration, from: NodeId, txn: TxnId, vote: Vote, out: &mut Out) {
+    fn vote(&mut self, now: Duration, from: PeerId, txn: TxnId, vote: Vote, out: &mut Out) {
         let Some(deciding) = self.deciding.get_mut(&txn) else {
             // Not deciding it: either committed and awaiting acks (a duplicate vote), or
             // aborted and forgotten (presumed abort).
@@ -170,7 +170,7 @@ impl Coordinator {
         self.counters.aborts.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn ack(&mut self, from: NodeId, txn: TxnId, out: &mut Out) {
+    fn ack(&mut self, from: PeerId, txn: TxnId, out: &mut Out) {
         let Some(committing) = self.committing.get_mut(&txn) else { return };
         committing.waiting.retain(|p| *p != from);
         if committing.waiting.is_empty() {
@@ -179,7 +179,7 @@ impl Coordinator {
         }
     }
 
-    fn inquire(&self, from: NodeId, txn: TxnId, out: &mut Out) {
+    fn inquire(&self, from: PeerId, txn: TxnId, out: &mut Out) {
         if self.committing.contains_key(&txn) {
             out.send(from, Msg::Decision { txn, commit: true });
         } else if !self.deciding.contains_key(&txn) {
@@ -206,7 +206,7 @@ impl Node for Coordinator {
         }
     }
 
-    fn on_message(&mut self, now: Duration, from: NodeId, msg: Msg, out: &mut Out) {
+    fn on_message(&mut self, now: Duration, from: PeerId, msg: Msg, out: &mut Out) {
         match msg {
             Msg::Begin { req, parts } => self.begin(now, from, req, parts, out),
             Msg::Vote { txn, vote } => self.vote(now, from, txn, vote, out),
@@ -265,7 +265,7 @@ mod tests {
         vec![KeyOp { key, access: Access::Add(1) }]
     }
 
-    fn sends(out: &mut Out) -> Vec<(NodeId, Msg)> {
+    fn sends(out: &mut Out) -> Vec<(PeerId, Msg)> {
         out.drain()
             .filter_map(|e| match e {
                 Effect::Send { to, msg } => Some((to, msg)),

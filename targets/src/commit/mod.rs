@@ -42,7 +42,7 @@ pub mod system;
 pub mod workload;
 
 use crate::protocol::Family;
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::runtime::{NodeCounters, RuntimeStats};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -64,7 +64,7 @@ impl Family for Commit {
 pub type TxnId = u64;
 
 /// Builds a [`TxnId`].
-pub fn txn_id(coordinator: NodeId, incarnation: u64, seq: u64) -> TxnId {
+pub fn txn_id(coordinator: PeerId, incarnation: u64, seq: u64) -> TxnId {
     (u64::from(coordinator) & 0xffff) << 48 | (incarnation & 0xffff) << 32 | (seq & 0xffff_ffff)
 }
 
@@ -126,7 +126,7 @@ pub enum TxnOutcome {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Msg {
     /// Client → coordinator: run a transaction touching these keys at these participants.
-    Begin { req: u64, parts: Vec<(NodeId, Vec<KeyOp>)> },
+    Begin { req: u64, parts: Vec<(PeerId, Vec<KeyOp>)> },
     /// Coordinator → client.
     Outcome { req: u64, txn: TxnId, outcome: TxnOutcome },
     /// Coordinator → participant: phase 1.
@@ -157,7 +157,7 @@ pub enum CoordinatorRecord {
     Incarnation(u64),
     /// The commit point: forced before anyone hears "commit". Lists the participants that
     /// voted yes (those that must apply it).
-    Commit { txn: TxnId, participants: Vec<NodeId> },
+    Commit { txn: TxnId, participants: Vec<PeerId> },
     /// Every participant acknowledged; unforced.
     End { txn: TxnId },
 }
@@ -166,7 +166,7 @@ pub enum CoordinatorRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ParticipantRecord {
     /// Forced before voting yes: the writes, and whom to ask if in doubt.
-    Prepared { txn: TxnId, coordinator: NodeId, ops: Vec<KeyOp> },
+    Prepared { txn: TxnId, coordinator: PeerId, ops: Vec<KeyOp> },
     /// Forced before acknowledging a commit.
     Committed { txn: TxnId },
     /// Unforced (presumed abort: forgetting it is harmless).

@@ -28,7 +28,7 @@ use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions};
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
-use crate::transport::{Endpoint, NodeId};
+use crate::transport::{Endpoint, PeerId};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,12 +59,12 @@ impl ServeRole {
 #[derive(Clone, Debug)]
 pub struct ServeOptions {
     pub role: ServeRole,
-    pub id: NodeId,
+    pub id: PeerId,
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub fsync: bool,
     /// Nodes it may have to dial: (id, address).
-    pub peers: Vec<(NodeId, SocketAddr)>,
+    pub peers: Vec<(PeerId, SocketAddr)>,
     /// Coordinator: abort after this long without every vote.
     pub vote_timeout: Duration,
     /// Participant: in doubt after this long without a decision.
@@ -116,7 +116,7 @@ impl Processes<Commit> {
     /// Starts every node (participants first) and waits until each answers.
     pub fn start(params: CommitParams, config: NetConfig) -> Result<Self, ProtocolError> {
         let roles = super::cluster::roles(&params);
-        let ids: Vec<NodeId> = roles.iter().map(|r| r.id()).collect();
+        let ids: Vec<PeerId> = roles.iter().map(|r| r.id()).collect();
         let launch_config = config.clone();
         let launch: Arc<Launch> = Arc::new(move |id, listen, peers| {
             let role = roles.iter().find(|r| r.id() == id).expect("a node of the run");
@@ -128,7 +128,7 @@ impl Processes<Commit> {
 
 /// Clears the faults, brings every node back, and waits (bounded by [`SETTLE_TIMEOUT`])
 /// until no transaction is left unfinished; whether none was, and every node's last report.
-async fn settle(processes: &NetCluster) -> (bool, BTreeMap<NodeId, NodeStats>) {
+async fn settle(processes: &NetCluster) -> (bool, BTreeMap<PeerId, NodeStats>) {
     let group = processes.group();
     group.send_to_all(Frame::SetFaults(FaultConfig::default())).await;
     let deadline = Instant::now() + SETTLE_TIMEOUT;
@@ -157,7 +157,7 @@ impl NetFamily for Commit {
     }
 }
 
-fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
+fn data_dir(config: &NetConfig, id: PeerId) -> PathBuf {
     net::data_dir(&config.dir, Commit::DATA_DIR, id)
 }
 
@@ -165,7 +165,7 @@ fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
 struct Launcher<'a> {
     params: &'a CommitParams,
     config: &'a NetConfig,
-    peers: &'a [(NodeId, SocketAddr)],
+    peers: &'a [(PeerId, SocketAddr)],
 }
 
 /// The command line of the node of `role`.
@@ -216,11 +216,11 @@ fn spawn_node(
 }
 
 impl CommitBackend for NetCluster {
-    fn client(&self, worker: u32, coordinator: NodeId) -> TcpEndpoint<Msg> {
+    fn client(&self, worker: u32, coordinator: PeerId) -> TcpEndpoint<Msg> {
         Processes::client(self, worker, self.group().address(coordinator).map(|a| (coordinator, a)))
     }
 
-    async fn crash(&self, id: NodeId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+    async fn crash(&self, id: PeerId, point: CrashPoint, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         if point == CrashPoint::Now {
             return Ok(self.group().kill(id, restart_after)?);
         }

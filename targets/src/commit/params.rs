@@ -12,7 +12,7 @@
 
 use crate::protocol::ProtocolError;
 use crate::protocol::params::{count, duration, flag, read_table};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -69,12 +69,12 @@ impl CommitParams {
     }
 
     /// The node id of participant `index`.
-    pub fn participant_id(&self, index: u32) -> NodeId {
+    pub fn participant_id(&self, index: u32) -> PeerId {
         index
     }
 
     /// The node id of coordinator `index`.
-    pub fn coordinator_id(&self, index: u32) -> NodeId {
+    pub fn coordinator_id(&self, index: u32) -> PeerId {
         self.participants + index
     }
 

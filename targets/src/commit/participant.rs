@@ -10,7 +10,7 @@
 //! and asks about every transaction still prepared.
 
 use super::{Access, CrashPoint, KeyOp, Msg, NodeStats, ParticipantRecord, ProtocolCounters, TxnId, Vote};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::node::{Node, Output};
 use crate::transport::runtime::{DEFAULT_TICK, NodeCounters};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -21,7 +21,7 @@ use std::time::Duration;
 /// A participant's settings.
 #[derive(Clone, Copy, Debug)]
 pub struct ParticipantConfig {
-    pub id: NodeId,
+    pub id: PeerId,
     /// A prepared transaction without a decision after this long is in doubt.
     pub decision_timeout: Duration,
     /// How often an in-doubt participant asks the coordinator again.
@@ -44,7 +44,7 @@ enum Lock {
 
 #[derive(Debug)]
 struct Prepared {
-    coordinator: NodeId,
+    coordinator: PeerId,
     ops: Vec<KeyOp>,
     /// When it voted yes (or, after a restart, when it recovered).
     since: Duration,
@@ -164,7 +164,7 @@ impl Participant {
         }
     }
 
-    fn prepare(&mut self, now: Duration, coordinator: NodeId, txn: TxnId, ops: Vec<KeyOp>, out: &mut Out) {
+    fn prepare(&mut self, now: Duration, coordinator: PeerId, txn: TxnId, ops: Vec<KeyOp>, out: &mut Out) {
         if self.crash_at.take_if(|p| *p == CrashPoint::BeforeVote).is_some() {
             return out.crash();
         }
@@ -186,7 +186,7 @@ impl Participant {
         }
     }
 
-    fn decide(&mut self, now: Duration, from: NodeId, txn: TxnId, commit: bool, out: &mut Out) {
+    fn decide(&mut self, now: Duration, from: PeerId, txn: TxnId, commit: bool, out: &mut Out) {
         let Some(prepared) = self.prepared.remove(&txn) else {
             // Already decided (a resent commit), or not prepared here (an abort sent to every
             // participant, maybe ahead of its prepare request): acknowledge commits so the
@@ -241,7 +241,7 @@ impl Node for Participant {
         }
     }
 
-    fn on_message(&mut self, now: Duration, from: NodeId, msg: Msg, out: &mut Out) {
+    fn on_message(&mut self, now: Duration, from: PeerId, msg: Msg, out: &mut Out) {
         match msg {
             Msg::Prepare { txn, ops } => self.prepare(now, from, txn, ops, out),
             Msg::Decision { txn, commit } => self.decide(now, from, txn, commit, out),

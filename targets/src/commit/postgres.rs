@@ -33,8 +33,9 @@ use super::{Access, KeyOp};
 use crate::commit::columns::CommitMetrics;
 use crate::protocol::ProtocolError;
 use crate::servers::postgres::{Login, PostgresConfig, PostgresServer};
+use crate::sync::Recover as _;
 use crate::target::{EventReport, FamilyMetrics, Op, OpError, OpResult, System, Worker};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use futures_util::future::join_all;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -53,7 +54,7 @@ pub const MAX_KEYS: u64 = 10_000_000;
 #[derive(Clone, Debug)]
 struct Decision {
     gid: String,
-    writers: Vec<NodeId>,
+    writers: Vec<PeerId>,
     committed: bool,
 }
 
@@ -112,7 +113,7 @@ impl PostgresSystem {
     }
 
     fn finish(&self) -> Result<FamilyMetrics, ProtocolError> {
-        let decisions = self.decisions.lock().expect("never poisoned").clone();
+        let decisions = self.decisions.locked().clone();
         let access = self.server.access().clone();
         let participants = self.params.participants;
         let checked = self.runtime.block_on(check(&access, participants, &decisions))?;
@@ -178,7 +179,7 @@ async fn connect(access: &Login, db: &str) -> Result<Client, tokio_postgres::Err
     Ok(client)
 }
 
-fn database(participant: NodeId) -> String {
+fn database(participant: PeerId) -> String {
     format!("p{participant}")
 }
 
@@ -256,14 +257,14 @@ impl PostgresWorker {
         let sessions = self.sessions.as_deref().expect("just opened");
         let phase1 = parts.iter().map(|(p, ops)| vote(&sessions[*p as usize], &gid, *p, ops));
         let votes = join_all(phase1).await;
-        let writers: Vec<NodeId> =
+        let writers: Vec<PeerId> =
             parts.iter().zip(&votes).filter(|(_, v)| matches!(v, Vote::Prepared)).map(|((p, _), _)| *p).collect();
         let first_no = votes.iter().position(|v| matches!(v, Vote::No(_)));
         let Some(no) = first_no else {
             if !writers.is_empty() {
                 self.decisions.push(Decision { gid: gid.clone(), writers: writers.clone(), committed: true });
             }
-            let commits: Vec<(NodeId, String)> =
+            let commits: Vec<(PeerId, String)> =
                 writers.iter().map(|p| (*p, format!("COMMIT PREPARED '{}'", prepared_gid(&gid, *p)))).collect();
             let answers = join_all(commits.iter().map(|(p, sql)| sessions[*p as usize].batch_execute(sql))).await;
             return answers.into_iter().collect::<Result<(), _>>().map_err(failure);
@@ -271,7 +272,7 @@ impl PostgresWorker {
         if !writers.is_empty() {
             self.decisions.push(Decision { gid: gid.clone(), writers: writers.clone(), committed: false });
         }
-        let undo: Vec<(NodeId, String)> = parts
+        let undo: Vec<(PeerId, String)> = parts
             .iter()
             .zip(&votes)
             .filter_map(|((p, _), vote)| match vote {
@@ -292,7 +293,7 @@ impl PostgresWorker {
 
 /// The id of transaction `gid` prepared at `participant`: prepared-transaction ids are unique
 /// across the whole server, and every participant is a database of the same one.
-fn prepared_gid(gid: &str, participant: NodeId) -> String {
+fn prepared_gid(gid: &str, participant: PeerId) -> String {
     format!("{gid}-p{participant}")
 }
 
@@ -302,7 +303,7 @@ fn transaction_gid(prepared: &str) -> &str {
 }
 
 /// Phase 1 at `participant`, in one round trip.
-async fn vote(session: &Client, gid: &str, participant: NodeId, ops: &[KeyOp]) -> Vote {
+async fn vote(session: &Client, gid: &str, participant: PeerId, ops: &[KeyOp]) -> Vote {
     let answer = session.batch_execute(&phase1_sql(gid, &prepared_gid(gid, participant), ops)).await;
     match answer {
         Err(error) => Vote::No(error),
@@ -369,9 +370,7 @@ impl Worker for PostgresWorker {
 
 impl Drop for PostgresWorker {
     fn drop(&mut self) {
-        if let Ok(mut sink) = self.sink.lock() {
-            sink.append(&mut self.decisions);
-        }
+        self.sink.locked().append(&mut self.decisions);
     }
 }
 
@@ -411,7 +410,7 @@ async fn check(access: &Login, participants: u32, decisions: &[Decision]) -> Res
         balance_total += sum.get::<_, i64>(0);
     }
     for decision in decisions {
-        let at: Vec<NodeId> = (0..participants).filter(|p| applied[*p as usize].contains(&decision.gid)).collect();
+        let at: Vec<PeerId> = (0..participants).filter(|p| applied[*p as usize].contains(&decision.gid)).collect();
         let mut expected = if decision.committed { decision.writers.clone() } else { Vec::new() };
         expected.sort_unstable();
         if at != expected {

@@ -23,8 +23,9 @@ use super::{Commit, CrashPoint, Msg, NodeStats, TxnOutcome};
 use crate::commit::columns::CommitMetrics;
 use crate::protocol::ProtocolError;
 use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
+use crate::sync::Recover as _;
 use crate::target::{FamilyMetrics, Op, OpError, OpResult, Worker};
-use crate::transport::{Endpoint, Incoming, NodeId};
+use crate::transport::{Endpoint, Incoming, PeerId};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -43,12 +44,12 @@ pub type Finished = crate::protocol::FinishedOf<Commit>;
 /// shared [`Backend`].
 pub trait CommitBackend: Backend<Family = Commit> {
     /// An endpoint for driver worker `worker`, to reach `coordinator`.
-    fn client(&self, worker: u32, coordinator: NodeId) -> Self::Endpoint;
+    fn client(&self, worker: u32, coordinator: PeerId) -> Self::Endpoint;
 
     /// Crashes node `id` at `point`; it restarts `restart_after` later, or when the run ends.
     fn crash(
         &self,
-        id: NodeId,
+        id: PeerId,
         point: CrashPoint,
         restart_after: Option<Duration>,
     ) -> impl Future<Output = Result<(), ProtocolError>> + Send;
@@ -85,7 +86,7 @@ impl<B: CommitBackend> Protocol for TwoPhaseCommit<B> {
         if let EventAction::Commit(action) = action { Some(action) } else { None }
     }
 
-    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(PeerId, String), ProtocolError> {
         let params = run.params();
         Ok((params.participant_id(index(node, params.participants, "participant")?), String::new()))
     }
@@ -105,7 +106,7 @@ impl<B: CommitBackend> Protocol for TwoPhaseCommit<B> {
     }
 
     fn metrics(&self, run: &Run<B>, finished: Finished) -> FamilyMetrics {
-        let outcomes = self.outcomes.lock().expect("never poisoned");
+        let outcomes = self.outcomes.locked();
         metrics_of(run.params(), &finished, &outcomes)
     }
 }
@@ -121,13 +122,13 @@ fn index(node: u32, count: u32, role: &str) -> Result<u32, ProtocolError> {
 
 /// The family's metrics and the checkers' verdict.
 fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutcome]) -> FamilyMetrics {
-    let is_coordinator = |id: &NodeId| *id >= params.coordinator_id(0);
+    let is_coordinator = |id: &PeerId| *id >= params.coordinator_id(0);
     let mut coordinators = NodeStats::default();
     let mut participants = NodeStats::default();
     for (id, stats) in &finished.stats {
         if is_coordinator(id) { coordinators.merge(stats) } else { participants.merge(stats) }
     }
-    let balances: BTreeMap<NodeId, i64> =
+    let balances: BTreeMap<PeerId, i64> =
         finished.stats.iter().filter(|(id, _)| !is_coordinator(id)).map(|(id, s)| (*id, s.balance_sum)).collect();
     let report = check::check(&finished.logs, outcomes, finished.settled.then_some(&balances));
     let txns = coordinators.commits + coordinators.aborts;
@@ -161,7 +162,7 @@ fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutc
 /// A driver worker: one client session.
 pub struct CommitWorker<E: Endpoint<Msg>> {
     endpoint: E,
-    coordinator: NodeId,
+    coordinator: PeerId,
     builder: TxnBuilder,
     timeout: Duration,
     req: u64,
@@ -180,7 +181,7 @@ impl<E: Endpoint<Msg>> CommitWorker<E> {
     /// write goes to `sink` when it is dropped.
     pub fn new(
         endpoint: E,
-        coordinator: NodeId,
+        coordinator: PeerId,
         builder: TxnBuilder,
         timeout: Duration,
         sink: Arc<Mutex<Vec<ClientOutcome>>>,
@@ -229,8 +230,6 @@ impl<E: Endpoint<Msg>> Worker for CommitWorker<E> {
 
 impl<E: Endpoint<Msg>> Drop for CommitWorker<E> {
     fn drop(&mut self) {
-        if let Ok(mut sink) = self.sink.lock() {
-            sink.append(&mut self.outcomes);
-        }
+        self.sink.locked().append(&mut self.outcomes);
     }
 }

@@ -15,12 +15,12 @@
 use super::params::CommitParams;
 use super::{Access, KeyOp};
 use crate::target::Op;
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use workloads::rng::{Stream, splitmix64, stream_rng};
 use workloads::{KeyGenerator, OpKind, Workload, WorkloadRng};
 
 /// A transaction's keys, grouped by participant.
-pub type Parts = Vec<(NodeId, Vec<KeyOp>)>;
+pub type Parts = Vec<(PeerId, Vec<KeyOp>)>;
 
 /// Builds one worker's transactions.
 pub struct TxnBuilder {
@@ -61,7 +61,7 @@ impl TxnBuilder {
 
 /// Adds `op` to `participant`'s part, merging it with an earlier op on the same key (the sum
 /// of the amounts; a read merged into a write is a write).
-fn add(parts: &mut Parts, participant: NodeId, op: KeyOp) {
+fn add(parts: &mut Parts, participant: PeerId, op: KeyOp) {
     let ops = match parts.iter().position(|(p, _)| *p == participant) {
         Some(i) => &mut parts[i].1,
         None => {

@@ -15,8 +15,9 @@
 
 use super::history::{Access, HistoryOp, NO_ANSWER, Recorder};
 use super::{Ballot, CmdResult, Data, KvOp, Msg};
+use crate::sync::Recover as _;
 use crate::target::{Op, OpError, OpResult, Worker};
-use crate::transport::{Endpoint, Incoming, NodeId};
+use crate::transport::{Endpoint, Incoming, PeerId};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -71,7 +72,7 @@ pub struct Failover {
 impl Failover {
     /// The leader of `ballot` was killed now.
     pub fn killed(&self, ballot: Ballot) {
-        self.kills.lock().expect("never poisoned").push(Kill { at: Instant::now(), ballot, first_answer: None });
+        self.kills.locked().push(Kill { at: Instant::now(), ballot, first_answer: None });
         self.watching.store(true, Ordering::Release);
     }
 
@@ -82,7 +83,7 @@ impl Failover {
             return;
         }
         let now = Instant::now();
-        let mut kills = self.kills.lock().expect("never poisoned");
+        let mut kills = self.kills.locked();
         for kill in kills.iter_mut().filter(|k| k.first_answer.is_none() && ballot > k.ballot && now >= k.at) {
             kill.first_answer = Some(now);
         }
@@ -94,7 +95,7 @@ impl Failover {
     /// Leader kills, and the windows from each to a new leader's first answer (`None` if no
     /// answer came).
     pub fn windows(&self) -> Vec<Option<Duration>> {
-        let kills = self.kills.lock().expect("never poisoned");
+        let kills = self.kills.locked();
         kills.iter().map(|k| k.first_answer.map(|at| at.saturating_duration_since(k.at))).collect()
     }
 }
@@ -115,7 +116,7 @@ pub struct ConsensusWorker<E: Endpoint<Msg>> {
     endpoint: E,
     config: ClientConfig,
     index: u32,
-    target: NodeId,
+    target: PeerId,
     req: u64,
     writes: u64,
     history: Recorder,

@@ -6,7 +6,7 @@
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::{Replica, ReplicaConfig, ReplicaCounters};
 use super::system::{ConsensusBackend, Finished, settle};
-use super::{Consensus, Mode, Msg, ReplicaStats};
+use super::{Consensus, Msg, PaxosMode, ReplicaStats};
 use crate::protocol::ProtocolError;
 use crate::protocol::inproc::{Inproc, InprocFamily, Nodes};
 use crate::transport::cluster::{self as generic, Incarnation, LogKind};
@@ -14,7 +14,7 @@ use crate::transport::faults::FaultConfig;
 use crate::transport::inproc::InprocEndpoint;
 use crate::transport::log::Log;
 use crate::transport::runtime::{self, Stopped};
-use crate::transport::{Endpoint, NodeId, TransportError};
+use crate::transport::{Endpoint, PeerId, TransportError};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::Path;
@@ -31,7 +31,7 @@ impl generic::Role for ReplicaRole {
     type Counters = ReplicaCounters;
     type Error = TransportError;
 
-    fn id(&self) -> NodeId {
+    fn id(&self) -> PeerId {
         self.0.id
     }
 
@@ -46,7 +46,7 @@ impl generic::Role for ReplicaRole {
 }
 
 /// Replica `id`'s settings for a run.
-pub fn replica_config(params: &ConsensusParams, mode: Mode, id: NodeId, seed: u64) -> ReplicaConfig {
+pub fn replica_config(params: &ConsensusParams, mode: PaxosMode, id: PeerId, seed: u64) -> ReplicaConfig {
     ReplicaConfig {
         id,
         replicas: params.replicas,
@@ -76,7 +76,7 @@ impl Nodes<Consensus> {
     /// Starts every replica on `handle`; elections and message faults draw from `seed`.
     pub fn start(
         params: ConsensusParams,
-        mode: Mode,
+        mode: PaxosMode,
         logs: &LogKind,
         seed: u64,
         handle: &Handle,
@@ -86,7 +86,7 @@ impl Nodes<Consensus> {
     }
 
     /// Kills replica `id`; it restarts `restart_after` later, or when asked.
-    pub fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+    pub fn kill(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         Ok(self.cluster().crash(id, restart_after)?)
     }
 
@@ -108,7 +108,7 @@ pub type InprocReplicas = Inproc<Consensus>;
 
 impl Inproc<Consensus> {
     /// Starts the replicas on a new thread.
-    pub fn start(params: ConsensusParams, mode: Mode, logs: &LogKind, seed: u64) -> Result<Self, ProtocolError> {
+    pub fn start(params: ConsensusParams, mode: PaxosMode, logs: &LogKind, seed: u64) -> Result<Self, ProtocolError> {
         Inproc::on_thread("replicas", |handle| Replicas::start(params, mode, logs, seed, handle))
     }
 }
@@ -126,15 +126,15 @@ impl ConsensusBackend for InprocReplicas {
         self.nodes().client(worker)
     }
 
-    async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
+    async fn poll(&self, timeout: Duration) -> BTreeMap<PeerId, ReplicaStats> {
         self.nodes().poll(timeout).await
     }
 
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+    fn kill(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         self.nodes().kill(id, restart_after)
     }
 
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+    fn restart(&self, id: Option<PeerId>) -> Result<(), ProtocolError> {
         self.nodes().restart(id)
     }
 }

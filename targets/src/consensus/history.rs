@@ -11,6 +11,7 @@
 //! hashed key has one more leading zero bit), every worker drops the others, and the row
 //! reports the fraction of keys kept rather than claiming to have checked them all.
 
+use crate::sync::Recover as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::time::Instant;
@@ -101,7 +102,7 @@ impl History {
     /// Every operation recorded by the workers dropped so far, on the keys kept.
     pub fn finish(&self) -> Recorded {
         let level = self.level.load(Ordering::Acquire);
-        let parts = std::mem::take(&mut *self.finished.lock().expect("never poisoned"));
+        let parts = std::mem::take(&mut *self.finished.locked());
         let ops = parts.into_iter().flatten().filter(|op| kept(op.key, level)).collect();
         Recorded { ops, keys_fraction: 0.5f64.powi(level as i32) }
     }
@@ -146,9 +147,7 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        if let Ok(mut finished) = self.history.finished.lock() {
-            finished.push(std::mem::take(&mut self.ops));
-        }
+        self.history.finished.locked().push(std::mem::take(&mut self.ops));
     }
 }
 

@@ -4,7 +4,7 @@
 //! over TCP, through the shared [`transport`](crate::transport).
 //!
 //! Two strategies share the replica:
-//! - **`multi-paxos`** ([`Mode::MultiPaxos`]): a stable leader runs phase 1 (prepare/promise)
+//! - **`multi-paxos`** ([`PaxosMode::MultiPaxos`]): a stable leader runs phase 1 (prepare/promise)
 //!   once, for every slot from its first unknown one on, then only phase 2 (accept/accepted)
 //!   per slot. Client requests that arrive in one runtime turn go into one slot (batching),
 //!   and up to `window` slots are in flight at once (pipelining). Heartbeats carry the commit
@@ -14,7 +14,7 @@
 //!   with `lease_reads` the leader answers them itself while it holds a lease: followers
 //!   refuse to promise to anyone else until an election timeout after they last heard from
 //!   it, and it counts its lease from when it sent the heartbeat a majority answered.
-//! - **`paxos`** ([`Mode::Paxos`]): every command is its own single-decree Paxos instance:
+//! - **`paxos`** ([`PaxosMode::Paxos`]): every command is its own single-decree Paxos instance:
 //!   the leader (kept only as the distinguished proposer, for liveness) runs both phases for
 //!   each slot — a prepare/promise round trip and a forced promise record at every acceptor,
 //!   then accept/accepted — with one command per slot. A leader change recovers open slots
@@ -48,7 +48,7 @@ pub mod strategy;
 pub mod system;
 
 use crate::protocol::Family;
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::runtime::RuntimeStats;
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +72,7 @@ pub type Slot = u64;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Ballot {
     pub round: u64,
-    pub node: NodeId,
+    pub node: PeerId,
 }
 
 impl std::fmt::Display for Ballot {
@@ -83,7 +83,7 @@ impl std::fmt::Display for Ballot {
 
 /// Which protocol the replicas run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
+pub enum PaxosMode {
     /// Phase 1 once per leader, phase 2 per slot, batched and pipelined.
     MultiPaxos,
     /// Both phases for every command, one command per slot.
@@ -153,7 +153,7 @@ impl KvOp {
 /// A client's command, as it goes into the log: who asked, which of its requests, what.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Command {
-    pub client: NodeId,
+    pub client: PeerId,
     pub req: u64,
     pub op: KvOp,
 }
@@ -211,7 +211,7 @@ pub struct Snapshot {
     pub applied: Slot,
     pub kv: Vec<(u64, Data)>,
     /// Each client's last applied request.
-    pub sessions: Vec<(NodeId, u64)>,
+    pub sessions: Vec<(PeerId, u64)>,
 }
 
 /// Every message of the protocol, of its clients and of the harness.
@@ -223,7 +223,7 @@ pub enum Msg {
     /// tell a new leader's first commit).
     Reply { req: u64, result: CmdResult, ballot: Ballot },
     /// Replica → client: not the leader; try `leader` (if known).
-    Redirect { req: u64, leader: Option<NodeId> },
+    Redirect { req: u64, leader: Option<PeerId> },
     /// Phase 1a.
     Prepare { ballot: Ballot, scope: Scope },
     /// Phase 1b: the acceptor promises `ballot`; `applied`: every slot up to it is decided

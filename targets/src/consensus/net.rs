@@ -14,15 +14,16 @@ use super::cluster::{ReplicaRole, replica_config};
 use super::params::{ConsensusParams, LogChoice};
 use super::replica::ReplicaConfig;
 use super::system::{ConsensusBackend, Finished, settle};
-use super::{Consensus, CounterValues, Mode, Msg, ReplicaStats};
+use super::{Consensus, CounterValues, Msg, PaxosMode, ReplicaStats};
 use crate::process::ChildProcess;
 use crate::protocol::ProtocolError;
 use crate::protocol::net::{self, NetFamily, Processes};
+use crate::sync::Recover as _;
 use crate::transport::faults::FaultConfig;
 use crate::transport::group::{self, Launch, NodeOptions};
 use crate::transport::runtime::Stopped;
 use crate::transport::tcp::{Frame, TcpEndpoint};
-use crate::transport::{NodeId, TransportError};
+use crate::transport::{PeerId, TransportError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,7 +47,7 @@ pub struct NetConfig {
     pub exe: PathBuf,
     /// Data directories go under it, one per replica.
     pub dir: PathBuf,
-    pub mode: Mode,
+    pub mode: PaxosMode,
     pub seed: u64,
 }
 
@@ -58,16 +59,16 @@ pub type NetReplicas = Processes<Consensus>;
 #[derive(Debug, Default)]
 pub struct Lives {
     /// Each replica's counters as last polled in its current life.
-    last_polled: Mutex<BTreeMap<NodeId, CounterValues>>,
+    last_polled: Mutex<BTreeMap<PeerId, CounterValues>>,
     /// What killed lives reported last, summed per replica.
-    killed: Mutex<BTreeMap<NodeId, CounterValues>>,
+    killed: Mutex<BTreeMap<PeerId, CounterValues>>,
 }
 
 /// The name of a mode on `serve replica`'s command line.
-pub fn mode_name(mode: Mode) -> &'static str {
+pub fn mode_name(mode: PaxosMode) -> &'static str {
     match mode {
-        Mode::MultiPaxos => "multi-paxos",
-        Mode::Paxos => "paxos",
+        PaxosMode::MultiPaxos => "multi-paxos",
+        PaxosMode::Paxos => "paxos",
     }
 }
 
@@ -80,31 +81,31 @@ impl Processes<Consensus> {
                 "replica processes need a log that survives a kill: use \"file\" or \"fsync\"",
             ));
         }
-        let ids: Vec<NodeId> = (0..params.replicas).collect();
+        let ids: Vec<PeerId> = (0..params.replicas).collect();
         let launch_config = config.clone();
         let launch: Arc<Launch> =
             Arc::new(move |id, listen, peers| spawn_replica(&params, &launch_config, id, listen, peers));
         Processes::launch(params, &ids, &config.dir, config.seed, launch)
     }
 
-    async fn poll_now(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
+    async fn poll_now(&self, timeout: Duration) -> BTreeMap<PeerId, ReplicaStats> {
         let stats = self.poll(timeout).await;
-        let mut last = self.state().last_polled.lock().expect("not poisoned");
+        let mut last = self.state().last_polled.locked();
         last.extend(stats.iter().map(|(id, s)| (*id, s.counters)));
         stats
     }
 
     /// Keeps what replica `id`, about to be killed, last reported. Its applied counts are left
     /// out: a restarted replica applies its log again and counts those itself.
-    fn keep_killed_life(&self, id: NodeId) {
-        let Some(mut life) = self.state().last_polled.lock().expect("not poisoned").remove(&id) else { return };
+    fn keep_killed_life(&self, id: PeerId) {
+        let Some(mut life) = self.state().last_polled.locked().remove(&id) else { return };
         life.slots_applied = 0;
         life.commands_applied = 0;
-        self.state().killed.lock().expect("not poisoned").entry(id).or_default().merge(&life);
+        self.state().killed.locked().entry(id).or_default().merge(&life);
     }
 }
 
-fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
+fn data_dir(config: &NetConfig, id: PeerId) -> PathBuf {
     net::data_dir(&config.dir, Consensus::DATA_DIR, id)
 }
 
@@ -112,9 +113,9 @@ fn data_dir(config: &NetConfig, id: NodeId) -> PathBuf {
 fn serve_args(
     params: &ConsensusParams,
     config: &NetConfig,
-    id: NodeId,
+    id: PeerId,
     listen: SocketAddr,
-    peers: &[(NodeId, SocketAddr)],
+    peers: &[(PeerId, SocketAddr)],
 ) -> Vec<String> {
     let replica = replica_config(params, config.mode, id, config.seed);
     let mut args: Vec<String> = [
@@ -160,9 +161,9 @@ fn serve_args(
 fn spawn_replica(
     params: &ConsensusParams,
     config: &NetConfig,
-    id: NodeId,
+    id: PeerId,
     listen: SocketAddr,
-    peers: &[(NodeId, SocketAddr)],
+    peers: &[(PeerId, SocketAddr)],
 ) -> Result<(ChildProcess, SocketAddr), TransportError> {
     let args = serve_args(params, config, id, listen, peers);
     net::spawn_in(&data_dir(config, id), &format!("replica {id}"), &config.exe, &args)
@@ -180,8 +181,8 @@ impl NetFamily for Consensus {
             settle(processes.params().replicas, poll, || group.restart_all()).await
         });
         group.stop_all();
-        let mut stats: BTreeMap<NodeId, CounterValues> = last.into_iter().map(|(id, s)| (id, s.counters)).collect();
-        let killed_lives = processes.state().killed.lock().expect("not poisoned");
+        let mut stats: BTreeMap<PeerId, CounterValues> = last.into_iter().map(|(id, s)| (id, s.counters)).collect();
+        let killed_lives = processes.state().killed.locked();
         for (id, life) in killed_lives.iter() {
             stats.entry(*id).or_default().merge(life);
         }
@@ -196,16 +197,16 @@ impl ConsensusBackend for NetReplicas {
         Processes::client(self, worker, self.group().addresses().iter().copied())
     }
 
-    async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, ReplicaStats> {
+    async fn poll(&self, timeout: Duration) -> BTreeMap<PeerId, ReplicaStats> {
         self.poll_now(timeout).await
     }
 
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
+    fn kill(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), ProtocolError> {
         self.keep_killed_life(id);
         Ok(self.group().kill(id, restart_after)?)
     }
 
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+    fn restart(&self, id: Option<PeerId>) -> Result<(), ProtocolError> {
         Processes::restart(self, id)
     }
 }

@@ -26,10 +26,10 @@
 
 use super::state::{StateMachine, digest};
 use super::{
-    Ballot, CmdResult, Command, CounterValues, Entry, KvOp, Mode, Msg, Record, ReplicaStats, RoleKind, Scope, Slot,
-    Snapshot, Value,
+    Ballot, CmdResult, Command, CounterValues, Entry, KvOp, Msg, PaxosMode, Record, ReplicaStats, RoleKind, Scope,
+    Slot, Snapshot, Value,
 };
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::node::{Node, Output};
 use crate::transport::runtime::NodeCounters;
 use rand::{Rng as _, SeedableRng as _};
@@ -49,10 +49,10 @@ type Out = Output<Msg, Record>;
 /// A replica's settings.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReplicaConfig {
-    pub id: NodeId,
+    pub id: PeerId,
     /// Replicas have ids `0..replicas`.
     pub replicas: u32,
-    pub mode: Mode,
+    pub mode: PaxosMode,
     pub heartbeat_every: Duration,
     /// A follower that hears nothing from a leader for this long (plus a random part of as
     /// much again) runs for leader.
@@ -101,7 +101,7 @@ impl ReplicaCounters {
     }
 }
 
-fn bit(id: NodeId) -> u64 {
+fn bit(id: PeerId) -> u64 {
     1 << id
 }
 
@@ -201,7 +201,7 @@ pub struct Replica {
     fetch_sent: Option<Duration>,
     // Following and leading.
     role: Role,
-    leader: Option<NodeId>,
+    leader: Option<PeerId>,
     last_heard: Duration,
     election_at: Duration,
     /// A restarted replica promises nothing before this (leases it may have granted).
@@ -298,7 +298,7 @@ impl Replica {
         true
     }
 
-    fn others(&self) -> impl Iterator<Item = NodeId> + use<> {
+    fn others(&self) -> impl Iterator<Item = PeerId> + use<> {
         let id = self.config.id;
         (0..self.config.replicas).filter(move |r| *r != id)
     }
@@ -319,7 +319,7 @@ impl Replica {
     // ---- following ----
 
     /// `from` leads with `ballot` (at least our promise): follow it.
-    fn follow(&mut self, now: Duration, from: NodeId, ballot: Ballot, out: &mut Out) {
+    fn follow(&mut self, now: Duration, from: PeerId, ballot: Ballot, out: &mut Out) {
         let leading_below = match &self.role {
             Role::Leader(l) => l.ballot < ballot,
             Role::Candidate(e) => e.ballot < ballot,
@@ -349,7 +349,7 @@ impl Replica {
 
     /// Whether another replica is known to lead, and was heard from within the election
     /// timeout (so that a candidate must not be helped to depose it).
-    fn leader_alive(&self, now: Duration, candidate: NodeId) -> bool {
+    fn leader_alive(&self, now: Duration, candidate: PeerId) -> bool {
         now < self.quiet_until
             || (self.leader.is_some_and(|l| l != candidate && l != self.config.id)
                 && now < self.last_heard + self.config.election_timeout)
@@ -357,7 +357,7 @@ impl Replica {
 
     // ---- acceptor ----
 
-    fn prepare(&mut self, now: Duration, from: NodeId, ballot: Ballot, scope: Scope, out: &mut Out) {
+    fn prepare(&mut self, now: Duration, from: PeerId, ballot: Ballot, scope: Scope, out: &mut Out) {
         self.seen_round = self.seen_round.max(ballot.round);
         match scope {
             Scope::From(first) => {
@@ -402,7 +402,7 @@ impl Replica {
         }
     }
 
-    fn is_self(&self, id: NodeId) -> bool {
+    fn is_self(&self, id: PeerId) -> bool {
         id == self.config.id
     }
 
@@ -427,7 +427,7 @@ impl Replica {
     fn accept(
         &mut self,
         now: Duration,
-        from: NodeId,
+        from: PeerId,
         ballot: Ballot,
         slot: Slot,
         value: Value,
@@ -447,7 +447,7 @@ impl Replica {
         self.learn_commit(now, ballot, commit, out);
     }
 
-    fn heartbeat(&mut self, now: Duration, from: NodeId, ballot: Ballot, commit: Slot, stamp: u64, out: &mut Out) {
+    fn heartbeat(&mut self, now: Duration, from: PeerId, ballot: Ballot, commit: Slot, stamp: u64, out: &mut Out) {
         if ballot < self.promised {
             return out.send(from, Msg::Reject { ballot, promised: self.promised });
         }
@@ -494,7 +494,7 @@ impl Replica {
         out.send(leader, Msg::Fetch { from: self.sm.applied() + 1 });
     }
 
-    fn fetch(&self, from: NodeId, first: Slot, out: &mut Out) {
+    fn fetch(&self, from: PeerId, first: Slot, out: &mut Out) {
         match self.sm.decided_from(first, MAX_LEARN_SLOTS) {
             Some(entries) if entries.is_empty() => {}
             Some(entries) => out.send(from, Msg::Learn { snapshot: None, entries }),
@@ -605,7 +605,7 @@ impl Replica {
     fn promise(
         &mut self,
         now: Duration,
-        from: NodeId,
+        from: PeerId,
         ballot: Ballot,
         scope: Scope,
         snapshot: Option<Box<Snapshot>>,
@@ -683,7 +683,7 @@ impl Replica {
 
     // ---- leader ----
 
-    fn request(&mut self, now: Duration, from: NodeId, req: u64, op: KvOp, out: &mut Out) {
+    fn request(&mut self, now: Duration, from: PeerId, req: u64, op: KvOp, out: &mut Out) {
         let Role::Leader(leader) = &self.role else {
             return out.send(from, Msg::Redirect { req, leader: self.leader.filter(|l| *l != self.config.id) });
         };
@@ -708,12 +708,12 @@ impl Replica {
                 return;
             }
             let take = match self.config.mode {
-                Mode::MultiPaxos => self.queue.len().min(self.config.max_batch),
-                Mode::Paxos => 1,
+                PaxosMode::MultiPaxos => self.queue.len().min(self.config.max_batch),
+                PaxosMode::Paxos => 1,
             };
             let slot = leader.next_slot;
             let batch = Value::Batch(self.queue.drain(..take).collect());
-            self.propose_at(now, slot, batch, self.config.mode == Mode::Paxos, out);
+            self.propose_at(now, slot, batch, self.config.mode == PaxosMode::Paxos, out);
         }
     }
 
@@ -801,7 +801,7 @@ impl Replica {
         }
     }
 
-    fn accepted_by(&mut self, now: Duration, from: NodeId, ballot: Ballot, slot: Slot, out: &mut Out) {
+    fn accepted_by(&mut self, now: Duration, from: PeerId, ballot: Ballot, slot: Slot, out: &mut Out) {
         let Role::Leader(leader) = &mut self.role else { return };
         if leader.ballot != ballot {
             return;
@@ -845,7 +845,7 @@ impl Replica {
         }
     }
 
-    fn commit_ack(&mut self, now: Duration, from: NodeId, ballot: Ballot, stamp: u64) {
+    fn commit_ack(&mut self, now: Duration, from: PeerId, ballot: Ballot, stamp: u64) {
         let majority = self.majority as usize;
         let lease = self.config.election_timeout * 3 / 4;
         let Role::Leader(leader) = &mut self.role else { return };
@@ -879,7 +879,7 @@ impl Replica {
             .answered_at
             .iter()
             .enumerate()
-            .filter(|(r, at)| *r as NodeId == self.config.id || now < **at + self.config.election_timeout)
+            .filter(|(r, at)| *r as PeerId == self.config.id || now < **at + self.config.election_timeout)
             .count();
         recent as u32 >= self.majority
     }
@@ -929,7 +929,7 @@ impl Node for Replica {
         }
     }
 
-    fn on_message(&mut self, now: Duration, from: NodeId, msg: Msg, out: &mut Out) {
+    fn on_message(&mut self, now: Duration, from: PeerId, msg: Msg, out: &mut Out) {
         match msg {
             Msg::Request { req, op } => self.request(now, from, req, op, out),
             Msg::Prepare { ballot, scope } => self.prepare(now, from, ballot, scope, out),

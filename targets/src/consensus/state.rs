@@ -11,7 +11,7 @@
 //! catch up (and for a new leader's phase 1); a replica further behind gets a [`Snapshot`].
 
 use super::{CmdResult, Command, Data, KvOp, Slot, Snapshot, Value};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
@@ -76,7 +76,7 @@ pub fn digest(value: &Value) -> u64 {
 #[derive(Debug, Default)]
 pub struct StateMachine {
     kv: IntMap<u64, Data>,
-    sessions: IntMap<NodeId, u64>,
+    sessions: IntMap<PeerId, u64>,
     applied: Slot,
     retained: VecDeque<Value>,
 }
@@ -149,7 +149,7 @@ impl StateMachine {
     pub fn snapshot(&self) -> Snapshot {
         let mut kv: Vec<(u64, Data)> = self.kv.iter().map(|(k, v)| (*k, v.clone())).collect();
         kv.sort_unstable_by_key(|(k, _)| *k);
-        let mut sessions: Vec<(NodeId, u64)> = self.sessions.iter().map(|(c, r)| (*c, *r)).collect();
+        let mut sessions: Vec<(PeerId, u64)> = self.sessions.iter().map(|(c, r)| (*c, *r)).collect();
         sessions.sort_unstable();
         Snapshot { applied: self.applied, kv, sessions }
     }
@@ -173,11 +173,11 @@ impl StateMachine {
 mod tests {
     use super::*;
 
-    fn put(client: NodeId, req: u64, key: u64, value: u8) -> Command {
+    fn put(client: PeerId, req: u64, key: u64, value: u8) -> Command {
         Command { client, req, op: KvOp::Put { key, value: vec![value].into() } }
     }
 
-    fn get(client: NodeId, req: u64, key: u64) -> Command {
+    fn get(client: PeerId, req: u64, key: u64) -> Command {
         Command { client, req, op: KvOp::Get { key } }
     }
 

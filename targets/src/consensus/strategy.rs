@@ -3,7 +3,7 @@
 //! the same replica), so the table has no types: the harness looks a name up here and matches
 //! on the enum where it builds the system.
 
-use super::Mode as PaxosMode;
+use super::PaxosMode;
 use workloads::scenario::Mode;
 
 crate::registry::strategy_registry! {

@@ -23,7 +23,7 @@ use super::{Ballot, Consensus, CounterValues, ReplicaStats, RoleKind};
 use crate::protocol::ProtocolError;
 use crate::protocol::system::{Backend, Protocol, ProtocolSystem, Run};
 use crate::target::FamilyMetrics;
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::faults::FaultChange;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -52,18 +52,18 @@ pub trait ConsensusBackend: Backend<Family = Consensus> {
     fn client(&self, worker: u32) -> Self::Endpoint;
 
     /// Every replica's state, from those that answer within `timeout`.
-    fn poll(&self, timeout: Duration) -> impl Future<Output = BTreeMap<NodeId, ReplicaStats>> + Send;
+    fn poll(&self, timeout: Duration) -> impl Future<Output = BTreeMap<PeerId, ReplicaStats>> + Send;
 
     /// Kills replica `id` now; it restarts `restart_after` later, or when asked.
-    fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), ProtocolError>;
+    fn kill(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), ProtocolError>;
 
     /// Restarts replica `id` (every replica that is down, for `None`).
-    fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError>;
+    fn restart(&self, id: Option<PeerId>) -> Result<(), ProtocolError>;
 }
 
 /// Whether the replicas hold one log: one leader with nothing in flight, and every replica
 /// applied as far as it.
-pub fn converged(replicas: u32, stats: &BTreeMap<NodeId, ReplicaStats>) -> bool {
+pub fn converged(replicas: u32, stats: &BTreeMap<PeerId, ReplicaStats>) -> bool {
     let mut leaders = stats.values().filter(|s| s.role == RoleKind::Leader);
     let (Some(leader), None) = (leaders.next(), leaders.next()) else { return false };
     stats.len() == replicas as usize && leader.in_flight == 0 && stats.values().all(|s| s.applied == leader.applied)
@@ -75,10 +75,10 @@ pub async fn settle<F, Fut>(
     replicas: u32,
     mut poll: F,
     restart_all: impl Fn(),
-) -> (bool, BTreeMap<NodeId, ReplicaStats>)
+) -> (bool, BTreeMap<PeerId, ReplicaStats>)
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = BTreeMap<NodeId, ReplicaStats>>,
+    Fut: Future<Output = BTreeMap<PeerId, ReplicaStats>>,
 {
     let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
     let mut last = BTreeMap::new();
@@ -95,7 +95,7 @@ where
 }
 
 /// The leader with the highest ballot among `stats`.
-pub fn leader_of(stats: &BTreeMap<NodeId, ReplicaStats>) -> Option<(NodeId, Ballot)> {
+pub fn leader_of(stats: &BTreeMap<PeerId, ReplicaStats>) -> Option<(PeerId, Ballot)> {
     stats.iter().filter(|(_, s)| s.role == RoleKind::Leader).map(|(id, s)| (*id, s.ballot)).max_by_key(|(_, b)| *b)
 }
 
@@ -167,7 +167,7 @@ pub struct Paxos<B> {
 pub type ConsensusSystem<B> = ProtocolSystem<Paxos<B>>;
 
 /// The replica leading now, looking for up to [`FIND_LEADER_TIMEOUT`].
-async fn leader(backend: &impl ConsensusBackend) -> Result<(NodeId, Ballot), ProtocolError> {
+async fn leader(backend: &impl ConsensusBackend) -> Result<(PeerId, Ballot), ProtocolError> {
     let deadline = tokio::time::Instant::now() + FIND_LEADER_TIMEOUT;
     loop {
         if let Some(found) = leader_of(&backend.poll(Duration::from_millis(200)).await) {
@@ -181,7 +181,7 @@ async fn leader(backend: &impl ConsensusBackend) -> Result<(NodeId, Ballot), Pro
 }
 
 /// The first replica that answers and does not lead.
-async fn follower(backend: &impl ConsensusBackend) -> Result<NodeId, ProtocolError> {
+async fn follower(backend: &impl ConsensusBackend) -> Result<PeerId, ProtocolError> {
     let stats = backend.poll(Duration::from_millis(200)).await;
     let leader = leader_of(&stats).map(|(id, _)| id);
     stats
@@ -191,7 +191,7 @@ async fn follower(backend: &impl ConsensusBackend) -> Result<NodeId, ProtocolErr
         .ok_or_else(|| ProtocolError::Cluster("no follower answered".into()))
 }
 
-fn replica(params: &ConsensusParams, node: u32) -> Result<NodeId, ProtocolError> {
+fn replica(params: &ConsensusParams, node: u32) -> Result<PeerId, ProtocolError> {
     let replicas = params.replicas;
     if node < replicas {
         Ok(node)
@@ -229,7 +229,7 @@ impl<B: ConsensusBackend> Protocol for Paxos<B> {
         if let EventAction::Consensus(action) = action { Some(action) } else { None }
     }
 
-    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(NodeId, String), ProtocolError> {
+    fn partitioned(&self, run: &Run<B>, node: u32) -> Result<(PeerId, String), ProtocolError> {
         let id = replica(run.params(), node)?;
         Ok((id, format!("cut off replica {id}")))
     }

@@ -8,6 +8,7 @@
 
 use super::analysis::{self, Change};
 use super::{HashingError, Node, NodeId, Placement, workload_key_hash};
+use crate::sync::Recover as _;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpResult, ResizeReport, System, Worker};
 use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
@@ -83,7 +84,7 @@ impl<P: Placement> HashingSystem<P> {
     }
 
     fn resize(&self, action: HashingAction) -> Result<ResizeReport, HashingError> {
-        let mut control = self.control.lock().expect("the controller never panics while holding the lock");
+        let mut control = self.control.locked();
         let mut next = control.placement.clone();
         let nodes_before = next.nodes().len() as u32;
         let (change, ideal) = match action {

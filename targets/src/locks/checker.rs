@@ -21,6 +21,7 @@
 //! Timestamps here belong to the history the checks run over, not to the latency
 //! measurement, which the driver alone takes.
 
+use crate::sync::Recover as _;
 use hdrhistogram::Histogram;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -143,7 +144,7 @@ impl Checker {
 
     fn with<T>(&self, lock: u64, f: impl FnOnce(&mut LockState, &mut Stats) -> T) -> T {
         let index = (workloads::rng::splitmix64(lock) % SHARDS as u64) as usize;
-        let mut shard = self.shards[index].lock().unwrap_or_else(|e| e.into_inner());
+        let mut shard = self.shards[index].locked();
         let Shard { locks, stats } = &mut *shard;
         f(locks.entry(lock).or_default(), stats)
     }
@@ -225,7 +226,7 @@ impl Checker {
         let mut handoff = histogram();
         let mut reacquire_us = Vec::new();
         for shard in &self.shards {
-            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let shard = shard.locked();
             counts.add(&shard.stats.counts);
             counts.deaths_not_reacquired += shard.locks.values().filter(|s| s.died_at.is_some()).count() as u64;
             let _ = handoff.add(&shard.stats.handoff_us);

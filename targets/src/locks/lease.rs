@@ -5,6 +5,7 @@
 //! Waiters sleep on the shard's notification until a release or the earliest expiry.
 
 use super::{Held, LockClient, LockError, LockService};
+use crate::sync::Recover as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,7 +54,7 @@ impl LeaseService {
         self.shards
             .iter()
             .map(|s| {
-                let entries = s.entries.lock().unwrap_or_else(|e| e.into_inner());
+                let entries = s.entries.locked();
                 entries.values().filter(|e| e.lease.as_ref().is_some_and(|l| l.expires_at > now)).count()
             })
             .sum()
@@ -78,7 +79,7 @@ impl LeaseClient {
     /// Takes the lease if it is free or expired; otherwise says until when to wait.
     fn try_take(&self, lock: u64, now: Instant) -> Result<u64, Instant> {
         let shard = &self.shards[shard_of(lock)];
-        let mut entries = shard.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let mut entries = shard.entries.locked();
         let entry = entries.entry(lock).or_default();
         match &entry.lease {
             Some(lease) if lease.expires_at > now => Err(lease.expires_at),
@@ -104,7 +105,7 @@ impl LockService for LeaseService {
     async fn cleanup(&self) -> Result<u64, LockError> {
         let held = self.held() as u64;
         for shard in self.shards.iter() {
-            shard.entries.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            shard.entries.locked().clear();
         }
         Ok(held)
     }
@@ -138,7 +139,7 @@ impl LockClient for LeaseClient {
     async fn release(&mut self, held: Held<()>) -> Result<(), LockError> {
         let shard = &self.shards[shard_of(held.lock)];
         let result = {
-            let mut entries = shard.entries.lock().unwrap_or_else(|e| e.into_inner());
+            let mut entries = shard.entries.locked();
             let entry = entries.entry(held.lock).or_default();
             match &entry.lease {
                 Some(lease) if lease.owner == self.owner && lease.token == held.token => {

@@ -24,6 +24,7 @@
 use super::checker::{Checker, Findings};
 use super::params::HoldDist;
 use super::{LockClient, LockError, LockParams, LockService};
+use crate::sync::Recover as _;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpError, OpResult, PhaseMark, System, Worker};
 use rand::Rng as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -73,7 +74,7 @@ struct FaultSlot {
 impl FaultSlot {
     fn arm(&self, fault: Fault) -> oneshot::Receiver<String> {
         let (sender, receiver) = oneshot::channel();
-        *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((fault, sender));
+        *self.pending.locked() = Some((fault, sender));
         self.armed.store(true, Ordering::Release);
         receiver
     }
@@ -84,14 +85,14 @@ impl FaultSlot {
         if !self.armed.load(Ordering::Acquire) {
             return None;
         }
-        let taken = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let taken = self.pending.locked().take();
         self.armed.store(false, Ordering::Release);
         taken
     }
 
     fn disarm(&self) {
         self.armed.store(false, Ordering::Release);
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.pending.locked().take();
     }
 }
 

@@ -9,7 +9,7 @@
 
 use super::system::Backend;
 use super::{Family, FinishedOf, ProtocolError, poll_stats};
-use crate::transport::NodeId;
+use crate::transport::PeerId;
 use crate::transport::cluster::{self as generic, ClusterThread, LogKind};
 use crate::transport::faults::FaultConfig;
 use crate::transport::inproc::{InprocEndpoint, Network};
@@ -67,12 +67,12 @@ impl<F: InprocFamily> Nodes<F> {
     }
 
     /// Every node's statistics, from those that answer within `timeout`.
-    pub async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, <F::Msg as super::Polled>::Stats> {
+    pub async fn poll(&self, timeout: Duration) -> BTreeMap<PeerId, <F::Msg as super::Polled>::Stats> {
         poll_stats(&mut *self.cluster.control().await, &self.cluster.ids(), timeout).await
     }
 
     /// Restarts node `id`, or every node that is down.
-    pub fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+    pub fn restart(&self, id: Option<PeerId>) -> Result<(), ProtocolError> {
         match id {
             Some(id) => self.cluster.restart(id)?,
             None => self.cluster.restart_all(),

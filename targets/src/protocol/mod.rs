@@ -36,7 +36,7 @@ pub mod system;
 
 use crate::transport::cluster::ask_all;
 use crate::transport::node::Message;
-use crate::transport::{Endpoint, NodeId};
+use crate::transport::{Endpoint, PeerId};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -86,7 +86,7 @@ pub struct Finished<L, S> {
     /// Every node's durable log records, as the family's checkers read them.
     pub logs: L,
     /// Every node's statistics, by id.
-    pub stats: BTreeMap<NodeId, S>,
+    pub stats: BTreeMap<PeerId, S>,
     /// Whether the nodes settled (every transaction finished, every replica converged)
     /// before the settling deadline.
     pub settled: bool,
@@ -128,8 +128,8 @@ pub(crate) use polled;
 /// `timeout` are missing from the answer.
 pub async fn poll_stats<M: Polled, E: Endpoint<M>>(
     endpoint: &mut E,
-    ids: &[NodeId],
+    ids: &[PeerId],
     timeout: Duration,
-) -> BTreeMap<NodeId, M::Stats> {
+) -> BTreeMap<PeerId, M::Stats> {
     ask_all(endpoint, ids, M::STATS_REQUEST, M::into_stats, timeout).await
 }

@@ -14,7 +14,7 @@ use crate::transport::faults::FaultConfig;
 use crate::transport::group::{Launch, ProcessGroup, START_TIMEOUT, log_path};
 use crate::transport::log::FileLog;
 use crate::transport::tcp::{Frame, TcpEndpoint};
-use crate::transport::{NodeId, NodeRecords, TransportError};
+use crate::transport::{NodeRecords, PeerId, TransportError};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ impl<F: NetFamily> Processes<F> {
     /// waits until each answers; the control endpoint's fault draws come from `seed`.
     pub fn launch(
         params: F::Params,
-        ids: &[NodeId],
+        ids: &[PeerId],
         dir: &Path,
         seed: u64,
         launch: Arc<Launch>,
@@ -75,7 +75,7 @@ impl<F: NetFamily> Processes<F> {
     pub fn client(
         &self,
         worker: u32,
-        addresses: impl IntoIterator<Item = (NodeId, SocketAddr)>,
+        addresses: impl IntoIterator<Item = (PeerId, SocketAddr)>,
     ) -> TcpEndpoint<F::Msg> {
         TcpEndpoint::client(crate::transport::CLIENT_BASE + worker, addresses, self.seed)
     }
@@ -93,7 +93,7 @@ impl<F: NetFamily> Processes<F> {
 
     /// Asks every process for its statistics; those that do not answer within `timeout` are
     /// missing from the answer.
-    pub async fn poll(&self, timeout: Duration) -> BTreeMap<NodeId, <F::Msg as Polled>::Stats> {
+    pub async fn poll(&self, timeout: Duration) -> BTreeMap<PeerId, <F::Msg as Polled>::Stats> {
         let ids = self.group.ids();
         self.group
             .with_control(move |control| async move { poll_stats(&mut *control.lock().await, &ids, timeout).await })
@@ -101,7 +101,7 @@ impl<F: NetFamily> Processes<F> {
     }
 
     /// Restarts node `id`, or every node that is down.
-    pub fn restart(&self, id: Option<NodeId>) -> Result<(), ProtocolError> {
+    pub fn restart(&self, id: Option<PeerId>) -> Result<(), ProtocolError> {
         match id {
             Some(id) => self.group.restart(id)?,
             None => self.group.restart_all(),
@@ -130,7 +130,7 @@ impl<F: NetFamily> Backend for Processes<F> {
 
 /// The data directory of node `id` under a run's `dir`; `kind` names the node ("node",
 /// "replica").
-pub fn data_dir(dir: &Path, kind: &str, id: NodeId) -> PathBuf {
+pub fn data_dir(dir: &Path, kind: &str, id: PeerId) -> PathBuf {
     dir.join(format!("{kind}-{id}"))
 }
 

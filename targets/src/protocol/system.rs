@@ -12,7 +12,7 @@
 use super::{Family, FinishedOf, ProtocolError};
 use crate::target::{EventReport, EventStatus, FamilyMetrics, System, Worker};
 use crate::transport::faults::{FaultChange, FaultConfig, FaultState};
-use crate::transport::{Endpoint, NodeId};
+use crate::transport::{Endpoint, PeerId};
 use std::future::Future;
 use std::sync::Arc;
 use workloads::{Event, EventAction, Fault, Workload};
@@ -55,7 +55,7 @@ pub trait Protocol: Sized + Send + Sync + 'static {
 
     /// Node `node` of a `partition` event (an index among the nodes it may cut off): its id,
     /// and what to say in the event's row.
-    fn partitioned(&self, run: &Run<Self::Backend>, node: u32) -> Result<(NodeId, String), ProtocolError>;
+    fn partitioned(&self, run: &Run<Self::Backend>, node: u32) -> Result<(PeerId, String), ProtocolError>;
 
     /// The family's own action in `action`, if it is one.
     fn own(action: EventAction) -> Option<Self::Action>;

@@ -15,7 +15,8 @@ use super::inproc::{InprocEndpoint, Network};
 use super::log::{Log, LogError, MemoryStore, Storage};
 use super::node::Message;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
-use super::{CLIENT_BASE, Endpoint, Incoming, NodeId, NodeRecords, TransportError};
+use super::{CLIENT_BASE, Endpoint, Incoming, NodeRecords, PeerId, TransportError};
+use crate::sync::Recover as _;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -28,7 +29,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
 /// The harness's own endpoint id on a cluster's network (crash commands, statistics).
-pub const CONTROL_CLIENT: NodeId = NodeId::MAX - 1;
+pub const CONTROL_CLIENT: PeerId = PeerId::MAX - 1;
 
 /// Where the nodes keep their logs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +44,7 @@ pub enum LogKind {
 
 impl LogKind {
     /// The storage of node `id`.
-    pub fn storage(&self, id: NodeId) -> Storage {
+    pub fn storage(&self, id: PeerId) -> Storage {
         match self {
             LogKind::Memory => Storage::Memory(MemoryStore::default()),
             LogKind::File { dir, fsync } => Storage::File { path: dir.join(format!("node-{id}.log")), fsync: *fsync },
@@ -62,7 +63,7 @@ pub trait Role: Send + Sync + 'static {
     type Error: std::fmt::Display + Send;
 
     /// The node's id.
-    fn id(&self) -> NodeId;
+    fn id(&self) -> PeerId;
 
     /// Rebuilds the node from its log's records and runs it until it stops.
     fn run<E: Endpoint<Self::Msg>, L: Log>(
@@ -96,7 +97,7 @@ pub struct Slot<R: Role> {
 
 impl<R: Role> Slot<R> {
     /// The node's id.
-    pub fn id(&self) -> NodeId {
+    pub fn id(&self) -> PeerId {
         self.role.id()
     }
 
@@ -116,12 +117,12 @@ impl<R: Role> Slot<R> {
     }
 
     fn control(&self, command: Control) -> bool {
-        self.control.lock().expect("never poisoned").as_ref().is_some_and(|c| c.send(command).is_ok())
+        self.control.locked().as_ref().is_some_and(|c| c.send(command).is_ok())
     }
 
     /// Whether an incarnation is running.
     pub fn is_up(&self) -> bool {
-        self.control.lock().expect("never poisoned").is_some()
+        self.control.locked().is_some()
     }
 }
 
@@ -165,7 +166,7 @@ impl<R: Role> Cluster<R> {
             .iter()
             .map(|slot| {
                 let (control, receiver) = unbounded_channel();
-                *slot.control.lock().expect("never poisoned") = Some(control);
+                *slot.control.locked() = Some(control);
                 let endpoint = network.endpoint(slot.id());
                 handle.spawn(supervise(Arc::clone(slot), network.clone(), endpoint, receiver, epoch))
             })
@@ -195,36 +196,36 @@ impl<R: Role> Cluster<R> {
     }
 
     /// Every node's id.
-    pub fn ids(&self) -> Vec<NodeId> {
+    pub fn ids(&self) -> Vec<PeerId> {
         self.slots.iter().map(|s| s.id()).collect()
     }
 
     /// The slot of node `id`.
-    pub fn slot(&self, id: NodeId) -> Result<&Arc<Slot<R>>, TransportError> {
+    pub fn slot(&self, id: PeerId) -> Result<&Arc<Slot<R>>, TransportError> {
         self.slots.iter().find(|s| s.id() == id).ok_or_else(|| TransportError::Process(format!("no node {id}")))
     }
 
     /// Sets what happens when node `id` next crashes: it restarts `restart_after` later, or
     /// (`None`) at [`Cluster::restart_all`]. Fails if the node is down.
-    pub fn arm_restart(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), TransportError> {
+    pub fn arm_restart(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), TransportError> {
         let slot = self.slot(id)?;
         if !slot.is_up() {
             return Err(TransportError::Process(format!("node {id} is already down")));
         }
-        *slot.restart_after.lock().expect("never poisoned") = restart_after;
+        *slot.restart_after.locked() = restart_after;
         Ok(())
     }
 
     /// Crashes node `id` at once; it restarts `restart_after` later (or at
     /// [`Cluster::restart_all`]).
-    pub fn crash(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), TransportError> {
+    pub fn crash(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), TransportError> {
         self.arm_restart(id, restart_after)?;
         self.slot(id)?.control(Control::Crash);
         Ok(())
     }
 
     /// Restarts node `id` now if it is down.
-    pub fn restart(&self, id: NodeId) -> Result<(), TransportError> {
+    pub fn restart(&self, id: PeerId) -> Result<(), TransportError> {
         self.slot(id)?.restart.notify_one();
         Ok(())
     }
@@ -250,7 +251,7 @@ impl<R: Role> Cluster<R> {
                 slot.restart.notify_one();
             }
         }
-        let tasks: Vec<JoinHandle<()>> = self.tasks.lock().expect("never poisoned").drain(..).collect();
+        let tasks: Vec<JoinHandle<()>> = self.tasks.locked().drain(..).collect();
         for task in tasks {
             let _ = task.await;
         }
@@ -265,7 +266,7 @@ impl<R: Role> Cluster<R> {
 
 impl<R: Role> Drop for Cluster<R> {
     fn drop(&mut self) {
-        for task in self.tasks.lock().expect("never poisoned").iter() {
+        for task in self.tasks.locked().iter() {
             task.abort();
         }
     }
@@ -283,15 +284,15 @@ async fn supervise<R: Role>(
     loop {
         let (endpoint, control) = attached.take().unwrap_or_else(|| {
             let (sender, receiver) = unbounded_channel();
-            *slot.control.lock().expect("never poisoned") = Some(sender);
+            *slot.control.locked() = Some(sender);
             (network.endpoint(slot.id()), receiver)
         });
         let stopped = run_incarnation(&slot, endpoint, control, epoch).await;
-        *slot.control.lock().expect("never poisoned") = None;
+        *slot.control.locked() = None;
         match stopped {
             Ok(Stopped::Crashed) => {
                 tracing::debug!("node {} crashed", slot.id());
-                let delay = slot.restart_after.lock().expect("never poisoned").take();
+                let delay = slot.restart_after.locked().take();
                 match delay {
                     Some(delay) => {
                         tokio::select! {
@@ -336,11 +337,11 @@ async fn run_incarnation<R: Role>(
 /// of what comes back; nodes that do not answer within `timeout` are missing from the result.
 pub async fn ask_all<M, E: Endpoint<M>, T>(
     endpoint: &mut E,
-    ids: &[NodeId],
+    ids: &[PeerId],
     question: M,
     answer: impl Fn(M) -> Option<T>,
     timeout: Duration,
-) -> BTreeMap<NodeId, T>
+) -> BTreeMap<PeerId, T>
 where
     M: Clone,
 {

@@ -8,7 +8,8 @@
 //! harness's) stays clean, so that what is measured is the protocol's reaction to a faulty
 //! network between its nodes, the same in-process and over TCP.
 
-use super::{CLIENT_BASE, NodeId};
+use super::{CLIENT_BASE, PeerId};
+use crate::sync::Recover as _;
 use rand::{Rng as _, SeedableRng as _};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -28,7 +29,7 @@ pub struct FaultConfig {
     /// Each message's delay is `delay` plus a uniform draw in `[0, jitter]`.
     pub jitter: Duration,
     /// Nodes cut off from every other endpoint (both directions).
-    pub isolated: Vec<NodeId>,
+    pub isolated: Vec<PeerId>,
 }
 
 impl FaultConfig {
@@ -64,23 +65,23 @@ impl Faults {
 
     /// Replaces the faults in force.
     pub fn set(&self, config: FaultConfig) {
-        let mut state = self.state.lock().expect("the fault state is never poisoned");
+        let mut state = self.state.locked();
         self.active.store(!config.is_clear(), Ordering::Release);
         state.0 = config;
     }
 
     /// The faults in force.
     pub fn config(&self) -> FaultConfig {
-        self.state.lock().expect("the fault state is never poisoned").0.clone()
+        self.state.locked().0.clone()
     }
 
     /// What happens to a message from `from` to `to`.
     #[inline]
-    pub fn fate(&self, from: NodeId, to: NodeId) -> Fate {
+    pub fn fate(&self, from: PeerId, to: PeerId) -> Fate {
         if !self.active.load(Ordering::Acquire) || from >= CLIENT_BASE || to >= CLIENT_BASE {
             return Fate::Deliver(Duration::ZERO);
         }
-        let mut state = self.state.lock().expect("the fault state is never poisoned");
+        let mut state = self.state.locked();
         let (config, rng) = &mut *state;
         if config.isolated.contains(&from) || config.isolated.contains(&to) {
             return Fate::Drop;
@@ -109,7 +110,7 @@ impl FaultChange {
     /// The change a shared message fault makes — `message-loss`, `message-delay`, `heal`, and
     /// a `partition` that cuts `isolate` off — or `None` for a fault that is not a message
     /// fault (a server's).
-    pub fn of(fault: &Fault, isolate: Option<NodeId>) -> Option<FaultChange> {
+    pub fn of(fault: &Fault, isolate: Option<PeerId>) -> Option<FaultChange> {
         let change = |apply: Box<dyn FnOnce(&mut FaultConfig) + Send>,
                       undo: Box<dyn FnOnce(&mut FaultConfig) + Send>,
                       duration| { Some(FaultChange { apply, undo, duration }) };
@@ -137,7 +138,7 @@ impl FaultChange {
 
     /// Cuts node `id` off from every other node for `duration` (to the end of the run, or a
     /// `heal`, for `None`): a `partition`, and any family action that isolates a node.
-    pub fn isolate(id: NodeId, duration: Option<Duration>) -> FaultChange {
+    pub fn isolate(id: PeerId, duration: Option<Duration>) -> FaultChange {
         FaultChange {
             apply: Box::new(move |f| f.isolated.push(id)),
             undo: Box::new(move |f| f.isolated.retain(|n| *n != id)),
@@ -177,7 +178,7 @@ impl FaultState {
     }
 
     fn update(&self, change: impl FnOnce(&mut FaultConfig)) -> FaultConfig {
-        let mut faults = self.0.lock().expect("the fault state is never poisoned");
+        let mut faults = self.0.locked();
         change(&mut faults);
         faults.clone()
     }

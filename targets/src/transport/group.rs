@@ -16,8 +16,9 @@ use super::log::FileLog;
 use super::node::Message;
 use super::runtime::{Control, NodeCounters, Stopped, Wiring};
 use super::tcp::{self, Frame, TcpEndpoint};
-use super::{NodeId, TransportError};
+use super::{PeerId, TransportError};
 use crate::process::ChildProcess;
+use crate::sync::Recover as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -33,13 +34,13 @@ const WATCH_EVERY: Duration = Duration::from_millis(5);
 const RESTART_RETRY: Duration = Duration::from_millis(100);
 
 /// Starts node `id` listening on `listen`, knowing `peers`' addresses.
-pub type Launch = dyn Fn(NodeId, SocketAddr, &[(NodeId, SocketAddr)]) -> Result<(ChildProcess, SocketAddr), TransportError>
+pub type Launch = dyn Fn(PeerId, SocketAddr, &[(PeerId, SocketAddr)]) -> Result<(ChildProcess, SocketAddr), TransportError>
     + Send
     + Sync;
 
 /// One node process and what the harness knows of it.
 struct Member {
-    id: NodeId,
+    id: PeerId,
     process: Option<ChildProcess>,
     address: SocketAddr,
     /// How long after its next exit to start it again (`None`: only when asked).
@@ -51,7 +52,7 @@ struct Member {
 /// The processes of one run.
 pub struct ProcessGroup<M: Message> {
     members: Arc<Vec<Mutex<Member>>>,
-    addresses: Vec<(NodeId, SocketAddr)>,
+    addresses: Vec<(PeerId, SocketAddr)>,
     control: Arc<tokio::sync::Mutex<TcpEndpoint<M>>>,
     watcher: Mutex<Option<JoinHandle<()>>>,
     thread: ClusterThread,
@@ -61,7 +62,7 @@ impl<M: Message> ProcessGroup<M> {
     /// Starts a process for each of `ids` with `launch`, waits until each answers, gives
     /// everyone the full address book, and starts watching them. The control endpoint's fault
     /// draws come from `seed`.
-    pub fn start(ids: &[NodeId], launch: Arc<Launch>, seed: u64) -> Result<Self, TransportError> {
+    pub fn start(ids: &[PeerId], launch: Arc<Launch>, seed: u64) -> Result<Self, TransportError> {
         let thread = ClusterThread::start("node-processes")?;
         let mut members = Vec::new();
         let mut addresses = Vec::new();
@@ -102,31 +103,31 @@ impl<M: Message> ProcessGroup<M> {
     }
 
     /// Every node's id and address.
-    pub fn addresses(&self) -> &[(NodeId, SocketAddr)] {
+    pub fn addresses(&self) -> &[(PeerId, SocketAddr)] {
         &self.addresses
     }
 
     /// Every node's id.
-    pub fn ids(&self) -> Vec<NodeId> {
+    pub fn ids(&self) -> Vec<PeerId> {
         self.addresses.iter().map(|(id, _)| *id).collect()
     }
 
     /// The address of node `id`.
-    pub fn address(&self, id: NodeId) -> Option<SocketAddr> {
+    pub fn address(&self, id: PeerId) -> Option<SocketAddr> {
         self.addresses.iter().find(|(n, _)| *n == id).map(|(_, a)| *a)
     }
 
-    fn member(&self, id: NodeId) -> Result<&Mutex<Member>, TransportError> {
+    fn member(&self, id: PeerId) -> Result<&Mutex<Member>, TransportError> {
         self.members
             .iter()
-            .find(|m| m.lock().expect("never poisoned").id == id)
+            .find(|m| m.locked().id == id)
             .ok_or_else(|| TransportError::Process(format!("no node {id}")))
     }
 
     /// Sets what happens when node `id` next exits: it restarts `restart_after` later, or
     /// (`None`) only when asked. Fails if the node is down.
-    pub fn arm_restart(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), TransportError> {
-        let mut member = self.member(id)?.lock().expect("never poisoned");
+    pub fn arm_restart(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), TransportError> {
+        let mut member = self.member(id)?.locked();
         if member.process.is_none() {
             return Err(TransportError::Process(format!("node {id} is already down")));
         }
@@ -136,17 +137,17 @@ impl<M: Message> ProcessGroup<M> {
 
     /// Kills node `id` (SIGKILL) now; it restarts `restart_after` later, or (`None`) when
     /// asked with [`ProcessGroup::restart`] or [`ProcessGroup::restart_all`].
-    pub fn kill(&self, id: NodeId, restart_after: Option<Duration>) -> Result<(), TransportError> {
+    pub fn kill(&self, id: PeerId, restart_after: Option<Duration>) -> Result<(), TransportError> {
         self.arm_restart(id, restart_after)?;
-        if let Some(process) = self.member(id)?.lock().expect("never poisoned").process.as_mut() {
+        if let Some(process) = self.member(id)?.locked().process.as_mut() {
             process.kill();
         }
         Ok(())
     }
 
     /// Starts node `id` again as soon as the watcher sees it down.
-    pub fn restart(&self, id: NodeId) -> Result<(), TransportError> {
-        let mut member = self.member(id)?.lock().expect("never poisoned");
+    pub fn restart(&self, id: PeerId) -> Result<(), TransportError> {
+        let mut member = self.member(id)?.locked();
         if member.process.as_mut().is_none_or(|p| p.exited().is_some()) {
             member.restart_at = Some(Instant::now());
             member.restart_after = Some(Duration::ZERO);
@@ -162,9 +163,8 @@ impl<M: Message> ProcessGroup<M> {
     }
 
     /// Whether node `id`'s process is running.
-    pub fn is_up(&self, id: NodeId) -> bool {
-        self.member(id)
-            .is_ok_and(|m| m.lock().expect("never poisoned").process.as_mut().is_some_and(|p| p.exited().is_none()))
+    pub fn is_up(&self, id: PeerId) -> bool {
+        self.member(id).is_ok_and(|m| m.locked().process.as_mut().is_some_and(|p| p.exited().is_none()))
     }
 
     /// Runs `work` with the control endpoint, on the group's runtime (where the endpoint's
@@ -204,7 +204,7 @@ impl<M: Message> ProcessGroup<M> {
     /// Asks every process to stop cleanly (its log synced), waits for each, and kills those
     /// that do not stop within [`STOP_TIMEOUT`]. Nothing restarts afterwards.
     pub fn stop_all(&self) {
-        if let Some(watcher) = self.watcher.lock().expect("never poisoned").take() {
+        if let Some(watcher) = self.watcher.locked().take() {
             watcher.abort();
         }
         let ids = self.ids();
@@ -215,7 +215,7 @@ impl<M: Message> ProcessGroup<M> {
             }
         });
         for member in self.members.iter() {
-            let mut member = member.lock().expect("never poisoned");
+            let mut member = member.locked();
             member.restart_at = None;
             if let Some(mut process) = member.process.take() {
                 process.wait_or_kill(STOP_TIMEOUT);
@@ -226,13 +226,12 @@ impl<M: Message> ProcessGroup<M> {
 
 impl<M: Message> Drop for ProcessGroup<M> {
     fn drop(&mut self) {
-        if let Some(watcher) = self.watcher.get_mut().ok().and_then(Option::take) {
+        if let Some(watcher) = self.watcher.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
             watcher.abort();
         }
         for member in self.members.iter() {
-            if let Ok(mut member) = member.lock()
-                && let Some(mut process) = member.process.take()
-            {
+            let process = member.locked().process.take();
+            if let Some(mut process) = process {
                 process.kill();
             }
         }
@@ -240,13 +239,13 @@ impl<M: Message> Drop for ProcessGroup<M> {
 }
 
 /// Watches the processes: notes which have exited, and starts them again when due.
-async fn watch(members: Arc<Vec<Mutex<Member>>>, launch: Arc<Launch>, peers: Vec<(NodeId, SocketAddr)>) {
+async fn watch(members: Arc<Vec<Mutex<Member>>>, launch: Arc<Launch>, peers: Vec<(PeerId, SocketAddr)>) {
     let mut ticker = tokio::time::interval(WATCH_EVERY);
     loop {
         ticker.tick().await;
         for index in 0..members.len() {
             let due = {
-                let mut member = members[index].lock().expect("never poisoned");
+                let mut member = members[index].locked();
                 if member.process.as_mut().is_some_and(|p| p.exited().is_some()) {
                     member.process = None;
                     member.restart_at = member.restart_after.take().map(|delay| Instant::now() + delay);
@@ -262,8 +261,8 @@ async fn watch(members: Arc<Vec<Mutex<Member>>>, launch: Arc<Launch>, peers: Vec
     }
 }
 
-fn restart(member: &Mutex<Member>, launch: &Launch, peers: &[(NodeId, SocketAddr)]) {
-    let mut member = member.lock().expect("never poisoned");
+fn restart(member: &Mutex<Member>, launch: &Launch, peers: &[(PeerId, SocketAddr)]) {
+    let mut member = member.locked();
     match launch(member.id, member.address, peers) {
         Ok((process, _)) => {
             member.process = Some(process);
@@ -284,7 +283,7 @@ pub struct NodeOptions {
     pub data_dir: std::path::PathBuf,
     pub fsync: bool,
     /// Nodes it may have to dial: (id, address).
-    pub peers: Vec<(NodeId, SocketAddr)>,
+    pub peers: Vec<(PeerId, SocketAddr)>,
     /// Seed of its fault injector.
     pub seed: u64,
 }

@@ -12,13 +12,14 @@
 //! one message per participant and transaction), so a queue cannot grow without limit.
 
 use super::faults::{Fate, Faults};
-use super::{Endpoint, Incoming, NodeId};
+use super::{Endpoint, Incoming, PeerId};
+use crate::sync::RecoverRw as _;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 // Ordered, so that a detach notifies peers in the same order every time (deterministic runs).
-type Routes<M> = BTreeMap<NodeId, (u64, UnboundedSender<Incoming<M>>)>;
+type Routes<M> = BTreeMap<PeerId, (u64, UnboundedSender<Incoming<M>>)>;
 
 struct Inner<M> {
     routes: RwLock<Routes<M>>,
@@ -55,7 +56,7 @@ impl<M: Send + 'static> Network<M> {
     }
 
     /// Attaches `id`, replacing an earlier endpoint of the same id.
-    pub fn endpoint(&self, id: NodeId) -> InprocEndpoint<M> {
+    pub fn endpoint(&self, id: PeerId) -> InprocEndpoint<M> {
         let (sender, receiver) = unbounded_channel();
         let incarnation = self.inner.next_incarnation.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.routes_mut().insert(id, (incarnation, sender));
@@ -63,20 +64,20 @@ impl<M: Send + 'static> Network<M> {
     }
 
     /// Whether `id` is attached.
-    pub fn is_attached(&self, id: NodeId) -> bool {
-        self.inner.routes.read().expect("routes are never poisoned").contains_key(&id)
+    pub fn is_attached(&self, id: PeerId) -> bool {
+        self.inner.routes.read_locked().contains_key(&id)
     }
 
     fn routes_mut(&self) -> std::sync::RwLockWriteGuard<'_, Routes<M>> {
-        self.inner.routes.write().expect("routes are never poisoned")
+        self.inner.routes.write_locked()
     }
 
-    fn deliver(&self, from: NodeId, to: NodeId, msg: M) {
+    fn deliver(&self, from: PeerId, to: PeerId, msg: M) {
         let delay = match self.inner.faults.fate(from, to) {
             Fate::Drop => return,
             Fate::Deliver(delay) => delay,
         };
-        let routes = self.inner.routes.read().expect("routes are never poisoned");
+        let routes = self.inner.routes.read_locked();
         match routes.get(&to) {
             // A receiver that is gone is a node that stopped: the message is lost.
             Some((_, sender)) => {
@@ -91,7 +92,7 @@ impl<M: Send + 'static> Network<M> {
         }
     }
 
-    fn detach(&self, id: NodeId, incarnation: u64) {
+    fn detach(&self, id: PeerId, incarnation: u64) {
         let mut routes = self.routes_mut();
         if routes.get(&id).is_some_and(|(i, _)| *i == incarnation) {
             routes.remove(&id);
@@ -104,19 +105,19 @@ impl<M: Send + 'static> Network<M> {
 
 /// One endpoint of a [`Network`].
 pub struct InprocEndpoint<M: Send + 'static> {
-    id: NodeId,
+    id: PeerId,
     incarnation: u64,
     network: Network<M>,
     receiver: UnboundedReceiver<Incoming<M>>,
 }
 
 impl<M: Send + 'static> Endpoint<M> for InprocEndpoint<M> {
-    fn id(&self) -> NodeId {
+    fn id(&self) -> PeerId {
         self.id
     }
 
     #[inline]
-    fn send(&mut self, to: NodeId, msg: M) {
+    fn send(&mut self, to: PeerId, msg: M) {
         self.network.deliver(self.id, to, msg);
     }
 

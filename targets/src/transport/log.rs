@@ -11,6 +11,7 @@
 //!   written with one `write` per sync and, if `fsync` is on, made durable with
 //!   `fdatasync`. Reopening reads every whole frame and cuts off a torn tail.
 
+use crate::sync::Recover as _;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
@@ -62,7 +63,7 @@ pub struct MemoryStore(Arc<Mutex<Vec<Vec<u8>>>>);
 impl MemoryStore {
     /// Every durable record, oldest first.
     pub fn records(&self) -> Vec<Vec<u8>> {
-        self.0.lock().expect("the log store is never poisoned").clone()
+        self.0.locked().clone()
     }
 }
 
@@ -92,7 +93,7 @@ impl Log for MemoryLog {
 
     fn sync(&mut self) -> Result<(), LogError> {
         if !self.pending.is_empty() {
-            self.store.0.lock().expect("the log store is never poisoned").append(&mut self.pending);
+            self.store.0.locked().append(&mut self.pending);
             self.syncs += 1;
         }
         Ok(())

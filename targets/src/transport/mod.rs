@@ -22,9 +22,9 @@
 //! - [`group`]: the nodes of a run as processes, watched and restarted; and [`group::serve`],
 //!   what one such process runs.
 //!
-//! Node ids are small integers ([`NodeId`]); clients (driver workers, the harness itself)
-//! are endpoints too, with ids from [`CLIENT_BASE`] up, so that replies route the same way
-//! as protocol messages.
+//! Endpoints are small integers ([`PeerId`]: a protocol's nodes from 0, and clients — driver
+//! workers, the harness itself — from [`CLIENT_BASE`] up), so that replies route the same way
+//! as protocol messages. (A hash ring's node is another thing, `hashing::NodeId`.)
 
 pub mod cluster;
 pub mod codec;
@@ -39,14 +39,14 @@ pub mod tcp;
 
 use std::time::Duration;
 
-/// The address of a node or client on a network.
-pub type NodeId = u32;
+/// The address of a protocol's node or client on a transport.
+pub type PeerId = u32;
 
 /// Every node's log records, as read back after a run (for the checkers), node by node.
-pub type NodeRecords = Vec<(NodeId, Vec<Vec<u8>>)>;
+pub type NodeRecords = Vec<(PeerId, Vec<Vec<u8>>)>;
 
 /// Ids from here up are clients (driver workers, the harness), never protocol nodes.
-pub const CLIENT_BASE: NodeId = 1 << 20;
+pub const CLIENT_BASE: PeerId = 1 << 20;
 
 /// What an endpoint receives.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,10 +54,10 @@ pub enum Incoming<M> {
     /// A message from `from`, to be handed to the node `delay` after it arrived (the
     /// injected one-way delay, applied by the receiver so that it works the same in-process
     /// and over TCP).
-    Message { from: NodeId, msg: M, delay: Duration },
+    Message { from: PeerId, msg: M, delay: Duration },
     /// The peer went away: its process or task stopped, or its connection broke. Clients use
     /// it to fail their pending request at once, as a TCP reset would.
-    PeerDown(NodeId),
+    PeerDown(PeerId),
     /// Whoever runs the node asks it to sync its log and stop (over TCP, the harness's
     /// [`tcp::Frame::Shutdown`]).
     Shutdown,
@@ -66,12 +66,12 @@ pub enum Incoming<M> {
 /// One node's or client's attachment to a network.
 pub trait Endpoint<M>: Send + 'static {
     /// This endpoint's id.
-    fn id(&self) -> NodeId;
+    fn id(&self) -> PeerId;
 
     /// Sends `msg` to `to`, without waiting. Delivery is not guaranteed: a message to a
     /// stopped or unreachable node, or one the fault injector drops, is lost, as on a real
     /// network; protocols recover with timeouts.
-    fn send(&mut self, to: NodeId, msg: M);
+    fn send(&mut self, to: PeerId, msg: M);
 
     /// The next thing received; `None` once the endpoint is closed.
     fn recv(&mut self) -> impl std::future::Future<Output = Option<Incoming<M>>> + Send;

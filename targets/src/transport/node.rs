@@ -13,7 +13,7 @@
 //! Time is a [`Duration`] since the runtime's epoch, so a node never reads a clock and a test
 //! under tokio's paused time runs the same every time.
 
-use super::NodeId;
+use super::PeerId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
@@ -28,7 +28,7 @@ impl<T: Serialize + DeserializeOwned + Clone + Debug + Send + 'static> Message f
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect<M, R> {
     /// Send `msg` to `to`, after the log records pushed before it are written.
-    Send { to: NodeId, msg: M },
+    Send { to: PeerId, msg: M },
     /// Append `record` to the log; `force`: it must be durable before any later message
     /// leaves (a forced write). Unforced records become durable with the next forced one or
     /// on a clean stop, and are lost in a crash before that.
@@ -51,7 +51,7 @@ impl<M, R> Default for Output<M, R> {
 
 impl<M, R> Output<M, R> {
     /// Sends `msg` to `to`.
-    pub fn send(&mut self, to: NodeId, msg: M) {
+    pub fn send(&mut self, to: PeerId, msg: M) {
         self.effects.push(Effect::Send { to, msg });
     }
 
@@ -93,7 +93,7 @@ pub trait Node: Send + 'static {
     fn on_start(&mut self, _now: Duration, _out: &mut Output<Self::Msg, Self::Record>) {}
 
     /// A message from `from` arrived.
-    fn on_message(&mut self, now: Duration, from: NodeId, msg: Self::Msg, out: &mut Output<Self::Msg, Self::Record>);
+    fn on_message(&mut self, now: Duration, from: PeerId, msg: Self::Msg, out: &mut Output<Self::Msg, Self::Record>);
 
     /// Time passed; called every [`Node::tick_every`].
     fn on_tick(&mut self, now: Duration, out: &mut Output<Self::Msg, Self::Record>);

@@ -19,7 +19,7 @@
 use super::codec;
 use super::log::{Log, LogError};
 use super::node::{Effect, Node, Output};
-use super::{Endpoint, Incoming, NodeId};
+use super::{Endpoint, Incoming, PeerId};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
@@ -99,7 +99,7 @@ impl RuntimeStats {
 struct Delayed<M> {
     due: Instant,
     seq: u64,
-    from: NodeId,
+    from: PeerId,
     msg: M,
 }
 

@@ -20,7 +20,8 @@
 use super::codec::{self, frames};
 use super::faults::{Fate, FaultConfig, Faults};
 use super::node::Message;
-use super::{Endpoint, Incoming, NodeId, TransportError};
+use super::{Endpoint, Incoming, PeerId, TransportError};
+use crate::sync::Recover as _;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt as _};
 use serde::{Deserialize, Serialize};
@@ -45,19 +46,19 @@ pub const REDIAL_BACKOFF: Duration = Duration::from_millis(100);
 pub enum Frame<M> {
     /// First frame of a dialled connection: the dialler's id.
     Hello {
-        from: NodeId,
+        from: PeerId,
     },
     /// A protocol message, with the one-way delay the sender's fault injector chose.
     Msg {
-        from: NodeId,
-        to: NodeId,
+        from: PeerId,
+        to: PeerId,
         delay_us: u64,
         msg: M,
     },
     /// Replace the receiving process's faults.
     SetFaults(FaultConfig),
     /// Add or replace addresses in the receiving process's address book.
-    AddressBook(Vec<(NodeId, SocketAddr)>),
+    AddressBook(Vec<(PeerId, SocketAddr)>),
     /// Asks for a [`Frame::Pong`] on the same connection: the process is up and serving.
     Ping {
         nonce: u64,
@@ -75,10 +76,10 @@ struct Route {
 }
 
 struct Shared<M> {
-    id: NodeId,
-    routes: Mutex<HashMap<NodeId, Route>>,
-    addresses: Mutex<HashMap<NodeId, SocketAddr>>,
-    backoff: Mutex<HashMap<NodeId, Instant>>,
+    id: PeerId,
+    routes: Mutex<HashMap<PeerId, Route>>,
+    addresses: Mutex<HashMap<PeerId, SocketAddr>>,
+    backoff: Mutex<HashMap<PeerId, Instant>>,
     faults: Faults,
     inbound: UnboundedSender<Incoming<M>>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -95,7 +96,7 @@ pub struct TcpEndpoint<M: Message> {
 impl<M: Message> TcpEndpoint<M> {
     /// An endpoint for `id` that dials the peers in `addresses` when it first sends to them
     /// (a client); fault draws come from `seed`.
-    pub fn client(id: NodeId, addresses: impl IntoIterator<Item = (NodeId, SocketAddr)>, seed: u64) -> Self {
+    pub fn client(id: PeerId, addresses: impl IntoIterator<Item = (PeerId, SocketAddr)>, seed: u64) -> Self {
         let (sender, inbound) = unbounded_channel();
         let shared = Arc::new(Shared {
             id,
@@ -113,9 +114,9 @@ impl<M: Message> TcpEndpoint<M> {
     /// An endpoint that also accepts connections on `listen` (a node). Call inside a tokio
     /// runtime.
     pub async fn listen(
-        id: NodeId,
+        id: PeerId,
         listen: SocketAddr,
-        addresses: impl IntoIterator<Item = (NodeId, SocketAddr)>,
+        addresses: impl IntoIterator<Item = (PeerId, SocketAddr)>,
         seed: u64,
     ) -> Result<Self, TransportError> {
         let listener =
@@ -135,7 +136,7 @@ impl<M: Message> TcpEndpoint<M> {
                 }
             }
         });
-        endpoint.shared.tasks.lock().expect("never poisoned").push(accept.abort_handle());
+        endpoint.shared.tasks.locked().push(accept.abort_handle());
         Ok(endpoint)
     }
 
@@ -150,7 +151,7 @@ impl<M: Message> TcpEndpoint<M> {
     }
 
     /// Sends a transport-level command (faults, addresses, ping) to `to`.
-    pub fn send_frame(&mut self, to: NodeId, frame: &Frame<M>) {
+    pub fn send_frame(&mut self, to: PeerId, frame: &Frame<M>) {
         match codec::encode(frame) {
             Ok(bytes) => route(&self.shared, to, Bytes::from(bytes)),
             Err(error) => tracing::error!("{error}"),
@@ -159,11 +160,11 @@ impl<M: Message> TcpEndpoint<M> {
 }
 
 impl<M: Message> Endpoint<M> for TcpEndpoint<M> {
-    fn id(&self) -> NodeId {
+    fn id(&self) -> PeerId {
         self.shared.id
     }
 
-    fn send(&mut self, to: NodeId, msg: M) {
+    fn send(&mut self, to: PeerId, msg: M) {
         let delay = match self.shared.faults.fate(self.shared.id, to) {
             Fate::Drop => return,
             Fate::Deliver(delay) => delay,
@@ -183,25 +184,24 @@ impl<M: Message> Endpoint<M> for TcpEndpoint<M> {
 
 impl<M: Message> Drop for TcpEndpoint<M> {
     fn drop(&mut self) {
-        for task in self.shared.tasks.lock().expect("never poisoned").drain(..) {
+        for task in self.shared.tasks.locked().drain(..) {
             task.abort();
         }
-        self.shared.routes.lock().expect("never poisoned").clear();
+        self.shared.routes.locked().clear();
     }
 }
 
 /// Queues `bytes` for `to`, dialling it if there is no route yet.
-fn route<M: Message>(shared: &Arc<Shared<M>>, to: NodeId, bytes: Bytes) {
-    let mut routes = shared.routes.lock().expect("never poisoned");
+fn route<M: Message>(shared: &Arc<Shared<M>>, to: PeerId, bytes: Bytes) {
+    let mut routes = shared.routes.locked();
     if let Some(route) = routes.get(&to) {
         if route.writer.send(bytes.clone()).is_ok() {
             return;
         }
         routes.remove(&to);
     }
-    let address = shared.addresses.lock().expect("never poisoned").get(&to).copied();
-    let backing_off =
-        || shared.backoff.lock().expect("never poisoned").get(&to).is_some_and(|until| Instant::now() < *until);
+    let address = shared.addresses.locked().get(&to).copied();
+    let backing_off = || shared.backoff.locked().get(&to).is_some_and(|until| Instant::now() < *until);
     let Some(address) = address.filter(|_| !backing_off()) else {
         // No way to reach it now: the sender hears so at once, as from a refused dial.
         let _ = shared.inbound.send(Incoming::PeerDown(to));
@@ -214,12 +214,12 @@ fn route<M: Message>(shared: &Arc<Shared<M>>, to: NodeId, bytes: Bytes) {
     drop(routes);
     let dialler = Arc::clone(shared);
     let task = tokio::spawn(async move { dial(dialler, to, address, connection, queue).await });
-    shared.tasks.lock().expect("never poisoned").push(task.abort_handle());
+    shared.tasks.locked().push(task.abort_handle());
 }
 
 async fn dial<M: Message>(
     shared: Arc<Shared<M>>,
-    to: NodeId,
+    to: PeerId,
     address: SocketAddr,
     connection: u64,
     queue: UnboundedReceiver<Bytes>,
@@ -233,19 +233,19 @@ async fn dial<M: Message>(
     let hello = codec::encode(&Frame::<M>::Hello { from: shared.id }).expect("hello encodes");
     let (read, write) = stream.into_split();
     let reader = tokio::spawn(read_frames(Arc::clone(&shared), read, Some((to, connection))));
-    shared.tasks.lock().expect("never poisoned").push(reader.abort_handle());
+    shared.tasks.locked().push(reader.abort_handle());
     write_frames(write, Some(Bytes::from(hello)), queue).await;
 }
 
-fn unreachable<M: Message>(shared: &Shared<M>, to: NodeId, connection: u64, why: &str) {
+fn unreachable<M: Message>(shared: &Shared<M>, to: PeerId, connection: u64, why: &str) {
     tracing::debug!("node {to} unreachable: {why}");
-    shared.backoff.lock().expect("never poisoned").insert(to, Instant::now() + REDIAL_BACKOFF);
+    shared.backoff.locked().insert(to, Instant::now() + REDIAL_BACKOFF);
     forget_route(shared, to, connection);
 }
 
 /// Removes the route to `peer` if it is still `connection`, and reports the peer down.
-fn forget_route<M: Message>(shared: &Shared<M>, peer: NodeId, connection: u64) {
-    let mut routes = shared.routes.lock().expect("never poisoned");
+fn forget_route<M: Message>(shared: &Shared<M>, peer: PeerId, connection: u64) {
+    let mut routes = shared.routes.locked();
     if routes.get(&peer).is_some_and(|r| r.connection == connection) {
         routes.remove(&peer);
         let _ = shared.inbound.send(Incoming::PeerDown(peer));
@@ -263,7 +263,7 @@ fn spawn_connection<M: Message>(shared: &Arc<Shared<M>>, stream: TcpStream) {
         read_accepted(reader_shared, read, writer, connection).await;
     });
     let writer_task = tokio::spawn(write_frames(write, None, queue));
-    let mut tasks = shared.tasks.lock().expect("never poisoned");
+    let mut tasks = shared.tasks.locked();
     tasks.push(reader.abort_handle());
     tasks.push(writer_task.abort_handle());
     tasks.retain(|t| !t.is_finished());
@@ -286,7 +286,7 @@ async fn read_accepted<M: Message>(
             }
         };
         if let Frame::Hello { from } = frame {
-            shared.routes.lock().expect("never poisoned").insert(from, Route { connection, writer: writer.clone() });
+            shared.routes.locked().insert(from, Route { connection, writer: writer.clone() });
             peer = Some(from);
             continue;
         }
@@ -300,11 +300,10 @@ async fn read_accepted<M: Message>(
 async fn read_frames<M: Message>(
     shared: Arc<Shared<M>>,
     read: tokio::net::tcp::OwnedReadHalf,
-    dialled: Option<(NodeId, u64)>,
+    dialled: Option<(PeerId, u64)>,
 ) {
     let mut frames_in = FramedRead::new(read, frames());
-    let replies = dialled
-        .and_then(|(peer, _)| shared.routes.lock().expect("never poisoned").get(&peer).map(|r| r.writer.clone()));
+    let replies = dialled.and_then(|(peer, _)| shared.routes.locked().get(&peer).map(|r| r.writer.clone()));
     while let Some(Ok(bytes)) = frames_in.next().await {
         match codec::decode::<Frame<M>>(&bytes) {
             Ok(frame) => match &replies {
@@ -329,7 +328,7 @@ fn handle_frame<M: Message>(shared: &Shared<M>, frame: Frame<M>, replies: &Unbou
         }
         Frame::Msg { to, .. } => tracing::debug!("dropping a message for node {to}"),
         Frame::SetFaults(config) => shared.faults.set(config),
-        Frame::AddressBook(entries) => shared.addresses.lock().expect("never poisoned").extend(entries),
+        Frame::AddressBook(entries) => shared.addresses.locked().extend(entries),
         Frame::Ping { nonce } => {
             let pong = codec::encode(&Frame::<M>::Pong { nonce }).expect("pong encodes");
             let _ = replies.send(Bytes::from(pong));

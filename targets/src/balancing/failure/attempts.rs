@@ -16,6 +16,7 @@
 //! Retries and requests are counted over the whole run (warm-up included, both alike), so
 //! their ratio is the extra load the retries caused.
 
+use crate::sync::Recover as _;
 use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -127,7 +128,7 @@ impl LogInner {
 
 impl AttemptLog {
     fn lock(&self) -> std::sync::MutexGuard<'_, LogInner> {
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.locked()
     }
 
     /// An attempt sent to `backend` at `sent`.

@@ -8,6 +8,7 @@
 use super::SUCCESS_RATE_MIN_HOSTS;
 use super::{FailureKind, FailureParams, MAX_EJECTION_TIME, MAX_REPICKS, MAX_RETRIES, RETRY_BUDGET_RESERVE};
 use crate::balancing::{Balancer, Selector};
+use crate::sync::Recover as _;
 use rand::Rng as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -142,7 +143,7 @@ impl FailureLayer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state.locked()
     }
 
     /// A new request: deposits its share of the retry budget.

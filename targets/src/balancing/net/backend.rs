@@ -13,6 +13,7 @@
 
 use super::{BACKEND_HEADER, CONTROL_PREFIX};
 use crate::balancing::latency::LatencyModel;
+use crate::sync::Recover as _;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -92,7 +93,7 @@ async fn answer(state: Arc<State>, request: Request<Incoming>) -> Result<Respons
 impl State {
     /// Whether a flapping backend is in a failing phase now.
     fn flapping_down(&self) -> bool {
-        let flap = *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let flap = *self.flap.locked();
         flap.is_some_and(|(start, period)| (start.elapsed().as_nanos() / period.as_nanos().max(1)).is_multiple_of(2))
     }
 
@@ -101,7 +102,7 @@ impl State {
         let number =
             |prefix: &str| command.strip_prefix(prefix).and_then(|f| f.parse::<f64>().ok()).filter(|f| f.is_finite());
         let set_flap = |flap: Option<(Instant, Duration)>| {
-            *self.flap.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = flap;
+            *self.flap.locked() = flap;
         };
         if command == "restore" {
             self.slowdown_milli.store(1000, Ordering::Relaxed);

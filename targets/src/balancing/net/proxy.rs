@@ -22,6 +22,7 @@ use super::{BACKEND_HEADER, LAYER_COUNTS_PATH, PROXY_ERROR_HEADER};
 use crate::balancing::failure::attempts::log_line;
 use crate::balancing::failure::{FailureKind, FailureLayer, Next};
 use crate::balancing::{Balancer, BalancingParams, Selector};
+use crate::sync::Recover as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
@@ -141,7 +142,7 @@ fn write_log<S: Selector>(state: &State<S>, request_time: Duration, tries: &[(So
     let Some(log) = &state.log else { return };
     let end = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
     let line = log_line(end, request_time, tries);
-    let mut file = log.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut file = log.locked();
     if let Err(error) = file.write_all(line.as_bytes()) {
         tracing::warn!(%error, "cannot write the attempt log");
     }

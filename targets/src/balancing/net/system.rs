@@ -28,6 +28,7 @@ use crate::balancing::failure::LayerCounts;
 use crate::balancing::failure::attempts::{self, FailureMetrics, FaultMark};
 use crate::balancing::{BackendSpec, BalancingError, BalancingParams};
 use crate::process::{ChildProcess, ProcessError, READY_TIMEOUT};
+use crate::sync::Recover as _;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, System};
 use crate::transport::TransportError;
 use crate::transport::process::spawn_node;
@@ -322,7 +323,7 @@ impl NetSystem {
     /// Stops every process (which ends their attempt logs) once the load is over, and reads
     /// the row's failure figures: `None` without a front.
     pub fn finish(system: Arc<NetSystem>) -> Option<FailureMetrics> {
-        let marks = system.marks.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let marks = system.marks.locked().clone();
         let counts = system.failures.counted.then(|| layer_counts(system.front));
         let failures = system.failures.clone();
         drop(system);
@@ -345,14 +346,14 @@ impl NetSystem {
         if result.is_ok() {
             let at = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
             let restore = matches!(action, BalancingAction::RestoreNode { .. });
-            self.marks.lock().unwrap_or_else(|p| p.into_inner()).push(FaultMark { at, node, restore });
+            self.marks.locked().push(FaultMark { at, node, restore });
         }
         result
     }
 
     async fn apply_to(&self, action: BalancingAction, node: u32) -> Result<(), String> {
         let (address, killed, command) = {
-            let servers = self.servers.lock().unwrap_or_else(|p| p.into_inner());
+            let servers = self.servers.locked();
             let backend = servers.backends.get(node as usize).ok_or_else(|| format!("there is no backend {node}"))?;
             (backend.address, backend.process.is_none(), backend.command.clone())
         };
@@ -382,7 +383,7 @@ impl NetSystem {
     }
 
     fn backend<T>(&self, node: u32, f: impl FnOnce(&mut Backend) -> T) -> T {
-        f(&mut self.servers.lock().unwrap_or_else(|p| p.into_inner()).backends[node as usize])
+        f(&mut self.servers.locked().backends[node as usize])
     }
 }
 

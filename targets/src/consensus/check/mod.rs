@@ -10,7 +10,7 @@
 pub mod linearizability;
 
 use super::{DECIDED_TAG, Record, Slot};
-use crate::transport::{NodeId, TransportError, codec};
+use crate::transport::{PeerId, TransportError, codec};
 
 /// Descriptions kept for a report (the counts are always complete).
 pub const MAX_DESCRIBED: usize = 5;
@@ -28,10 +28,10 @@ pub struct AgreementReport {
 }
 
 /// Compares the decided digests in every replica's log (`(replica, records)`).
-pub fn agreement(logs: &[(NodeId, Vec<Vec<u8>>)]) -> Result<AgreementReport, TransportError> {
+pub fn agreement(logs: &[(PeerId, Vec<Vec<u8>>)]) -> Result<AgreementReport, TransportError> {
     let mut report = AgreementReport::default();
     // Slot → (digest, first replica to log it, logged again): slots are dense from 1.
-    let mut decided: Vec<Option<(u64, NodeId, bool)>> = Vec::new();
+    let mut decided: Vec<Option<(u64, PeerId, bool)>> = Vec::new();
     for (replica, records) in logs {
         for bytes in records.iter().filter(|b| b.first() == Some(&DECIDED_TAG)) {
             let Record::Decided { first, digests } = codec::decode::<Record>(bytes)? else { continue };
@@ -47,10 +47,10 @@ pub fn agreement(logs: &[(NodeId, Vec<Vec<u8>>)]) -> Result<AgreementReport, Tra
 
 fn compare(
     report: &mut AgreementReport,
-    decided: &mut Vec<Option<(u64, NodeId, bool)>>,
+    decided: &mut Vec<Option<(u64, PeerId, bool)>>,
     slot: Slot,
     digest: u64,
-    replica: NodeId,
+    replica: PeerId,
 ) {
     let index = slot as usize;
     if decided.len() <= index {

@@ -19,6 +19,7 @@
 //! Keys are striped over a fixed number of locks, so workers writing different keys rarely
 //! meet; candidates per key are bounded.
 
+use crate::sync::Recover as _;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,7 +78,7 @@ impl Ledger {
     }
 
     fn stripe(&self, key: u64) -> std::sync::MutexGuard<'_, HashMap<u64, Vec<WriteRecord>>> {
-        self.stripes[(key % STRIPES as u64) as usize].lock().unwrap_or_else(|e| e.into_inner())
+        self.stripes[(key % STRIPES as u64) as usize].locked()
     }
 
     /// Records that loading `key` failed: nothing is expected of it unless it is written.

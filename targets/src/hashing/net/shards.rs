@@ -11,6 +11,7 @@
 use crate::hashing::NodeId;
 use crate::servers::redis::{Persistence, RedisServer};
 use crate::servers::{ServerError, socket_addr};
+use crate::sync::Recover as _;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -46,7 +47,7 @@ pub struct ShardHealth {
 
 impl ShardHealth {
     fn killed(&self) {
-        *self.killed_at.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        *self.killed_at.locked() = Some(Instant::now());
         self.state.store(DOWN, Ordering::Release);
     }
 
@@ -64,16 +65,16 @@ impl ShardHealth {
 
     #[cold]
     fn recovered(&self) {
-        let killed_at = self.killed_at.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let killed_at = self.killed_at.locked().take();
         if let Some(at) = killed_at {
-            self.recoveries.lock().unwrap_or_else(|e| e.into_inner()).push(at.elapsed());
+            self.recoveries.locked().push(at.elapsed());
         }
         self.state.store(UP, Ordering::Release);
     }
 
     /// Times from each kill to the first answered operation after the restart.
     pub fn recoveries(&self) -> Vec<Duration> {
-        self.recoveries.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.recoveries.locked().clone()
     }
 
     /// Whether the shard is down now (killed and not restarted).

@@ -18,6 +18,7 @@ use super::worker::NetWorker;
 use super::{MigrationReport, NetParams, ShardingMetrics, ShardingSample, Verification};
 use crate::hashing::system::HashingSystem;
 use crate::hashing::{NodeId, Placement, workload_key_hash};
+use crate::sync::Recover as _;
 use crate::target::{EventReport, EventStatus, FamilyMetrics, ResizeReport, Sample, System};
 use arc_swap::ArcSwap;
 use redis::aio::ConnectionManager;
@@ -55,10 +56,6 @@ pub struct NetSystem<P: Placement> {
     params: NetParams,
     abort: fn() -> bool,
     log: Arc<Mutex<Log>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<P: Placement> NetSystem<P> {
@@ -99,22 +96,22 @@ impl<P: Placement> NetSystem<P> {
 
     /// What happened outside the workers so far (shards that did not answer, restarts).
     pub fn notes(&self) -> Vec<String> {
-        lock(&self.log).notes.clone()
+        self.log.locked().notes.clone()
     }
 
     fn note(&self, note: String) {
         tracing::info!("{note}");
-        lock(&self.log).notes.push(note);
+        self.log.locked().notes.push(note);
     }
 
     /// Every server of the run.
     fn shards(&self) -> Vec<ShardAddr> {
-        lock(&self.pool).addrs()
+        self.pool.locked().addrs()
     }
 
     /// Pids of the servers started for this run.
     pub fn server_pids(&self) -> Vec<u32> {
-        lock(&self.pool).pids()
+        self.pool.locked().pids()
     }
 
     /// Every key's owner under the current table, grouped by owner.
@@ -136,7 +133,7 @@ impl<P: Placement> NetSystem<P> {
         let loads = groups.iter().map(|(node, keys)| self.load_shard(routing.shard(*node).clone(), keys));
         let loaded: u64 = futures_util::future::join_all(loads).await.into_iter().sum();
         let elapsed = start.elapsed();
-        let mut log = lock(&self.log);
+        let mut log = self.log.locked();
         (log.keys_loaded, log.load_time) = (loaded, elapsed);
         (loaded, elapsed)
     }
@@ -195,7 +192,7 @@ impl<P: Placement> NetSystem<P> {
         f: impl FnOnce(&mut ShardPool) -> Result<T, String> + Send + 'static,
     ) -> Result<T, String> {
         let pool = Arc::clone(&self.pool);
-        tokio::task::spawn_blocking(move || f(&mut lock(&pool)))
+        tokio::task::spawn_blocking(move || f(&mut pool.locked()))
             .await
             .unwrap_or_else(|e| Err(format!("the server task failed: {e}")))
     }
@@ -221,7 +218,7 @@ impl<P: Placement> NetSystem<P> {
         let report = self.migrate(before, after, &resize).await;
         resize.keys_moved_fraction = report.keys_moved as f64 / self.keys.max(1) as f64;
         let message = report.describe();
-        lock(&self.log).migrations.push(report);
+        self.log.locked().migrations.push(report);
         EventReport { status: EventStatus::Ok, message: Some(message), resize: Some(resize) }
     }
 
@@ -312,14 +309,14 @@ impl<P: Placement> NetSystem<P> {
         let (pool, log) = (Arc::clone(&self.pool), Arc::clone(&self.log));
         tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let restarted = tokio::task::spawn_blocking(move || lock(&pool).restart(node)).await;
+            let restarted = tokio::task::spawn_blocking(move || pool.locked().restart(node)).await;
             let note = match restarted {
                 Ok(Ok(shard)) => format!("restarted {shard} {delay:?} after its kill"),
                 Ok(Err(error)) => format!("could not restart shard {}: {error}", node.0),
                 Err(error) => format!("could not restart shard {}: {error}", node.0),
             };
             tracing::info!("{note}");
-            lock(&log).notes.push(note);
+            log.locked().notes.push(note);
         });
     }
 
@@ -408,7 +405,7 @@ impl<P: Placement> NetSystem<P> {
 
     /// Whether the servers were started by the harness.
     pub fn managed(&self) -> bool {
-        lock(&self.pool).is_managed()
+        self.pool.locked().is_managed()
     }
 }
 
@@ -466,7 +463,7 @@ impl<P: Placement> System for NetSystem<P> {
     }
 
     fn metrics(&self) -> FamilyMetrics {
-        let log = lock(&self.log);
+        let log = self.log.locked();
         let shards = self.shards();
         let recoveries = shards.iter().flat_map(|s| s.health.recoveries()).collect();
         let down: Vec<String> = shards.iter().filter(|s| s.health.is_down()).map(ToString::to_string).collect();
