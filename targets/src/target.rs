@@ -245,6 +245,12 @@ pub struct FamilyMetrics {
 }
 
 impl FamilyMetrics {
+    /// The metrics of a run of a strategy that promises safety under every fault it is tested
+    /// with, whose checkers found `violations` (the first ones described in `notes`).
+    pub fn safety_checked(violations: u64, notes: Vec<String>) -> Self {
+        FamilyMetrics { violations: Some(violations), safety_promised: true, notes, ..FamilyMetrics::default() }
+    }
+
     /// Adds a set of the family's own columns.
     pub fn with_columns(mut self, columns: impl FamilyColumns + 'static) -> Self {
         self.columns.push(Arc::new(columns));

@@ -123,13 +123,7 @@ impl PostgresSystem {
         notes.extend(checked.described.iter().cloned());
         let txns = decisions.len() as u64;
         let syncs = checked.wal_syncs.zip(self.wal_syncs_at_start).map(|(end, start)| end - start);
-        Ok(FamilyMetrics {
-            violations: Some(checked.violations),
-            safety_promised: true,
-            notes,
-            ..FamilyMetrics::default()
-        }
-        .with_columns(CommitMetrics {
+        Ok(FamilyMetrics::safety_checked(checked.violations, notes).with_columns(CommitMetrics {
             transactions: txns,
             log_syncs_per_txn: syncs.filter(|_| txns > 0).map(|s| s as f64 / txns as f64),
             in_doubt_txns: checked.in_doubt,

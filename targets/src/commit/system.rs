@@ -138,15 +138,9 @@ fn metrics_of(params: &CommitParams, finished: &Finished, outcomes: &[ClientOutc
         notes.push("not every transaction finished after the run: in-doubt ones are counted as violations".into());
     }
     notes.extend(report.described.iter().cloned());
-    FamilyMetrics {
-        violations: Some(report.violations),
-        // Two-phase commit promises atomicity under every fault it is tested with: crashes,
-        // loss, delay and partitions may block it, never make it commit at only some nodes.
-        safety_promised: true,
-        notes,
-        ..FamilyMetrics::default()
-    }
-    .with_columns(CommitMetrics {
+    // Two-phase commit promises atomicity under every fault it is tested with: crashes,
+    // loss, delay and partitions may block it, never make it commit at only some nodes.
+    FamilyMetrics::safety_checked(report.violations, notes).with_columns(CommitMetrics {
         transactions: txns,
         // Each transaction's request is sent by a client, which no node counts.
         messages_per_txn: per_txn(coordinators.runtime.messages_sent + participants.runtime.messages_sent + txns),

@@ -123,14 +123,9 @@ impl System for EtcdEngine {
         }
         let (lin, report) = check_history(&self.history.finish(), self.params.check_timeout);
         notes.extend(report.described.iter().cloned());
-        FamilyMetrics {
-            violations: Some(report.violations),
-            // etcd promises linearizable puts and gets.
-            safety_promised: true,
-            notes,
-            ..FamilyMetrics::default()
-        }
-        .with_columns(ConsensusMetrics { linearizability: Some(lin), ..ConsensusMetrics::default() })
+        // etcd promises linearizable puts and gets.
+        FamilyMetrics::safety_checked(report.violations, notes)
+            .with_columns(ConsensusMetrics { linearizability: Some(lin), ..ConsensusMetrics::default() })
     }
 }
 

@@ -279,15 +279,9 @@ impl<B: ConsensusBackend> Protocol for Paxos<B> {
             notes.push(format!("the replicas did not converge within {SETTLE_TIMEOUT:?} after the run"));
         }
         notes.extend(agreement.described.iter().chain(&lin_report.described).cloned());
-        FamilyMetrics {
-            violations: Some(agreement.violations + lin_report.violations),
-            // Paxos promises agreement and linearizable answers under every fault it is
-            // tested with: crashes, loss, delay and partitions may stall it, never split it.
-            safety_promised: true,
-            notes,
-            ..FamilyMetrics::default()
-        }
-        .with_columns(metrics)
+        // Paxos promises agreement and linearizable answers under every fault it is
+        // tested with: crashes, loss, delay and partitions may stall it, never split it.
+        FamilyMetrics::safety_checked(agreement.violations + lin_report.violations, notes).with_columns(metrics)
     }
 }
 
