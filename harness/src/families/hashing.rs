@@ -14,7 +14,7 @@
 //! memory as they go to the interval log, are then cut at the migrations into throughput and
 //! p99 before, during and after them.
 
-use super::{FieldError, RuntimeError, StrategyInfo, measure, measure_observing, timing_for};
+use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure, measure_with, timing_for};
 use crate::driver::clock::RealClock;
 use crate::output::Session;
 use crate::recorder::FlushedInterval;
@@ -229,15 +229,8 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
                 measured.push(MeasuredInterval::of(interval));
             }
         };
-        let mut record = measure_observing::<RealClock, _>(
-            Arc::clone(&system),
-            spec,
-            timing,
-            Some(build_time),
-            session,
-            progress,
-            &mut keep,
-        );
+        let run = RunTiming { spec, timing, build_time: Some(build_time) };
+        let mut record = measure_with::<RealClock, _>(Arc::clone(&system), run, session, progress, &mut keep);
         finish(&mut record, &system, &offline, &measured);
         record
     }

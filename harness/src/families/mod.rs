@@ -121,32 +121,30 @@ pub fn measure<'a, S: System>(
     session: &mut Session,
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
-    measure_on::<RealClock, S>(system, spec, timing, build_time, session, progress)
+    let run = RunTiming { spec, timing, build_time };
+    measure_with::<RealClock, S>(system, run, session, progress, &mut |_| {})
 }
 
-/// [`measure`] on clock `C` (real or virtual time).
-pub fn measure_on<'a, C: Clock, S: System>(
-    system: Arc<S>,
-    spec: &'a RunSpec,
-    timing: Timing,
-    build_time: Option<Duration>,
-    session: &mut Session,
-    progress: &ProgressBar,
-) -> RunRecord<'a> {
-    measure_observing::<C, S>(system, spec, timing, build_time, session, progress, &mut |_| {})
+/// A run as [`measure_with`] takes it: the spec, how operations are timed, and how long the
+/// system took to build.
+#[derive(Clone, Copy)]
+pub struct RunTiming<'a> {
+    pub spec: &'a RunSpec,
+    pub timing: Timing,
+    pub build_time: Option<Duration>,
 }
 
-/// [`measure_on`], showing `observe` every interval on its way to the session (a family that
-/// needs the run's histograms after it reads them here, not back from the files).
-pub fn measure_observing<'a, C: Clock, S: System>(
+/// [`measure`] on clock `C` (real or virtual time), showing `observe` every interval on its
+/// way to the session (a family that needs the run's histograms after it reads them here,
+/// not back from the files).
+pub fn measure_with<'a, C: Clock, S: System>(
     system: Arc<S>,
-    spec: &'a RunSpec,
-    timing: Timing,
-    build_time: Option<Duration>,
+    run: RunTiming<'a>,
     session: &mut Session,
     progress: &ProgressBar,
     observe: &mut (dyn FnMut(&FlushedInterval) + Send),
 ) -> RunRecord<'a> {
+    let RunTiming { spec, timing, build_time } = run;
     let start_at = session.take_start_at();
     let drive = session.interval_sink(spec, timing).and_then(|mut sink| {
         let mut sink = Observed { sink: &mut sink, observe };

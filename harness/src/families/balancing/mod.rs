@@ -18,7 +18,7 @@
 //! here ([`load_engine`]) and kept out of what the proxy and the backends are given
 //! ([`target_params`]). In-process rows are always the driver's and ignore it.
 
-use super::{FieldError, StrategyInfo, measure, measure_on, record, timing_for};
+use super::{FieldError, RunTiming, StrategyInfo, measure, measure_with, record, timing_for};
 use crate::driver::LoadEngine;
 use crate::driver::clock::VirtualClock;
 use crate::driver::goose_load::{HttpLoad, drive_http};
@@ -124,8 +124,8 @@ impl<'a> SelectorVisitor for InprocRun<'_, 'a> {
             balancing_params(workload).and_then(|params| SimSystem::<S>::new(workload.nodes, &params, workload.seed));
         match built {
             Ok(system) => {
-                let timing = timing_for(workload, 1);
-                measure_on::<VirtualClock, _>(Arc::new(system), self.spec, timing, None, self.session, self.progress)
+                let run = RunTiming { spec: self.spec, timing: timing_for(workload, 1), build_time: None };
+                measure_with::<VirtualClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
             }
             Err(BalancingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
             Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),
