@@ -253,8 +253,14 @@ impl FamilyMetrics {
 
     /// Adds a set of the family's own columns.
     pub fn with_columns(mut self, columns: impl FamilyColumns + 'static) -> Self {
-        self.columns.push(Arc::new(columns));
+        self.add_columns(columns);
         self
+    }
+
+    /// Adds a set of the family's own columns to metrics already in a record (figures the
+    /// family measures after the run: a cleanup, a verification pass).
+    pub fn add_columns(&mut self, columns: impl FamilyColumns + 'static) {
+        self.columns.push(Arc::new(columns));
     }
 
     /// Writes the family's own columns, given the driver's counts over the measured phase

@@ -258,7 +258,8 @@ fn finish<P: Placement>(
     if let Some(Err(error)) = cleanup {
         notes.push(format!("removing the run's keys failed: {error}"));
     }
-    record.family = std::mem::take(&mut record.family).with_columns(verification).with_columns(phases);
+    record.family.add_columns(verification);
+    record.family.add_columns(phases);
     let message = record.message.take().into_iter().chain(notes).collect::<Vec<_>>().join("; ");
     record.message = Some(message);
 }

@@ -210,7 +210,7 @@ impl<'a> Measure<'_, 'a> {
         let system = Arc::new(LockSystem::new(service, self.params, workers, workload.seed, self.restart));
         let mut record = measure(Arc::clone(&system), self.spec, Timing::PerOp, None, self.session, self.progress);
         match cleanup(system.service()) {
-            Ok(left) => record.family = std::mem::take(&mut record.family).with_columns(LocksLeft(left)),
+            Ok(left) => record.family.add_columns(LocksLeft(left)),
             Err(error) => {
                 let note = format!("cleanup after the run failed: {error}");
                 record.message = Some(record.message.map_or(note.clone(), |m| format!("{m}; {note}")));

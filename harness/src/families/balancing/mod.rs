@@ -167,6 +167,6 @@ fn run_net<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
         }
     };
     // Stops every process (which ends their attempt logs) before the row is written.
-    record.family = std::mem::take(&mut record.family).with_columns(NetSystem::finish(system));
+    record.family.add_columns(NetSystem::finish(system));
     record
 }
