@@ -23,7 +23,8 @@
 #
 # Usage: scripts/peers.sh [SECONDS] [PARTS]   (length of each measurement, default 5; PARTS a
 #        comma-separated subset of driver,redis,http, default all)
-#        HTTP_CONNECTIONS (default 50) sets the connections of the http part.
+#        HTTP_CONNECTIONS (default 50) sets the connections of the http part, HTTP_ROUNDS
+#        (default 3) how many times each tool runs there, alternating, medians reported.
 # Release builds only; on a shared machine, read the ratios of one run, not absolute figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +32,7 @@ cd "$(dirname "$0")/.."
 SECONDS_EACH="${1:-5}"
 PARTS="${2:-driver,redis,http}"
 HTTP_CONNECTIONS="${HTTP_CONNECTIONS:-50}"
+HTTP_ROUNDS="${HTTP_ROUNDS:-3}"
 WORK="$(mktemp -d)"
 PIDS=()
 cleanup() {
@@ -153,30 +155,43 @@ if command -v wrk >/dev/null && [ -x "$OHA" ]; then
     echo "$WORK/$name/summary.csv"
   }
   us() { awk -v s="$1" 'BEGIN { printf "%.1f", s * 1e6 }'; }
-  echo "  open loop, latency from the intended start (oha: -q RATE --latency-correction):"
+  median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  echo "  open loop, latency from the intended start (oha: -q RATE --latency-correction);"
+  echo "  $HTTP_ROUNDS rounds, oha and stratbench alternating; medians, and the ratio of the medians:"
   for rate in 1000 10000; do
-    "$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$HTTP_CONNECTIONS" -q "$rate" \
-      --latency-correction "$url" >"$WORK/oha-$rate.json"
-    oha_p50=$(us "$(jq '.latencyPercentiles.p50' "$WORK/oha-$rate.json")")
-    oha_p99=$(us "$(jq '.latencyPercentiles.p99' "$WORK/oha-$rate.json")")
-    oha_rps=$(jq '.summary.requestsPerSec' "$WORK/oha-$rate.json")
-    csv=$(direct_run "open-$rate" --rate "$rate" --concurrency "$HTTP_CONNECTIONS")
-    sb_p50=$(summary_value "$csv" latency_us_p50)
-    sb_p99=$(summary_value "$csv" latency_us_p99)
-    line "oha        $rate req/s: p50 / p99 (us), achieved req/s" "$oha_p50 / $oha_p99, $oha_rps"
-    line "stratbench $rate req/s: p50 / p99 (us), status, lag p99 (us)" \
-      "$sb_p50 / $sb_p99, $(summary_value "$csv" status), $(summary_value "$csv" schedule_lag_us_p99)"
+    oha_p50s="" oha_p99s="" sb_p50s="" sb_p99s="" lags="" statuses=""
+    for round in $(seq 1 "$HTTP_ROUNDS"); do
+      "$OHA" --no-tui --output-format json -z "${SECONDS_EACH}s" -c "$HTTP_CONNECTIONS" -q "$rate" \
+        --latency-correction "$url" >"$WORK/oha-$rate.json"
+      oha_p50s+=" $(us "$(jq '.latencyPercentiles.p50' "$WORK/oha-$rate.json")")"
+      oha_p99s+=" $(us "$(jq '.latencyPercentiles.p99' "$WORK/oha-$rate.json")")"
+      csv=$(direct_run "open-$rate-$round" --rate "$rate" --concurrency "$HTTP_CONNECTIONS")
+      sb_p50s+=" $(summary_value "$csv" latency_us_p50)"
+      sb_p99s+=" $(summary_value "$csv" latency_us_p99)"
+      lags+=" $(summary_value "$csv" schedule_lag_us_p99)"
+      statuses+=" $(summary_value "$csv" status)"
+    done
+    oha_p50=$(echo "$oha_p50s" | median) oha_p99=$(echo "$oha_p99s" | median)
+    sb_p50=$(echo "$sb_p50s" | median) sb_p99=$(echo "$sb_p99s" | median)
+    line "oha        $rate req/s: p50 / p99 (us), each round" "$oha_p50s /$oha_p99s"
+    line "stratbench $rate req/s: p50 / p99 (us), each round" "$sb_p50s /$sb_p99s"
+    line "stratbench $rate req/s: schedule lag p99 (us), status" "$lags,$statuses"
+    line "median p50 / p99 (us): oha, stratbench" "$oha_p50 / $oha_p99, $sb_p50 / $sb_p99"
     line "ratio stratbench / oha at $rate req/s: p50, p99 (target <= 1.2)" \
       "$(ratio "$sb_p50" "$oha_p50"), $(ratio "$sb_p99" "$oha_p99")"
   done
-  echo "  closed loop, requests/s:"
-  wrk_rps=$(wrk -t2 -c"$HTTP_CONNECTIONS" -d"${SECONDS_EACH}s" "$url" | awk '/Requests\/sec/ { print $2 }')
-  sb_rps=$(summary_value "$(direct_run closed --concurrency "$HTTP_CONNECTIONS")" throughput_ops_s)
+  echo "  closed loop, requests/s ($HTTP_ROUNDS rounds, wrk and stratbench alternating; medians):"
+  wrk_all="" sb_all=""
+  for round in $(seq 1 "$HTTP_ROUNDS"); do
+    wrk_all+=" $(wrk -t2 -c"$HTTP_CONNECTIONS" -d"${SECONDS_EACH}s" "$url" | awk '/Requests\/sec/ { print $2 }')"
+    sb_all+=" $(summary_value "$(direct_run "closed-$round" --concurrency "$HTTP_CONNECTIONS")" throughput_ops_s)"
+  done
   goose_rps=$(summary_value "$(direct_run goose --concurrency "$HTTP_CONNECTIONS" --param 'load_engine="goose"')" \
     throughput_ops_s)
-  line "wrk -t2 -c$HTTP_CONNECTIONS" "$wrk_rps req/s"
-  line "stratbench driver worker, $HTTP_CONNECTIONS workers" "$sb_rps req/s"
-  line "stratbench goose, $HTTP_CONNECTIONS users" "$goose_rps req/s"
+  wrk_rps=$(echo "$wrk_all" | median) sb_rps=$(echo "$sb_all" | median)
+  line "wrk -t2 -c$HTTP_CONNECTIONS, each round" "$wrk_all req/s"
+  line "stratbench driver worker, $HTTP_CONNECTIONS workers, each round" "$sb_all req/s"
+  line "median: wrk, stratbench driver; goose, $HTTP_CONNECTIONS users (one round)" "$wrk_rps, $sb_rps; $goose_rps req/s"
   line "ratio driver / wrk (target >= 0.8), goose / wrk" "$(ratio "$sb_rps" "$wrk_rps"), $(ratio "$goose_rps" "$wrk_rps")"
 else
   echo "  skipped: wrk or oha is not installed (apt-get install wrk; cargo install oha)"
