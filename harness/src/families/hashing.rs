@@ -14,7 +14,7 @@
 //! memory as they go to the interval log, are then cut at the migrations into throughput and
 //! p99 before, during and after them.
 
-use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure, measure_with, timing_for};
+use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure_with, timing_for};
 use crate::driver::clock::RealClock;
 use crate::output::Session;
 use crate::recorder::FlushedInterval;
@@ -24,9 +24,10 @@ use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
+use targets::erased::ErasedSystem;
 use targets::hashing::net::shards::ShardPool;
 use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
-use targets::hashing::system::{HashingSystem, key_set};
+use targets::hashing::system::{AnyHashingSystem, HashingSystem, key_set};
 use targets::hashing::{HashingError, HashingParams, NodeId, Placement, Strategy, StrategyVisitor};
 use targets::target::EventStatus;
 use workloads::scenario::Mode;
@@ -171,9 +172,13 @@ impl<'a> StrategyVisitor for HashingRun<'_, 'a> {
         let workload = &self.spec.workload;
         match build::<P>(workload) {
             Ok((placement, keys, build_time)) => {
-                let system = HashingSystem::new(placement, keys);
-                let timing = timing_for(workload, DEFAULT_BATCH);
-                measure(Arc::new(system), self.spec, timing, Some(build_time), self.session, self.progress)
+                let system = AnyHashingSystem::new(HashingSystem::new(placement, keys));
+                let run = RunTiming {
+                    spec: self.spec,
+                    timing: timing_for(workload, DEFAULT_BATCH),
+                    build_time: Some(build_time),
+                };
+                measure_with::<RealClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
             }
             Err(error) => build_failed(self.spec, error),
         }
@@ -230,7 +235,8 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
             }
         };
         let run = RunTiming { spec, timing, build_time: Some(build_time) };
-        let mut record = measure_with::<RealClock, _>(Arc::clone(&system), run, session, progress, &mut keep);
+        let erased = Arc::new(ErasedSystem::new(Arc::clone(&system)));
+        let mut record = measure_with::<RealClock, _>(erased, run, session, progress, &mut keep);
         finish(&mut record, &system, &offline, &measured);
         record
     }
