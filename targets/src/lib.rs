@@ -32,6 +32,7 @@ pub mod balancing;
 pub mod columns;
 pub mod commit;
 pub mod consensus;
+pub mod erased;
 pub mod hashing;
 pub mod locks;
 pub mod noop;

@@ -14,7 +14,7 @@
 //! memory as they go to the interval log, are then cut at the migrations into throughput and
 //! p99 before, during and after them.
 
-use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure, measure_with, timing_for};
+use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure_with, timing_for};
 use crate::driver::clock::RealClock;
 use crate::output::Session;
 use crate::recorder::FlushedInterval;
@@ -24,9 +24,11 @@ use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
+use targets::erased::ErasedSystem;
+use targets::hashing::any::AnyPlacement;
 use targets::hashing::net::shards::ShardPool;
 use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
-use targets::hashing::system::{HashingSystem, key_set};
+use targets::hashing::system::{AnyHashingSystem, HashingSystem, key_set};
 use targets::hashing::{HashingError, HashingParams, NodeId, Placement, Strategy, StrategyVisitor};
 use targets::target::EventStatus;
 use workloads::scenario::Mode;
@@ -171,9 +173,13 @@ impl<'a> StrategyVisitor for HashingRun<'_, 'a> {
         let workload = &self.spec.workload;
         match build::<P>(workload) {
             Ok((placement, keys, build_time)) => {
-                let system = HashingSystem::new(placement, keys);
-                let timing = timing_for(workload, DEFAULT_BATCH);
-                measure(Arc::new(system), self.spec, timing, Some(build_time), self.session, self.progress)
+                let system = AnyHashingSystem::new(HashingSystem::new(placement, keys));
+                let run = RunTiming {
+                    spec: self.spec,
+                    timing: timing_for(workload, DEFAULT_BATCH),
+                    build_time: Some(build_time),
+                };
+                measure_with::<RealClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
             }
             Err(error) => build_failed(self.spec, error),
         }
@@ -188,59 +194,75 @@ impl<'a> StrategyVisitor for NetRun<'_, 'a> {
 
     fn visit<P: Placement>(self, _strategy: Strategy) -> RunRecord<'a> {
         let HashingRun { spec, session, progress } = self.0;
-        let workload = &spec.workload;
-        let (placement, keys, build_time) = match build::<P>(workload) {
-            Ok(built) => built,
-            Err(error) => return build_failed(spec, error),
-        };
-        let params = NetParams::from_table(&workload.params).expect("checked by the plan");
-        let nodes: Vec<NodeId> = placement.nodes().nodes().iter().map(|n| n.id).collect();
-        let pool = match spec.servers.redis.as_slice() {
-            [] => ShardPool::managed(&nodes, params.persistence).map_err(|e| e.to_string()),
-            given => ShardPool::given(given, &nodes),
-        };
-        let pool = match pool {
-            Ok(pool) => pool,
-            Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
-        };
-        let system = Arc::new(NetSystem::new(
-            HashingSystem::new(placement, keys),
-            pool,
-            workload.keys,
-            workload.shape.workers(),
-            workload.value_size_bytes as usize,
-            &targets::locks::run_namespace(),
-            params,
-            crate::interrupt::interrupted,
-        ));
-        let offline = match Offline::new() {
-            Ok(offline) => offline,
-            Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
-        };
-        let loaded = offline.block_on(system.load()).map_or(0, |(loaded, _)| loaded);
-        if loaded == 0 {
-            let notes = system.notes().join("; ");
-            return RunRecord::failed(spec, RunStatus::Error, format!("no key could be loaded: {notes}"));
-        }
-        let timing = timing_for(workload, 1);
-        let mut measured = Vec::new();
-        let mut keep = |interval: &FlushedInterval| {
-            if interval.slot.phase.is_measured() {
-                measured.push(MeasuredInterval::of(interval));
+        match build::<P>(&spec.workload) {
+            // Erased: a lookup's virtual call is nothing beside a round trip to Redis, and
+            // the networked system is compiled once instead of once per strategy.
+            Ok((placement, keys, build_time)) => {
+                run_net(spec, session, progress, (AnyPlacement::new(placement), keys, build_time))
             }
-        };
-        let run = RunTiming { spec, timing, build_time: Some(build_time) };
-        let mut record = measure_with::<RealClock, _>(Arc::clone(&system), run, session, progress, &mut keep);
-        finish(&mut record, &system, &offline, &measured);
-        record
+            Err(error) => build_failed(spec, error),
+        }
     }
+}
+
+/// Runs the networked version over a built placement: loads the keys, drives the run, then
+/// verifies and cleans up.
+fn run_net<'a>(
+    spec: &'a RunSpec,
+    session: &mut Session,
+    progress: &ProgressBar,
+    built: (AnyPlacement, Vec<u64>, Duration),
+) -> RunRecord<'a> {
+    let workload = &spec.workload;
+    let (placement, keys, build_time) = built;
+    let params = NetParams::from_table(&workload.params).expect("checked by the plan");
+    let nodes: Vec<NodeId> = placement.nodes().nodes().iter().map(|n| n.id).collect();
+    let pool = match spec.servers.redis.as_slice() {
+        [] => ShardPool::managed(&nodes, params.persistence).map_err(|e| e.to_string()),
+        given => ShardPool::given(given, &nodes),
+    };
+    let pool = match pool {
+        Ok(pool) => pool,
+        Err(message) => return RunRecord::failed(spec, RunStatus::Error, message),
+    };
+    let system = Arc::new(NetSystem::new(
+        HashingSystem::new(placement, keys),
+        pool,
+        workload.keys,
+        workload.shape.workers(),
+        workload.value_size_bytes as usize,
+        &targets::locks::run_namespace(),
+        params,
+        crate::interrupt::interrupted,
+    ));
+    let offline = match Offline::new() {
+        Ok(offline) => offline,
+        Err(error) => return RunRecord::failed(spec, RunStatus::Error, error.to_string()),
+    };
+    let loaded = offline.block_on(system.load()).map_or(0, |(loaded, _)| loaded);
+    if loaded == 0 {
+        let notes = system.notes().join("; ");
+        return RunRecord::failed(spec, RunStatus::Error, format!("no key could be loaded: {notes}"));
+    }
+    let timing = timing_for(workload, 1);
+    let mut measured = Vec::new();
+    let mut keep = |interval: &FlushedInterval| {
+        if interval.slot.phase.is_measured() {
+            measured.push(MeasuredInterval::of(interval));
+        }
+    };
+    let run = RunTiming { spec, timing, build_time: Some(build_time) };
+    let erased = Arc::new(ErasedSystem::new(Arc::clone(&system)));
+    let mut record = measure_with::<RealClock, _>(erased, run, session, progress, &mut keep);
+    finish(&mut record, &system, &offline, &measured);
+    record
 }
 
 /// After the run: the verification pass, the phases cut at the migrations, the removal of the
 /// run's keys from servers given by address.
-fn finish<P: Placement>(
+fn finish(
     record: &mut RunRecord<'_>,
-    system: &NetSystem<P>,
+    system: &NetSystem<AnyPlacement>,
     offline: &Offline,
     measured: &[MeasuredInterval],
 ) {

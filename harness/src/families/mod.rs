@@ -23,6 +23,7 @@ use crate::run::{Family, RunRecord, RunSpec, RunStatus};
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::time::Duration;
+use targets::erased::ErasedSystem;
 use targets::target::System;
 use workloads::Workload;
 use workloads::scenario::Mode;
@@ -113,6 +114,11 @@ impl Family {
 /// the family's own metrics, and a status that says whether the run finished, was
 /// interrupted, or failed. The caller may keep a handle on `system` (to clean up after the
 /// run).
+///
+/// For systems whose operations cost microseconds or more (networked, in other processes or
+/// threads): the system goes to the driver as an [`ErasedSystem`], so that one driver serves
+/// them all (the release build compiled one per system type). A system whose operations cost
+/// nanoseconds goes through [`measure_with`] as its own type instead.
 pub fn measure<'a, S: System>(
     system: Arc<S>,
     spec: &'a RunSpec,
@@ -122,7 +128,7 @@ pub fn measure<'a, S: System>(
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
     let run = RunTiming { spec, timing, build_time };
-    measure_with::<RealClock, S>(system, run, session, progress, &mut |_| {})
+    measure_with::<RealClock, _>(Arc::new(ErasedSystem::new(system)), run, session, progress, &mut |_| {})
 }
 
 /// A run as [`measure_with`] takes it: the spec, how operations are timed, and how long the
@@ -134,8 +140,9 @@ pub struct RunTiming<'a> {
     pub build_time: Option<Duration>,
 }
 
-/// [`measure`] on clock `C` (real or virtual time), showing `observe` every interval on its
-/// way to the session (a family that needs the run's histograms after it reads them here,
+/// [`measure`] on clock `C` (real or virtual time) with the system as given (each type
+/// given here compiles a driver of its own), showing `observe` every interval on its way to
+/// the session (a family that needs the run's histograms after it reads them here,
 /// not back from the files).
 pub fn measure_with<'a, C: Clock, S: System>(
     system: Arc<S>,

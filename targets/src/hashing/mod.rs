@@ -34,6 +34,7 @@
 pub mod adapters;
 pub mod analysis;
 pub mod anchor;
+pub mod any;
 pub mod bounded_load;
 pub mod jump;
 pub mod maglev;

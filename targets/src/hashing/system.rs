@@ -9,7 +9,9 @@
 use super::analysis::{self, Change};
 use super::{HashingError, Node, NodeId, Placement, workload_key_hash};
 use crate::sync::Recover as _;
-use crate::target::{EventReport, EventStatus, FamilyMetrics, Op, OpResult, ResizeReport, System, Worker};
+use crate::target::{
+    BatchOutcome, EventReport, EventStatus, FamilyMetrics, Op, OpResult, ResizeReport, System, Worker,
+};
 use arc_swap::ArcSwap;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -75,6 +77,17 @@ impl<P: Placement> HashingSystem<P> {
             Ok(report) => EventReport { status: EventStatus::Ok, message: None, resize: Some(report) },
             Err(HashingError::Unsupported(message)) => EventReport::unsupported(message),
             Err(error) => EventReport { status: EventStatus::Error, message: Some(error.to_string()), resize: None },
+        }
+    }
+
+    /// Applies a scheduled event: a resize, or none of the faults (the family has none).
+    fn apply_event_now(&self, event: &Event) -> EventReport {
+        match event.action {
+            EventAction::Hashing(action) => self.apply(action),
+            fault => EventReport::unsupported(format!(
+                "the hashing family has no `{}` (it has no messages or processes)",
+                fault.label()
+            )),
         }
     }
 
@@ -165,7 +178,7 @@ impl<P: Placement> Worker for HashingWorker<P> {
 
     #[inline]
     async fn call(&mut self, op: Op) -> OpResult {
-        std::hint::black_box(self.current.locate(workload_key_hash(op.key)));
+        LookupWorker::lookup(self, op);
         Ok(())
     }
 }
@@ -179,16 +192,108 @@ impl<P: Placement> System for HashingSystem<P> {
     }
 
     async fn apply_event(&self, event: &Event) -> EventReport {
-        match event.action {
-            EventAction::Hashing(action) => self.apply(action),
-            fault => EventReport::unsupported(format!(
-                "the hashing family has no `{}` (it has no messages or processes)",
-                fault.label()
-            )),
-        }
+        self.apply_event_now(event)
     }
 
     fn metrics(&self) -> FamilyMetrics {
         self.initial.clone()
+    }
+}
+
+/// Every strategy's in-process system behind one type, so that the driver is compiled once
+/// for all of them (see [`crate::erased`] for why that matters). The strategy is erased per
+/// timed batch, not per lookup: a batch is one virtual call into a loop compiled for the
+/// strategy, so the lookups run as they would in [`HashingSystem`] itself; an operation timed
+/// alone costs one virtual call more (no allocation: lookups are synchronous).
+pub struct AnyHashingSystem(Box<dyn LookupSystem>);
+
+impl AnyHashingSystem {
+    /// Wraps the system of strategy `P`.
+    pub fn new<P: Placement>(system: HashingSystem<P>) -> Self {
+        AnyHashingSystem(Box::new(system))
+    }
+}
+
+/// A driver worker of [`AnyHashingSystem`].
+pub struct AnyHashingWorker(Box<dyn LookupWorker>);
+
+/// What the driver needs of a [`HashingSystem`], as a trait object.
+trait LookupSystem: Send + Sync + 'static {
+    fn worker(&self, index: u32) -> AnyHashingWorker;
+    fn apply_event(&self, event: &Event) -> EventReport;
+    fn metrics(&self) -> FamilyMetrics;
+}
+
+impl<P: Placement> LookupSystem for HashingSystem<P> {
+    fn worker(&self, index: u32) -> AnyHashingWorker {
+        AnyHashingWorker(Box::new(System::worker(self, index)))
+    }
+
+    fn apply_event(&self, event: &Event) -> EventReport {
+        self.apply_event_now(event)
+    }
+
+    fn metrics(&self) -> FamilyMetrics {
+        self.initial.clone()
+    }
+}
+
+/// What the driver needs of a [`HashingWorker`], as a trait object: its lookups, one or a
+/// batch at a time.
+trait LookupWorker: Send + 'static {
+    fn prepare_batch(&mut self);
+    fn lookup(&self, op: Op);
+    fn lookup_batch(&self, ops: &[Op]);
+}
+
+impl<P: Placement> LookupWorker for HashingWorker<P> {
+    fn prepare_batch(&mut self) {
+        Worker::prepare_batch(self);
+    }
+
+    #[inline]
+    fn lookup(&self, op: Op) {
+        std::hint::black_box(self.current.locate(workload_key_hash(op.key)));
+    }
+
+    fn lookup_batch(&self, ops: &[Op]) {
+        for op in ops {
+            self.lookup(*op);
+        }
+    }
+}
+
+impl Worker for AnyHashingWorker {
+    #[inline]
+    fn prepare_batch(&mut self) {
+        self.0.prepare_batch();
+    }
+
+    #[inline]
+    async fn call(&mut self, op: Op) -> OpResult {
+        self.0.lookup(op);
+        Ok(())
+    }
+
+    #[inline]
+    async fn call_batch(&mut self, ops: &[Op]) -> BatchOutcome {
+        self.0.lookup_batch(ops);
+        BatchOutcome::default()
+    }
+}
+
+impl System for AnyHashingSystem {
+    type Worker = AnyHashingWorker;
+
+    fn worker(&self, index: u32) -> AnyHashingWorker {
+        self.0.worker(index)
+    }
+
+    async fn apply_event(&self, event: &Event) -> EventReport {
+        self.0.apply_event(event)
+    }
+
+    fn metrics(&self) -> FamilyMetrics {
+        self.0.metrics()
     }
 }

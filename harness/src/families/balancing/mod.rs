@@ -32,6 +32,7 @@ use targets::balancing::net::nginx;
 use targets::balancing::net::system::{DIRECT, NetRow, NetSystem};
 use targets::balancing::sim::SimSystem;
 use targets::balancing::{BalancingError, BalancingParams, Selector, SelectorVisitor, Strategy};
+use targets::erased::ErasedSystem;
 use targets::target::System as _;
 use workloads::scenario::Mode;
 use workloads::{LoadShape, Workload};
@@ -125,7 +126,10 @@ impl<'a> SelectorVisitor for InprocRun<'_, 'a> {
         match built {
             Ok(system) => {
                 let run = RunTiming { spec: self.spec, timing: timing_for(workload, 1), build_time: None };
-                measure_with::<VirtualClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
+                // Erased like the networked systems: the latencies are virtual time, which the
+                // boundary's virtual call and allocation do not add to.
+                let system = Arc::new(ErasedSystem::new(Arc::new(system)));
+                measure_with::<VirtualClock, _>(system, run, self.session, self.progress, &mut |_| {})
             }
             Err(BalancingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
             Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),
