@@ -17,13 +17,10 @@
 //! per batch of lookups instead) keep a driver compiled for them.
 
 use crate::target::{BatchOutcome, EventReport, FamilyMetrics, Op, OpResult, PhaseMark, Sample, System, Worker};
+use futures_util::future::BoxFuture;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use workloads::Event;
-
-/// A future on the heap, of any type.
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Any system, behind one type. Built from an `Arc` of the system, which the caller may
 /// keep: the driver's handle is dropped when the run ends, so the caller's is then unique

@@ -14,7 +14,7 @@
 //! memory as they go to the interval log, are then cut at the migrations into throughput and
 //! p99 before, during and after them.
 
-use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure_with, timing_for};
+use super::{FieldError, RunTiming, RuntimeError, StrategyInfo, measure_erased, measure_with, timing_for};
 use crate::driver::clock::RealClock;
 use crate::output::Session;
 use crate::recorder::FlushedInterval;
@@ -24,7 +24,6 @@ use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::{Duration, Instant};
-use targets::erased::ErasedSystem;
 use targets::hashing::any::AnyPlacement;
 use targets::hashing::net::shards::ShardPool;
 use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
@@ -252,8 +251,7 @@ fn run_net<'a>(
         }
     };
     let run = RunTiming { spec, timing, build_time: Some(build_time) };
-    let erased = Arc::new(ErasedSystem::new(Arc::clone(&system)));
-    let mut record = measure_with::<RealClock, _>(erased, run, session, progress, &mut keep);
+    let mut record = measure_erased::<RealClock, _>(Arc::clone(&system), run, session, progress, &mut keep);
     finish(&mut record, &system, &offline, &measured);
     record
 }

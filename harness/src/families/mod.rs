@@ -128,7 +128,19 @@ pub fn measure<'a, S: System>(
     progress: &ProgressBar,
 ) -> RunRecord<'a> {
     let run = RunTiming { spec, timing, build_time };
-    measure_with::<RealClock, _>(Arc::new(ErasedSystem::new(system)), run, session, progress, &mut |_| {})
+    measure_erased::<RealClock, S>(system, run, session, progress, &mut |_| {})
+}
+
+/// [`measure_with`] for a system whose operations cost microseconds or more: it reaches the
+/// driver as an [`ErasedSystem`], so one driver per clock serves every such system.
+pub fn measure_erased<'a, C: Clock, S: System>(
+    system: Arc<S>,
+    run: RunTiming<'a>,
+    session: &mut Session,
+    progress: &ProgressBar,
+    observe: &mut (dyn FnMut(&FlushedInterval) + Send),
+) -> RunRecord<'a> {
+    measure_with::<C, ErasedSystem>(Arc::new(ErasedSystem::new(system)), run, session, progress, observe)
 }
 
 /// A run as [`measure_with`] takes it: the spec, how operations are timed, and how long the

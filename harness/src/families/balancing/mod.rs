@@ -18,7 +18,7 @@
 //! here ([`load_engine`]) and kept out of what the proxy and the backends are given
 //! ([`target_params`]). In-process rows are always the driver's and ignore it.
 
-use super::{FieldError, RunTiming, StrategyInfo, measure, measure_with, record, timing_for};
+use super::{FieldError, RunTiming, StrategyInfo, measure, measure_erased, record, timing_for};
 use crate::driver::LoadEngine;
 use crate::driver::clock::VirtualClock;
 use crate::driver::goose_load::{HttpLoad, drive_http};
@@ -32,7 +32,6 @@ use targets::balancing::net::nginx;
 use targets::balancing::net::system::{DIRECT, NetRow, NetSystem};
 use targets::balancing::sim::SimSystem;
 use targets::balancing::{BalancingError, BalancingParams, Selector, SelectorVisitor, Strategy};
-use targets::erased::ErasedSystem;
 use targets::target::System as _;
 use workloads::scenario::Mode;
 use workloads::{LoadShape, Workload};
@@ -128,8 +127,7 @@ impl<'a> SelectorVisitor for InprocRun<'_, 'a> {
                 let run = RunTiming { spec: self.spec, timing: timing_for(workload, 1), build_time: None };
                 // Erased like the networked systems: the latencies are virtual time, which the
                 // boundary's virtual call and allocation do not add to.
-                let system = Arc::new(ErasedSystem::new(Arc::new(system)));
-                measure_with::<VirtualClock, _>(system, run, self.session, self.progress, &mut |_| {})
+                measure_erased::<VirtualClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
             }
             Err(BalancingError::Unsupported(message)) => RunRecord::failed(self.spec, RunStatus::Unsupported, message),
             Err(error) => RunRecord::failed(self.spec, RunStatus::Error, error.to_string()),
