@@ -10,10 +10,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 use stratbench::driver::clock::RealClock;
-use stratbench::driver::ops::OpSource;
 use stratbench::driver::worker::closed_loop;
 use stratbench::recorder::{PaddedCounter, Timeline, Timing, WorkerRecorder};
 use targets::noop::NoopWorker;
+use workloads::ops::OpSource;
 use workloads::scenario::{ScenarioFile, WorkloadSpec};
 
 fn bare_clock(c: &mut Criterion) {

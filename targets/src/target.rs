@@ -10,14 +10,9 @@ use crate::columns::{ColumnWriter, FamilyColumns, Measured, RunFacts};
 use serde::Serialize;
 use std::future::Future;
 use std::sync::Arc;
-use workloads::{Event, OpKind};
+use workloads::Event;
 
-/// One operation, as drawn from the workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Op {
-    pub kind: OpKind,
-    pub key: u64,
-}
+pub use workloads::ops::Op;
 
 /// Why an operation failed. `kind` is a short fixed label (`timeout`, `refused`, `conflict`)
 /// under which failures are counted; `detail` is kept for the first failure of each kind.

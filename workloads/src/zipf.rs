@@ -38,7 +38,9 @@ impl Zipfian {
         Zipfian { items, theta, alpha, zetan, eta, half_pow_theta: 1.0 + 0.5f64.powf(theta) }
     }
 
-    /// Draws one rank.
+    /// Draws one rank. Inline: it runs in the driver's key-drawing loop, compiled in the
+    /// harness crate, whose codegen units are not optimised together (no LTO, Cargo.toml).
+    #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> u64 {
         let u: f64 = rng.random();
         let uz = u * self.zetan;

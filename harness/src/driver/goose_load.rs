@@ -30,7 +30,6 @@
 //! run [`DRAIN_TIMEOUT`] after the measured phase at the latest.
 
 use super::clock::RealClock;
-use super::ops::OpSource;
 use super::{DRAIN_TIMEOUT, DriveReport, IntervalSink, LoadEngine, Reporters, aggregate, controller, sampler};
 use crate::recorder::{OpTimes, PaddedCounter, Report, Timeline, Timing, WorkerRecorder};
 use anyhow::Context as _;
@@ -46,6 +45,7 @@ use std::time::{Duration, Instant, SystemTime};
 use targets::balancing::net::client::{Answer, REQUEST_TIMEOUT, classify};
 use targets::sync::Recover as _;
 use targets::target::{OpError, Sample, System};
+use workloads::ops::OpSource;
 use workloads::{LoadShape, Workload};
 
 /// How often the watcher updates progress and checks for Ctrl-C and the end.

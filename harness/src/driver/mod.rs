@@ -19,7 +19,6 @@ pub mod arrivals;
 pub mod clock;
 pub mod controller;
 pub mod goose_load;
-pub mod ops;
 pub mod sampler;
 pub mod worker;
 
@@ -31,13 +30,13 @@ use arrivals::Arrivals;
 use clock::{Clock, RealClock};
 use controller::FiredEvent;
 use indicatif::ProgressBar;
-use ops::OpSource;
 use sampler::ResourceUsage;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::sync::Recover as _;
 use targets::target::{Sample, System};
+use workloads::ops::OpSource;
 use workloads::{LoadShape, Workload};
 
 /// Time given to spawn the workers before the run starts, so that they all start together.

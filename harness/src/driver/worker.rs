@@ -27,13 +27,13 @@
 
 use super::arrivals::Arrivals;
 use super::clock::Clock;
-use super::ops::OpSource;
 use crate::recorder::{OpTimes, WorkerRecorder};
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use targets::target::{Op, PhaseMark, Worker};
+use workloads::ops::OpSource;
 
 /// Closed loop: `batch` operations per timed unit, `think` between units.
 pub async fn closed_loop<C: Clock, W: Worker>(

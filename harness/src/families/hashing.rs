@@ -23,12 +23,13 @@ use crate::rundir::add;
 use indicatif::ProgressBar;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use targets::hashing::any::AnyPlacement;
+use targets::hashing::build::Built;
 use targets::hashing::net::shards::ShardPool;
 use targets::hashing::net::{NetParams, NetSystem, PhaseFigures, PhaseStats};
-use targets::hashing::system::{AnyHashingSystem, HashingSystem, key_set};
-use targets::hashing::{HashingError, HashingParams, NodeId, Placement, Strategy, StrategyVisitor};
+use targets::hashing::system::HashingSystem;
+use targets::hashing::{HashingError, HashingParams, NodeId, Placement, Strategy};
 use targets::target::EventStatus;
 use workloads::scenario::Mode;
 use workloads::{OpKind, Workload};
@@ -107,23 +108,33 @@ fn param_error(error: HashingError) -> FieldError {
 /// Runs one hashing strategy.
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
-    let run = HashingRun { spec, session, progress };
     match spec.mode {
-        Mode::Net => strategy.visit(NetRun(run)),
-        _ => strategy.visit(run),
+        Mode::Net => match build(&spec.workload, move |w| targets::hashing::build::net(strategy, w)) {
+            Ok(built) => run_net(spec, session, progress, built),
+            Err(error) => build_failed(spec, error),
+        },
+        _ => match build(&spec.workload, move |w| targets::hashing::build::inproc(strategy, w)) {
+            Ok((system, build_time)) => {
+                let run =
+                    RunTiming { spec, timing: timing_for(&spec.workload, DEFAULT_BATCH), build_time: Some(build_time) };
+                measure_with::<RealClock, _>(Arc::new(system), run, session, progress, &mut |_| {})
+            }
+            Err(error) => build_failed(spec, error),
+        },
     }
 }
 
-/// The strategy's structure over the workload's nodes, with the run's keys placed, and the
-/// key set's hashes; and how long building took.
-///
-/// The build runs on a thread of its own, which the run abandons at Ctrl-C (`Err(None)`): a
-/// ring of 100,000 nodes takes minutes to build and cannot look at the stop flag itself.
-fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), Option<HashingError>> {
+/// Runs `build_now` (a strategy's structure over the workload, with the run's keys placed)
+/// on a thread of its own, which the run abandons at Ctrl-C (`Err(None)`): a ring of 100,000
+/// nodes takes minutes to build and cannot look at the stop flag itself.
+fn build<T: Send + 'static>(
+    workload: &Workload,
+    build_now: impl FnOnce(&Workload) -> Result<T, HashingError> + Send + 'static,
+) -> Result<T, Option<HashingError>> {
     let owned = workload.clone();
     let (sender, receiver) = std::sync::mpsc::channel();
     let thread = std::thread::Builder::new().name("placement-build".into()).spawn(move || {
-        let _ = sender.send(build_now::<P>(&owned));
+        let _ = sender.send(build_now(&owned));
     });
     if let Err(error) = thread {
         return Err(Some(HashingError::Unsupported(format!("cannot start the build's thread: {error}"))));
@@ -140,16 +151,6 @@ fn build<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), O
     }
 }
 
-fn build_now<P: Placement>(workload: &Workload) -> Result<(P, Vec<u64>, Duration), HashingError> {
-    let params = HashingParams::from_table(&NetParams::strategy_table(&workload.params))?;
-    let nodes = params.node_set(workload.nodes)?;
-    let keys = key_set(workload.keys);
-    let start = Instant::now();
-    let mut placement = P::build(nodes, &params)?;
-    placement.place_keys(&keys);
-    Ok((placement, keys, start.elapsed()))
-}
-
 /// The row of a build that failed (`Some`) or was abandoned at Ctrl-C (`None`).
 fn build_failed(spec: &RunSpec, error: Option<HashingError>) -> RunRecord<'_> {
     match error {
@@ -159,61 +160,16 @@ fn build_failed(spec: &RunSpec, error: Option<HashingError>) -> RunRecord<'_> {
     }
 }
 
-struct HashingRun<'s, 'a> {
-    spec: &'a RunSpec,
-    session: &'s mut Session,
-    progress: &'s ProgressBar,
-}
-
-impl<'a> StrategyVisitor for HashingRun<'_, 'a> {
-    type Output = RunRecord<'a>;
-
-    fn visit<P: Placement>(self, _strategy: Strategy) -> RunRecord<'a> {
-        let workload = &self.spec.workload;
-        match build::<P>(workload) {
-            Ok((placement, keys, build_time)) => {
-                let system = AnyHashingSystem::new(HashingSystem::new(placement, keys));
-                let run = RunTiming {
-                    spec: self.spec,
-                    timing: timing_for(workload, DEFAULT_BATCH),
-                    build_time: Some(build_time),
-                };
-                measure_with::<RealClock, _>(Arc::new(system), run, self.session, self.progress, &mut |_| {})
-            }
-            Err(error) => build_failed(self.spec, error),
-        }
-    }
-}
-
-/// The networked version of a run.
-struct NetRun<'s, 'a>(HashingRun<'s, 'a>);
-
-impl<'a> StrategyVisitor for NetRun<'_, 'a> {
-    type Output = RunRecord<'a>;
-
-    fn visit<P: Placement>(self, _strategy: Strategy) -> RunRecord<'a> {
-        let HashingRun { spec, session, progress } = self.0;
-        match build::<P>(&spec.workload) {
-            // Erased: a lookup's virtual call is nothing beside a round trip to Redis, and
-            // the networked system is compiled once instead of once per strategy.
-            Ok((placement, keys, build_time)) => {
-                run_net(spec, session, progress, (AnyPlacement::new(placement), keys, build_time))
-            }
-            Err(error) => build_failed(spec, error),
-        }
-    }
-}
-
 /// Runs the networked version over a built placement: loads the keys, drives the run, then
 /// verifies and cleans up.
 fn run_net<'a>(
     spec: &'a RunSpec,
     session: &mut Session,
     progress: &ProgressBar,
-    built: (AnyPlacement, Vec<u64>, Duration),
+    built: Built<AnyPlacement>,
 ) -> RunRecord<'a> {
     let workload = &spec.workload;
-    let (placement, keys, build_time) = built;
+    let Built { placement, key_hashes: keys, build_time } = built;
     let params = NetParams::from_table(&workload.params).expect("checked by the plan");
     let nodes: Vec<NodeId> = placement.nodes().nodes().iter().map(|n| n.id).collect();
     let pool = match spec.servers.redis.as_slice() {

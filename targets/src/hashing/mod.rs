@@ -36,6 +36,7 @@ pub mod analysis;
 pub mod anchor;
 pub mod any;
 pub mod bounded_load;
+pub mod build;
 pub mod jump;
 pub mod maglev;
 pub mod modulo;

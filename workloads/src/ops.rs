@@ -1,11 +1,22 @@
 //! The operations a worker issues: keys from the workload's distribution and kinds from its
 //! mix, from the worker's own seeded stream, so worker 3's sequence is the same whatever the
 //! number of workers or the speed of the target.
+//!
+//! Drawing a batch ([`OpSource::fill`]) is compiled here, as one function: this crate is one
+//! codegen unit in the release profile (Cargo.toml), so the key distribution, the random
+//! stream and the float draws inline into the loop, which in-process hashing's throughput
+//! includes.
 
-use targets::target::Op;
-use workloads::mix::MixSampler;
-use workloads::rng::{Stream, stream_rng};
-use workloads::{KeyGenerator, OpKind, Workload, WorkloadRng};
+use crate::mix::MixSampler;
+use crate::rng::{Stream, stream_rng};
+use crate::{KeyGenerator, OpKind, Workload, WorkloadRng};
+
+/// One operation, as drawn from the workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub kind: OpKind,
+    pub key: u64,
+}
 
 /// A worker's source of operations.
 pub struct OpSource {
@@ -35,8 +46,8 @@ impl OpSource {
         Op { kind, key }
     }
 
-    /// Replaces the contents of `batch` with `size` new operations.
-    #[inline]
+    /// Replaces the contents of `batch` with `size` new operations. Not `#[inline]`, so that
+    /// it is compiled here (see the module's doc).
     pub fn fill(&mut self, batch: &mut Vec<Op>, size: usize) {
         batch.clear();
         batch.extend((0..size).map(|_| self.next_op()));
