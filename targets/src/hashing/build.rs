@@ -3,9 +3,10 @@
 //! placement of the networked one ([`AnyPlacement`]).
 //!
 //! The name is turned into a type here, in this crate, so every strategy's batch loop is
-//! compiled together with its lookups and the maps they use (this crate is one codegen unit
-//! in the release profile, see Cargo.toml): they inline into each other without link-time
-//! optimisation, which the release build does without.
+//! compiled together with its lookups and the maps they use: this crate is one codegen unit
+//! in the release profile (Cargo.toml), so they inline into each other although the release
+//! build has no link-time optimisation. Instantiated in the harness instead, the loop would
+//! land in one of its codegen units and the lookup in another (bounded-load: 25 → 38 ns).
 
 use super::any::AnyPlacement;
 use super::net::NetParams;
