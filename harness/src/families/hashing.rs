@@ -109,11 +109,11 @@ fn param_error(error: HashingError) -> FieldError {
 pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar) -> RunRecord<'a> {
     let strategy = Strategy::from_name(&spec.strategy).expect("the plan only holds known strategies");
     match spec.mode {
-        Mode::Net => match build(&spec.workload, move |w| targets::hashing::build::net(strategy, w)) {
+        Mode::Net => match on_build_thread(&spec.workload, move |w| targets::hashing::build::net(strategy, w)) {
             Ok(built) => run_net(spec, session, progress, built),
             Err(error) => build_failed(spec, error),
         },
-        _ => match build(&spec.workload, move |w| targets::hashing::build::inproc(strategy, w)) {
+        _ => match on_build_thread(&spec.workload, move |w| targets::hashing::build::inproc(strategy, w)) {
             Ok((system, build_time)) => {
                 let run =
                     RunTiming { spec, timing: timing_for(&spec.workload, DEFAULT_BATCH), build_time: Some(build_time) };
@@ -127,7 +127,7 @@ pub fn run<'a>(spec: &'a RunSpec, session: &mut Session, progress: &ProgressBar)
 /// Runs `build_now` (a strategy's structure over the workload, with the run's keys placed)
 /// on a thread of its own, which the run abandons at Ctrl-C (`Err(None)`): a ring of 100,000
 /// nodes takes minutes to build and cannot look at the stop flag itself.
-fn build<T: Send + 'static>(
+fn on_build_thread<T: Send + 'static>(
     workload: &Workload,
     build_now: impl FnOnce(&Workload) -> Result<T, HashingError> + Send + 'static,
 ) -> Result<T, Option<HashingError>> {
