@@ -4,8 +4,10 @@
 //! type parameter, so the choice costs nothing on the hot path: the real-time loops compile to
 //! the same `std::time::Instant::now()` calls as before.
 //!
-//! - [`RealClock`]: `std::time::Instant`, a multi-threaded runtime. Every networked run and
-//!   every in-process family whose operations take real time (hashing, noop).
+//! - [`RealClock`]: `std::time::Instant`; the workers on threads of their own, one per core,
+//!   each with a current-thread runtime ([`super::threads`]), the control tasks on a
+//!   multi-threaded runtime. Every networked run and every in-process family whose operations
+//!   take real time (hashing, noop).
 //! - [`VirtualClock`]: tokio's clock on a current-thread runtime that starts paused. Time only
 //!   moves when every task waits on a timer, and then jumps to the next one, so a simulation
 //!   whose operations are timers (simulated backends that "take" 40 ms) runs a minute of load
@@ -28,8 +30,13 @@ pub trait Clock: Copy + Send + Sync + 'static {
     /// runtime (a task, or a thread that entered it).
     fn now() -> Instant;
 
-    /// The runtime a run with `workers` workers uses.
-    fn runtime(workers: u32) -> std::io::Result<Runtime>;
+    /// The run's runtime: its control tasks (supervisor, controller, sampling), and its
+    /// workers unless [`Clock::worker_threads`] gives them threads of their own.
+    fn runtime() -> std::io::Result<Runtime>;
+
+    /// How many threads of their own ([`super::threads`]) the run's `workers` worker tasks are
+    /// dealt out to; 0 runs them on the run's runtime.
+    fn worker_threads(workers: u32) -> usize;
 
     /// Completes at `deadline` on this clock. Real time uses the precise timer
     /// ([`targets::timer`]), because tokio's wakes up to a millisecond late; virtual time uses
@@ -49,10 +56,14 @@ impl Clock for RealClock {
         Instant::now()
     }
 
-    fn runtime(workers: u32) -> std::io::Result<Runtime> {
+    fn runtime() -> std::io::Result<Runtime> {
+        // Multi-threaded, so that the controller may block in place (a server restart).
+        Builder::new_multi_thread().worker_threads(1).enable_all().build()
+    }
+
+    fn worker_threads(workers: u32) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // Time for the schedule, I/O for the workers of networked targets.
-        Builder::new_multi_thread().worker_threads((workers as usize).min(cores) + 1).enable_all().build()
+        (workers as usize).min(cores)
     }
 
     fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send {
@@ -72,8 +83,12 @@ impl Clock for VirtualClock {
         tokio::time::Instant::now().into_std()
     }
 
-    fn runtime(_workers: u32) -> std::io::Result<Runtime> {
+    fn runtime() -> std::io::Result<Runtime> {
         Builder::new_current_thread().enable_time().start_paused(true).build()
+    }
+
+    fn worker_threads(_workers: u32) -> usize {
+        0
     }
 
     fn sleep_until(deadline: Instant) -> impl std::future::Future<Output = ()> + Send {
@@ -88,7 +103,7 @@ mod tests {
 
     #[test]
     fn virtual_time_jumps_over_sleeps() {
-        let runtime = VirtualClock::runtime(1).unwrap();
+        let runtime = VirtualClock::runtime().unwrap();
         let wall = Instant::now();
         let (start, end) = runtime.block_on(async {
             let start = VirtualClock::now();

@@ -1,7 +1,8 @@
 //! The driver: runs one workload against one system under test and takes every timestamp.
 //!
 //! [`drive`] starts a tokio runtime for the run, one task per worker running the loop for the
-//! schedule kind ([`worker::closed_loop`] or [`worker::open_loop`]), a controller task for
+//! schedule kind ([`worker::closed_loop`] or [`worker::open_loop`]) — in real time on worker
+//! threads of their own, one per core ([`threads`]) — a controller task for
 //! scheduled events, an aggregator thread that merges the workers' interval histograms and
 //! writes each finished interval through an [`IntervalSink`], and a sampler thread that
 //! watches the driver's own CPU and memory. A supervisor loop updates the progress bar,
@@ -20,6 +21,7 @@ pub mod clock;
 pub mod controller;
 pub mod goose_load;
 pub mod sampler;
+pub mod threads;
 pub mod worker;
 
 use crate::recorder::{
@@ -36,6 +38,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant, SystemTime};
 use targets::sync::Recover as _;
 use targets::target::{Sample, System};
+use threads::WorkerThreads;
 use workloads::ops::OpSource;
 use workloads::{LoadShape, Workload};
 
@@ -143,7 +146,11 @@ pub fn drive_with<C: Clock, S: System>(
     progress: &ProgressBar,
 ) -> anyhow::Result<DriveReport> {
     let workers = workload.shape.workers();
-    let runtime = C::runtime(workers).context("cannot start the async runtime")?;
+    let runtime = C::runtime().context("cannot start the async runtime")?;
+    let worker_threads = match C::worker_threads(workers) {
+        0 => None,
+        count => Some(WorkerThreads::start(count).context("cannot start the worker threads")?),
+    };
     let (started_at, delay) = start_delay(start_at);
     // A virtual clock only reads inside its runtime.
     let run_start = {
@@ -180,6 +187,7 @@ pub fn drive_with<C: Clock, S: System>(
             sender,
             samples,
             arrivals: arrivals.clone(),
+            worker_threads: worker_threads.as_ref(),
         };
         let ended = runtime.block_on(run.execute::<C>(progress));
         let _ = stopped_at.send(ended.stopped_at);
@@ -205,6 +213,8 @@ struct Run<'a, S: System> {
     sender: mpsc::Sender<Report>,
     samples: Arc<Samples>,
     arrivals: Option<Arc<Arrivals>>,
+    /// Where the worker tasks run; `None`: on the run's runtime.
+    worker_threads: Option<&'a WorkerThreads>,
 }
 
 /// How the async side of a run ended.
@@ -265,8 +275,15 @@ impl<S: System> Run<'_, S> {
         let workers = self.workload.shape.workers();
         let counters: Arc<Vec<Arc<PaddedCounter>>> =
             Arc::new((0..workers).map(|_| Arc::new(PaddedCounter::default())).collect());
-        let handles: Vec<_> =
-            (0..workers).map(|w| tokio::spawn(self.worker_task::<C>(w, Arc::clone(&counters[w as usize])))).collect();
+        let handles: Vec<_> = (0..workers)
+            .map(|w| {
+                let task = self.worker_task::<C>(w, Arc::clone(&counters[w as usize]));
+                match self.worker_threads {
+                    Some(threads) => threads.spawn(w, task),
+                    None => tokio::spawn(task),
+                }
+            })
+            .collect();
         let controller = tokio::spawn(controller::run_events::<C, S>(
             Arc::clone(&self.system),
             self.workload.events.clone(),
@@ -357,8 +374,9 @@ impl<S: System> Run<'_, S> {
         recorder.finish();
     }
 
-    /// The task of worker `w`: waits for the common start, then runs the loop of the
-    /// schedule kind.
+    /// The task of worker `w`: takes its handle on the system (on the thread it runs on, so
+    /// that what the handle opens is driven there), waits for the common start, then runs the
+    /// loop of the schedule kind.
     fn worker_task<C: Clock>(
         &self,
         w: u32,
@@ -375,12 +393,13 @@ impl<S: System> Run<'_, S> {
         let recorder = WorkerRecorder::new(w, self.timeline, self.timing, closed_quota, counter, self.sender.clone())
             .with_clock(C::now);
         let source = OpSource::new(workload, w, workers);
-        let target = self.system.worker(w);
+        let system = Arc::clone(&self.system);
         let stop = Arc::clone(&self.stop);
         let run_start = self.timeline.run_start;
         let arrivals = self.arrivals.clone();
         let (batch, think) = (self.timing.batch_size(), workload.think);
         async move {
+            let target = system.worker(w);
             if !worker::sleep_until::<C>(run_start, &stop).await {
                 recorder.finish();
                 return;
