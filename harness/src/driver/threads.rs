@@ -5,11 +5,12 @@
 //! Why not tokio's multi-threaded runtime: its scheduler hands tasks between threads (work
 //! stealing, waking a parked thread to look for work), which costs every networked operation
 //! futex calls and cache misses on the driver's side of the measurement. Measured side by side
-//! on 2 cores, HTTP closed loop against `engine:direct` with 50 workers: 88–90k requests/s on
-//! the multi-threaded runtime (with 2 or 3 threads alike), 103–105k with two current-thread
-//! runtimes; wrk 136–145k in the same run. A worker's I/O and timers are driven by its own
-//! thread's runtime, so nothing crosses threads on the way from a socket to the task that reads
-//! it.
+//! on 2 cores, 3 rounds alternating with wrk (`wrk -t2 -c50`: 185–201k requests/s), HTTP closed
+//! loop against `engine:direct` with 50 workers: 121–126k requests/s on the multi-threaded
+//! runtime (3 threads; 2 gave no more), 140–147k here. The `noop` closed loop, 1 worker:
+//! 11.5–11.8M operations/s before, 15.3–15.8M here. A worker's I/O and timers are driven by its
+//! own thread's runtime, so nothing crosses threads on the way from a socket to the task that
+//! reads it.
 //!
 //! What it gives up is work stealing: a worker task that blocks its thread holds back the other
 //! workers on that thread. Workers never block (the [`targets::target::Worker`] contract: every
