@@ -60,11 +60,6 @@ impl WorkerThreads {
     {
         self.handles[w as usize % self.handles.len()].spawn(task)
     }
-
-    /// How many threads there are.
-    pub fn thread_count(&self) -> usize {
-        self.handles.len()
-    }
 }
 
 impl Drop for WorkerThreads {
@@ -95,7 +90,7 @@ mod tests {
             names
         });
         assert_eq!(names, ["stratbench-worker-0", "stratbench-worker-1", "stratbench-worker-0", "stratbench-worker-1"]);
-        assert_eq!(names.iter().collect::<HashSet<_>>().len(), threads.thread_count());
+        assert_eq!(names.iter().collect::<HashSet<_>>().len(), 2);
     }
 
     /// Dropping the pool ends its threads, a task still pending included.
