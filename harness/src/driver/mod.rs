@@ -161,7 +161,9 @@ pub fn drive_with<C: Clock, S: System>(
     sink.begin(started_at + workload.length.warmup)?;
     let arrivals = match workload.shape {
         LoadShape::Open { rate_ops_s, arrivals, .. } => {
-            Some(Arc::new(Arrivals::new(arrivals, rate_ops_s, workload.seed, &timeline, workload.length.ops)))
+            let groups = worker_threads.as_ref().map_or(1, WorkerThreads::count);
+            let schedule = Arrivals::new(arrivals, rate_ops_s, workload.seed, &timeline, workload.length.ops);
+            Some(Arc::new(schedule.with_groups(groups)))
         }
         LoadShape::Closed { .. } => None,
     };
@@ -398,6 +400,7 @@ impl<S: System> Run<'_, S> {
         let run_start = self.timeline.run_start;
         let arrivals = self.arrivals.clone();
         let (batch, think) = (self.timing.batch_size(), workload.think);
+        let group = self.worker_threads.map_or(0, |threads| threads.thread_of(w));
         async move {
             let target = system.worker(w);
             if !worker::sleep_until::<C>(run_start, &stop).await {
@@ -406,7 +409,10 @@ impl<S: System> Run<'_, S> {
             }
             match arrivals {
                 None => worker::closed_loop::<C, _>(target, source, recorder, batch, think, stop).await,
-                Some(arrivals) => worker::open_loop::<C, _>(target, source, recorder.scheduled(), arrivals, stop).await,
+                Some(arrivals) => {
+                    let slot = (arrivals, group);
+                    worker::open_loop::<C, _>(target, source, recorder.scheduled(), slot, stop).await;
+                }
             }
         }
     }

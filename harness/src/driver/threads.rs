@@ -43,13 +43,23 @@ impl WorkerThreads {
             pool.handles.push(runtime.handle().clone());
             pool.stops.push(stop);
             let thread = std::thread::Builder::new().name(format!("stratbench-worker-{index}")).spawn(move || {
-                runtime.block_on(async move {
+                runtime.block_on(targets::timer::with_thread_timer(async move {
                     let _ = stopped.await;
-                });
+                }));
             })?;
             pool.threads.push(thread);
         }
         Ok(pool)
+    }
+
+    /// How many threads there are.
+    pub fn count(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// The thread worker `w` runs on.
+    pub fn thread_of(&self, w: u32) -> usize {
+        w as usize % self.handles.len()
     }
 
     /// Spawns worker `w`'s task on its thread.
@@ -58,7 +68,7 @@ impl WorkerThreads {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.handles[w as usize % self.handles.len()].spawn(task)
+        self.handles[self.thread_of(w)].spawn(task)
     }
 }
 

@@ -8,8 +8,9 @@
 //!   first failure.
 //! - [`open_loop`]: one slot of the run's pool. Operations are due at the times of the run's
 //!   one schedule ([`Arrivals`]); a free slot takes the next arrival, sleeps until it is due
-//!   and starts it, and its latency counts from when it was due, not from when a slot got to
-//!   it (coordinated-omission correction). The actual start is recorded too, so the service
+//!   and starts it (the slots of one thread taking turns at this, [`Arrivals::turn`]), and
+//!   its latency counts from when it was due, not from when a slot got to it
+//!   (coordinated-omission correction). The actual start is recorded too, so the service
 //!   time and the schedule lag are known apart.
 //!
 //! Both loops read time through the run's [`Clock`] (real or virtual), end at the end of the
@@ -84,19 +85,16 @@ pub async fn closed_loop<C: Clock, W: Worker>(
     recorder.finish();
 }
 
-/// Open loop: one slot, starting the run's arrivals as they fall due, one at a time.
+/// Open loop: one slot of group `group` (the slots on one thread), starting the run's
+/// arrivals as they fall due, one at a time.
 pub async fn open_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
-    arrivals: Arc<Arrivals>,
+    (arrivals, group): (Arc<Arrivals>, usize),
     stop: Arc<AtomicBool>,
 ) {
-    while !stop.load(Ordering::Relaxed) {
-        let Some(intended) = arrivals.take() else { break };
-        if !sleep_until::<C>(intended, &stop).await {
-            break;
-        }
+    while let Some(intended) = next_arrival::<C>(&arrivals, group, &stop).await {
         let op = source.next_op();
         worker.prepare_batch();
         let mut marked = Marked::<C>::new();
@@ -111,6 +109,17 @@ pub async fn open_loop<C: Clock, W: Worker>(
         tokio::task::coop::consume_budget().await;
     }
     recorder.finish();
+}
+
+/// The next arrival, once it is due, taken in group `group`'s turn; `None` once the schedule
+/// is used up or the run stopped.
+async fn next_arrival<C: Clock>(arrivals: &Arrivals, group: usize, stop: &AtomicBool) -> Option<Instant> {
+    let _turn = arrivals.turn(group).await;
+    if stop.load(Ordering::Relaxed) {
+        return None;
+    }
+    let intended = arrivals.take()?;
+    sleep_until::<C>(intended, stop).await.then_some(intended)
 }
 
 /// The driver's side of a phase mark: when the worker marked, by the run's clock.
