@@ -15,7 +15,8 @@
 //! warm-up absorbs it), and opened again after a failure or when the server closes it (nginx
 //! closes a keep-alive connection after 1,000 requests): a request never found on a closed
 //! connection is sent on a fresh one, inside its timing, as wrk does. Every request is
-//! bounded by [`REQUEST_TIMEOUT`].
+//! bounded by [`REQUEST_TIMEOUT`], to within a second: a worker keeps one timer, moved
+//! forward at most once a [`DEADLINE_STEP`] rather than set and cancelled for every request.
 
 use super::{BACKEND_HEADER, PROXY_ERROR_HEADER};
 use crate::target::{Op, OpError, OpResult, Worker};
@@ -34,6 +35,11 @@ use tokio::net::TcpStream;
 
 /// A request (connecting included) that takes longer fails as a `timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How far a worker's request deadline may lag behind [`REQUEST_TIMEOUT`] after the start of
+/// its current request before it is moved: a request fails as a `timeout` between
+/// `REQUEST_TIMEOUT - DEADLINE_STEP` and `REQUEST_TIMEOUT` after it started.
+pub const DEADLINE_STEP: Duration = Duration::from_secs(1);
 
 /// What an answer means to a load generator.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,13 +151,15 @@ pub struct HttpWorker {
     connection: Option<Connection>,
     path: String,
     served_by: Option<u32>,
+    /// The deadline of the request under way (see [`DEADLINE_STEP`]), set on first use.
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl HttpWorker {
     /// A client of the HTTP server at `address` (loopback), connecting on first use.
     pub fn new(address: SocketAddr) -> Self {
         let host = HeaderValue::try_from(address.to_string()).expect("a socket address is a valid header value");
-        HttpWorker { address, host, connection: None, path: String::with_capacity(32), served_by: None }
+        HttpWorker { address, host, connection: None, path: String::with_capacity(32), served_by: None, deadline: None }
     }
 
     fn request(&self) -> Result<Request<Empty<Bytes>>, OpError> {
@@ -196,12 +204,26 @@ impl Worker for HttpWorker {
         self.served_by = None;
         self.path.clear();
         let _ = write!(self.path, "/k/{}", op.key);
-        match tokio::time::timeout(REQUEST_TIMEOUT, self.get()).await {
-            Ok(result) => result,
-            Err(_) => {
+        let mut deadline = self.deadline.take().unwrap_or_else(|| Box::pin(tokio::time::sleep(REQUEST_TIMEOUT)));
+        let now = tokio::time::Instant::now();
+        if deadline.deadline() < now + REQUEST_TIMEOUT - DEADLINE_STEP {
+            deadline.as_mut().reset(now + REQUEST_TIMEOUT);
+        }
+        let result = tokio::select! {
+            biased;
+            result = self.get() => Some(result),
+            () = deadline.as_mut() => None,
+        };
+        self.deadline = Some(deadline);
+        match result {
+            Some(result) => result,
+            None => {
                 // The connection may still carry the late answer: start afresh.
                 self.connection = None;
-                Err(OpError { kind: "timeout", detail: Some(format!("no answer within {REQUEST_TIMEOUT:?}")) })
+                Err(OpError {
+                    kind: "timeout",
+                    detail: Some(format!("no answer within {:?}", REQUEST_TIMEOUT - DEADLINE_STEP)),
+                })
             }
         }
     }
