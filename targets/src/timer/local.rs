@@ -83,7 +83,7 @@ impl ThreadTimer {
             Err(error) => {
                 // Never leave a sleeper without a wake-up: hand them all over now.
                 tracing::warn!("cannot set the thread's timer: {error}");
-                self.queue.fire_due(Instant::now() + Duration::from_secs(u32::MAX.into()));
+                self.queue.fire_all();
             }
         }
     }

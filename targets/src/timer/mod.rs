@@ -75,6 +75,13 @@ struct Entry {
     shared: Arc<Shared>,
 }
 
+impl Entry {
+    fn fire(&self) {
+        self.shared.fired.store(true, Ordering::Release);
+        self.shared.waker.locked().wake_by_ref();
+    }
+}
+
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
         (self.deadline, self.sequence) == (other.deadline, other.sequence)
@@ -120,9 +127,13 @@ impl Queue {
     fn fire_due(&mut self, now: Instant) {
         while self.earliest().is_some_and(|deadline| deadline <= now) {
             let Reverse(entry) = self.heap.pop().expect("peeked");
-            entry.shared.fired.store(true, Ordering::Release);
-            entry.shared.waker.locked().wake_by_ref();
+            entry.fire();
         }
+    }
+
+    /// Fires every entry, due or not: their tasks wait out the rest on their own threads.
+    fn fire_all(&mut self) {
+        self.heap.drain().for_each(|Reverse(entry)| entry.fire());
     }
 }
 
