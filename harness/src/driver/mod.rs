@@ -410,8 +410,7 @@ impl<S: System> Run<'_, S> {
             match arrivals {
                 None => worker::closed_loop::<C, _>(target, source, recorder, batch, think, stop).await,
                 Some(arrivals) => {
-                    let slot = (arrivals, group);
-                    worker::open_loop::<C, _>(target, source, recorder.scheduled(), slot, stop).await;
+                    worker::open_loop::<C, _>(target, source, recorder.scheduled(), arrivals, group, stop).await;
                 }
             }
         }

@@ -91,7 +91,8 @@ pub async fn open_loop<C: Clock, W: Worker>(
     mut worker: W,
     mut source: OpSource,
     mut recorder: WorkerRecorder,
-    (arrivals, group): (Arc<Arrivals>, usize),
+    arrivals: Arc<Arrivals>,
+    group: usize,
     stop: Arc<AtomicBool>,
 ) {
     while let Some(intended) = next_arrival::<C>(&arrivals, group, &stop).await {
