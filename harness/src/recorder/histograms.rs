@@ -22,6 +22,51 @@ pub fn record_value(histogram: &mut Histogram<u64>, value: u64, count: u64) {
     }
 }
 
+/// How many values a [`Staged`] holds before it adds them to its histogram.
+pub const STAGED_VALUES: usize = 32;
+
+/// Values bound for one histogram, added to it [`STAGED_VALUES`] at a time. A worker records
+/// one value per operation, and between two of its operations the other workers of its thread
+/// (50 keep-alive connections, say) have pushed its histogram's counters out of the cache:
+/// added one by one, every value waited for a miss (a third of a microsecond per operation
+/// in the HTTP closed loop's profile); added in a block, the misses overlap.
+#[derive(Debug)]
+pub struct Staged {
+    values: [(u64, u64); STAGED_VALUES],
+    len: usize,
+}
+
+impl Default for Staged {
+    fn default() -> Self {
+        Staged { values: [(0, 0); STAGED_VALUES], len: 0 }
+    }
+}
+
+impl Staged {
+    /// Stages `value`, `count` times, for `into`, adding everything staged once full.
+    #[inline]
+    pub fn push(&mut self, into: &mut Histogram<u64>, value: u64, count: u64) {
+        self.values[self.len] = (value, count);
+        self.len += 1;
+        if self.len == STAGED_VALUES {
+            self.flush(into);
+        }
+    }
+
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Adds everything staged to `into`.
+    pub fn flush(&mut self, into: &mut Histogram<u64>) {
+        for &(value, count) in &self.values[..self.len] {
+            record_value(into, value, count);
+        }
+        self.len = 0;
+    }
+}
+
 /// Adds `from` into the optional histogram `into`, creating it on first use.
 pub fn add_into(into: &mut Option<Histogram<u64>>, from: &Histogram<u64>) {
     into.get_or_insert_with(new_histogram).add(from).expect("auto-resizing histograms accept each other");
@@ -134,6 +179,18 @@ mod tests {
         assert_eq!(Timing::column_value(value), 1.299);
         assert_eq!(Timing::PerOp.value(Duration::from_nanos(137), 1), 137);
         assert_eq!(Timing::column_value(137), 0.137, "137 ns is 0.137 µs, not 0");
+    }
+
+    #[test]
+    fn staged_values_all_reach_the_histogram() {
+        let (mut histogram, mut staged) = (new_histogram(), Staged::default());
+        for value in 1..=(STAGED_VALUES as u64 + 5) {
+            staged.push(&mut histogram, value, 2);
+        }
+        assert_eq!(histogram.len(), 2 * STAGED_VALUES as u64, "a full stage is added at once");
+        staged.flush(&mut histogram);
+        assert_eq!(histogram.len(), 2 * (STAGED_VALUES as u64 + 5));
+        assert_eq!(histogram.max(), STAGED_VALUES as u64 + 5);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! gave up on it), the operation in flight recorded as unfinished first.
 
 use super::errors::ErrorCounts;
-use super::histograms::{Histograms, Timing, new_histogram, record_value};
+use super::histograms::{Histograms, Staged, Timing, new_histogram, record_value};
 use super::timeline::{Phase, Slot, Timeline};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,6 +53,14 @@ pub enum Report {
     Done { worker: u32, last_end: Option<Instant> },
 }
 
+/// The values of the histograms recorded on every operation, on their way to them.
+#[derive(Debug, Default)]
+struct StagedTimes {
+    response: Staged,
+    service: Staged,
+    lag: Staged,
+}
+
 /// A counter that other threads read while its worker writes it, alone on its cache line so
 /// that workers do not slow each other down.
 #[derive(Debug, Default)]
@@ -76,6 +84,8 @@ pub struct WorkerRecorder {
     slot: Slot,
     boundary: Instant,
     histograms: Box<Histograms>,
+    /// Response times, service times and lags on their way to `histograms`.
+    staged: Box<StagedTimes>,
     ops: u64,
     errors: ErrorCounts,
     unfinished: u64,
@@ -115,6 +125,7 @@ impl WorkerRecorder {
             slot,
             boundary,
             histograms: Box::default(),
+            staged: Box::default(),
             ops: 0,
             errors: ErrorCounts::default(),
             unfinished: 0,
@@ -166,7 +177,7 @@ impl WorkerRecorder {
         let response = timing.value(end.saturating_duration_since(times.intended), ops);
         match failure {
             None => {
-                record_value(&mut self.histograms.response, response, u64::from(ops));
+                self.staged.response.push(&mut self.histograms.response, response, u64::from(ops));
                 if let Some(marked) = times.marked {
                     let value = timing.value(marked.saturating_duration_since(times.intended), ops);
                     record_value(self.histograms.phase.get_or_insert_with(new_histogram), value, u64::from(ops));
@@ -190,9 +201,9 @@ impl WorkerRecorder {
     #[inline]
     fn record_schedule(&mut self, times: OpTimes) {
         let service = self.timing.value(times.end.saturating_duration_since(times.started), 1);
-        record_value(self.histograms.service.get_or_insert_with(new_histogram), service, 1);
+        self.staged.service.push(self.histograms.service.get_or_insert_with(new_histogram), service, 1);
         let lag = self.timing.value(times.started.saturating_duration_since(times.intended), 1);
-        record_value(self.histograms.lag.get_or_insert_with(new_histogram), lag, 1);
+        self.staged.lag.push(self.histograms.lag.get_or_insert_with(new_histogram), lag, 1);
         let timeline = &self.timeline;
         let due_in_phase = times.intended >= timeline.measure_start && times.intended < timeline.measure_end;
         if due_in_phase && times.started < timeline.measure_end {
@@ -293,7 +304,20 @@ impl WorkerRecorder {
         };
     }
 
+    /// Adds every staged value to the interval's histograms.
+    fn flush_staged(&mut self) {
+        let (staged, histograms) = (&mut self.staged, &mut self.histograms);
+        staged.response.flush(&mut histograms.response);
+        if !staged.service.is_empty() {
+            staged.service.flush(histograms.service.get_or_insert_with(new_histogram));
+        }
+        if !staged.lag.is_empty() {
+            staged.lag.flush(histograms.lag.get_or_insert_with(new_histogram));
+        }
+    }
+
     fn send_interval(&mut self) {
+        self.flush_staged();
         if self.ops == 0 && self.unfinished == 0 && self.errors.total() == 0 && self.node_ops.is_empty() {
             return;
         }
