@@ -27,9 +27,9 @@ pub const STAGED_VALUES: usize = 32;
 
 /// Values bound for one histogram, added to it [`STAGED_VALUES`] at a time. A worker records
 /// one value per operation, and between two of its operations the other workers of its thread
-/// (50 keep-alive connections, say) have pushed its histogram's counters out of the cache:
-/// added one by one, every value waited for a miss (a third of a microsecond per operation
-/// in the HTTP closed loop's profile); added in a block, the misses overlap.
+/// (25 each for 50 HTTP connections on 2 cores) have pushed its histogram's counters out of
+/// the cache: added one by one, every value waited for a miss (a third of a microsecond per
+/// operation in the HTTP closed loop's profile); added in a block, the misses overlap.
 #[derive(Debug)]
 pub struct Staged {
     values: [(u64, u64); STAGED_VALUES],
