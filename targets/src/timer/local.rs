@@ -145,10 +145,20 @@ pub async fn with_thread_timer<T>(until: impl Future<Output = T>) -> T {
         tokio::select! {
             biased;
             output = &mut until => return output,
-            ready = fd.readable() => {
-                let Ok(mut ready) = ready else { continue };
-                if ready.try_io(|fd| fd.get_ref().0.wait().map_err(std::io::Error::from)).is_ok() {
-                    THREAD_TIMER.with_borrow_mut(|timer| timer.as_mut().map(ThreadTimer::fired));
+            ready = fd.readable() => match ready {
+                Ok(mut ready) => {
+                    if ready.try_io(|fd| fd.get_ref().0.wait().map_err(std::io::Error::from)).is_ok() {
+                        THREAD_TIMER.with_borrow_mut(|timer| timer.as_mut().map(ThreadTimer::fired));
+                    }
+                }
+                Err(error) => {
+                    // The runtime's I/O driver is gone (it is shutting down): polling the
+                    // timerfd again would fail at once, forever. Hand every sleeper over and
+                    // leave the rest to the process-wide timer.
+                    tracing::warn!("the thread's timer stopped ({error}); sleeping on the process-wide timer");
+                    THREAD_TIMER.with_borrow_mut(|timer| timer.as_mut().map(|timer| timer.queue.fire_all()));
+                    THREAD_TIMER.set(None);
+                    return until.await;
                 }
             }
         }

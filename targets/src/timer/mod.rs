@@ -9,11 +9,11 @@
 //! 4–16 µs at 1,000 and 0.24 µs at 10,000 (against 61–71 µs and 11–17 µs without it, measured
 //! side by side on a loaded 2-core machine).
 //!
-//! This timer keeps deadlines in a heap served by one thread, which sleeps on a condition variable (the kernel's high-resolution timers, with the thread's
-//! timer slack set to 1 µs) until shortly before the earliest deadline, then yields the CPU in
-//! a loop until the deadline (so a spinning timer thread still lets the target run), and wakes
-//! the task whose deadline it is: a cross-thread wake-up of a few microseconds, not a
-//! millisecond.
+//! This timer keeps deadlines in a heap served by one thread, which sleeps on a condition
+//! variable (the kernel's high-resolution timers, with the thread's timer slack set to 1 µs)
+//! until shortly before the earliest deadline, then yields the CPU in a loop until the
+//! deadline (so a spinning timer thread still lets the target run), and wakes the task whose
+//! deadline it is: a cross-thread wake-up of a few microseconds, not a millisecond.
 //!
 //! The networked balancing backends (`stratbench serve backend`) sleep on it too, so that a
 //! `1ms` backend answers in a millisecond, not two.
