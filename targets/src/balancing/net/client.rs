@@ -262,7 +262,8 @@ mod tests {
     /// from its per-thread cache; beyond, every operation went through the shared heap and
     /// merged its free chunks (`malloc_consolidate`, 0.5% of the HTTP closed loop's CPU
     /// samples). It was 1,400 bytes while the request and the answer's head were held across
-    /// waits and `driving` copied the exchange into a frame of its own.
+    /// waits and the exchange was copied into the frame of the future that polled it beside
+    /// the connection; it is 656 bytes now.
     #[test]
     fn an_operations_future_fits_the_allocators_thread_cache() {
         let mut worker = HttpWorker::new(SocketAddr::from(([127, 0, 0, 1], 9)));
