@@ -24,7 +24,7 @@
 use crate::cli::MergeArgs;
 use crate::error::Outcome;
 use crate::error::bad_input;
-use crate::output::format::{OutputFormat, csv_of, json_of, text_table};
+use crate::output::format::{OutputFormat, json_of, text_table};
 use crate::output::outdir::print_results_dir;
 use crate::output::rows::{HISTOGRAM_COLUMNS, RunKey, SummaryRow, TimeseriesRow, cells_of};
 use crate::output::{hlog_header, write_hlog_interval};
@@ -112,7 +112,7 @@ pub fn command(args: &MergeArgs) -> anyhow::Result<Outcome> {
         args.dirs.iter().enumerate().map(|(i, d)| Driver::load(d, i)).collect::<anyhow::Result<_>>()?;
     let merged = merge(&drivers, &out, args.allow_partial)?;
     let text = match args.format {
-        OutputFormat::Csv => csv_of(&merged.records())?,
+        OutputFormat::Csv => merged.summary.to_csv()?,
         OutputFormat::Json => json_of(&merged.records())?,
         format => text_table(&TABLE_COLUMNS, &merged.cells(&TABLE_COLUMNS), format),
     };

@@ -76,12 +76,24 @@ impl CsvTable {
 
     /// Writes the table to `path`.
     pub fn write(&self, path: &Path) -> anyhow::Result<()> {
-        let mut writer = csv::Writer::from_path(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        self.write_to(file).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// The table as CSV text, the header first and the columns in their order.
+    pub fn to_csv(&self) -> anyhow::Result<String> {
+        let mut bytes = Vec::new();
+        self.write_to(&mut bytes)?;
+        Ok(String::from_utf8(bytes)?)
+    }
+
+    fn write_to(&self, output: impl std::io::Write) -> anyhow::Result<()> {
+        let mut writer = csv::Writer::from_writer(output);
         writer.write_record(&self.header)?;
         for row in &self.rows {
             writer.write_record(row)?;
         }
-        writer.flush().with_context(|| format!("cannot write {}", path.display()))
+        Ok(writer.flush()?)
     }
 
     /// Whether the table has column `name`.

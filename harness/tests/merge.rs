@@ -201,6 +201,27 @@ fn merge_refuses_a_directory_twice_an_output_among_its_inputs_and_a_driver_witho
     assert!(output.status.success(), "{}", text(&output));
 }
 
+/// `merge --format csv` prints the merged summary as `summary.csv` holds it: the same header,
+/// in the same column order, and the merged row (it failed with the csv crate's "serializing
+/// maps is not supported").
+#[test]
+fn merge_prints_its_summary_as_csv_in_the_files_column_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, merged) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("m"));
+    for out in [&a, &b] {
+        let args =
+            ["run", "--family", "noop", "--duration", "200ms", "--warmup", "50ms", "--out", out.to_str().unwrap()];
+        assert!(stratbench(&args).status.success());
+    }
+    let args = ["merge", a.to_str().unwrap(), b.to_str().unwrap(), "--out", merged.to_str().unwrap()];
+    let output = stratbench(&[&args[..], &["--format", "csv"]].concat());
+    assert!(output.status.success(), "{}", text(&output));
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let written = std::fs::read_to_string(merged.join("summary.csv")).unwrap();
+    assert_eq!(printed, written);
+    assert_eq!(printed.lines().count(), 2, "{printed}");
+}
+
 #[test]
 fn a_start_time_in_the_past_is_bad_input() {
     let output = stratbench(&["run", "--family", "noop", "--start-at", "1000000000"]);
