@@ -428,7 +428,7 @@ fn fill_summary(table: &CsvTable, row: &mut [String], parts: &[Part<'_>], run: &
     table.set(row, "error_kinds", merge_error_kinds(parts));
     let span = merged_span(parts, run);
     if span > 0.0 {
-        table.set(row, "duration_s", format!("{}", round3(span)));
+        table.set(row, "duration_s", format!("{}", round6(span)));
         table.set(row, "throughput_ops_s", format!("{}", round3((ops - errors) / span)));
     }
     fill_from_histograms(table, row, run)?;

@@ -321,8 +321,9 @@ impl<S: System> Run<'_, S> {
     ) -> Supervised {
         let mut deadline = self.timeline.measure_end + DRAIN_TIMEOUT;
         let mut interrupted_at = None;
-        while !handles.iter().all(|h| h.is_finished()) {
-            tokio::time::sleep(SUPERVISE_EVERY).await;
+        // Woken by the last worker's end, not by the next look: a run ended by an operation
+        // quota ends where its last operation did, not up to SUPERVISE_EVERY later.
+        while tokio::time::timeout(SUPERVISE_EVERY, join_each(&mut handles)).await.is_err() {
             let now = C::now();
             progress.set_position(now.saturating_duration_since(self.timeline.run_start).as_millis() as u64);
             progress.set_message(format!("{} ops", counters.iter().map(|c| c.get()).sum::<u64>()));
@@ -414,6 +415,15 @@ impl<S: System> Run<'_, S> {
                 }
             }
         }
+    }
+}
+
+/// Waits for every task of `handles`, removing each as it ends; stopped early (a timeout), it
+/// leaves the ones still running.
+async fn join_each(handles: &mut Vec<tokio::task::JoinHandle<()>>) {
+    while let Some(handle) = handles.last_mut() {
+        let _ = handle.await;
+        handles.pop();
     }
 }
 

@@ -384,7 +384,7 @@ impl SummaryRow {
         let span = drive.measured_span.as_secs_f64();
         self.started_at = chrono::DateTime::<chrono::Utc>::from(drive.started_at)
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        self.duration_s = (span > 0.0).then(|| round3(span));
+        self.duration_s = (span > 0.0).then(|| round6(span));
         self.ops = Some(totals.measured_ops);
         self.errors = Some(errors);
         self.error_rate = (totals.measured_ops > 0).then(|| round6(errors as f64 / totals.measured_ops as f64));
